@@ -1,0 +1,1 @@
+//! The recording service and the actix-web handlers of the HTTP contract, mountable into any actix-web app.

@@ -1,0 +1,1 @@
+//! Per-user rolling audit log files of tracking events, on log4rs.

@@ -1,0 +1,292 @@
+//! The tracking event: one recorded action on a child, with the child's points before and after.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use ts_rs::TS;
+
+use crate::points::check_in_range;
+use crate::{ChildId, EntityId, EventId, ModelError, Timestamp, UserId};
+
+/// Free-form facts about an event, such as `entity_name`; always a JSON object.
+pub type Metadata = Map<String, Value>;
+
+/// What kind of thing an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum EntityType {
+    /// A good task: activating it adds points.
+    Task,
+    /// A reward: requested, redeemed (costs points) or cancelled.
+    Reward,
+    /// A task with `is_good: false`: activating it takes points away.
+    Penalty,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Activated,
+    Requested,
+    Redeemed,
+    Cancelled,
+}
+
+impl EntityType {
+    /// Every entity type, in declaration order.
+    pub const ALL: [Self; 3] = [Self::Task, Self::Reward, Self::Penalty];
+
+    /// The name used on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Task => "task",
+            Self::Reward => "reward",
+            Self::Penalty => "penalty",
+        }
+    }
+
+    /// Whether events of this type may carry `action`.
+    pub const fn allows(self, action: Action) -> bool {
+        match self {
+            Self::Task | Self::Penalty => matches!(action, Action::Activated),
+            Self::Reward => !matches!(action, Action::Activated),
+        }
+    }
+}
+
+impl Action {
+    /// Every action, in declaration order.
+    pub const ALL: [Self; 4] = [
+        Self::Activated,
+        Self::Requested,
+        Self::Redeemed,
+        Self::Cancelled,
+    ];
+
+    /// The name used on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Activated => "activated",
+            Self::Requested => "requested",
+            Self::Redeemed => "redeemed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for EntityType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One tracked action on a child: a task or penalty activated, a reward requested, redeemed or
+/// cancelled. Append-only history; `delta == points_after - points_before` always holds.
+///
+/// The server builds every event through one checking constructor (reading one back runs the same
+/// checks), so no event that breaks these rules can exist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(try_from = "TrackingEventParts")]
+pub struct TrackingEvent {
+    id: EventId,
+    /// The parent who owns the child; `null` once that user is deleted.
+    user_id: Option<UserId>,
+    child_id: ChildId,
+    entity_type: EntityType,
+    /// The task (also for a penalty) or reward acted on.
+    entity_id: EntityId,
+    action: Action,
+    points_before: i64,
+    points_after: i64,
+    delta: i64,
+    /// Server time when the action was accepted.
+    occurred_at: Timestamp,
+    /// When the record was built for storage; never before `occurred_at`.
+    created_at: Timestamp,
+    /// At least `entity_name`, so history reads well after the entity is deleted.
+    #[ts(type = "Record<string, unknown> | null")]
+    metadata: Option<Metadata>,
+}
+
+/// The fields of a [`TrackingEvent`] before they are checked.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingEventParts {
+    pub id: EventId,
+    pub user_id: Option<UserId>,
+    pub child_id: ChildId,
+    pub entity_type: EntityType,
+    pub entity_id: EntityId,
+    pub action: Action,
+    pub points_before: i64,
+    pub points_after: i64,
+    pub delta: i64,
+    pub occurred_at: Timestamp,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub metadata: Option<Metadata>,
+}
+
+impl TrackingEvent {
+    /// Checks every invariant of the contract and builds the event, or says which one fails.
+    pub fn new(parts: TrackingEventParts) -> Result<Self, ModelError> {
+        check_in_range("points_before", parts.points_before)?;
+        check_in_range("points_after", parts.points_after)?;
+        check_in_range("delta", parts.delta)?;
+        let difference = parts.points_after - parts.points_before;
+        if parts.delta != difference {
+            return Err(ModelError::InconsistentDelta {
+                delta: parts.delta,
+                difference,
+            });
+        }
+        if !parts.entity_type.allows(parts.action) {
+            return Err(ModelError::ActionMismatch {
+                entity_type: parts.entity_type,
+                action: parts.action,
+            });
+        }
+        if !delta_sign_fits(parts.entity_type, parts.action, parts.delta) {
+            return Err(ModelError::DeltaSign {
+                entity_type: parts.entity_type,
+                action: parts.action,
+                delta: parts.delta,
+            });
+        }
+        if parts.created_at < parts.occurred_at {
+            return Err(ModelError::CreatedBeforeOccurred);
+        }
+        if let Some(metadata) = &parts.metadata {
+            metadata.values().try_for_each(check_metadata_numbers)?;
+        }
+        Ok(Self {
+            id: parts.id,
+            user_id: parts.user_id,
+            child_id: parts.child_id,
+            entity_type: parts.entity_type,
+            entity_id: parts.entity_id,
+            action: parts.action,
+            points_before: parts.points_before,
+            points_after: parts.points_after,
+            delta: parts.delta,
+            occurred_at: parts.occurred_at,
+            created_at: parts.created_at,
+            metadata: parts.metadata,
+        })
+    }
+
+    /// The same event with `user_id` cleared, as after the user's deletion; nothing else changes.
+    pub fn anonymized(mut self) -> Self {
+        self.user_id = None;
+        self
+    }
+
+    /// The fields, for a caller that wants to change one and check again.
+    pub fn into_parts(self) -> TrackingEventParts {
+        TrackingEventParts {
+            id: self.id,
+            user_id: self.user_id,
+            child_id: self.child_id,
+            entity_type: self.entity_type,
+            entity_id: self.entity_id,
+            action: self.action,
+            points_before: self.points_before,
+            points_after: self.points_after,
+            delta: self.delta,
+            occurred_at: self.occurred_at,
+            created_at: self.created_at,
+            metadata: self.metadata,
+        }
+    }
+
+    pub fn id(&self) -> EventId {
+        self.id
+    }
+    pub fn user_id(&self) -> Option<UserId> {
+        self.user_id
+    }
+    pub fn child_id(&self) -> ChildId {
+        self.child_id
+    }
+    pub fn entity_type(&self) -> EntityType {
+        self.entity_type
+    }
+    pub fn entity_id(&self) -> EntityId {
+        self.entity_id
+    }
+    pub fn action(&self) -> Action {
+        self.action
+    }
+    pub fn points_before(&self) -> i64 {
+        self.points_before
+    }
+    pub fn points_after(&self) -> i64 {
+        self.points_after
+    }
+    pub fn delta(&self) -> i64 {
+        self.delta
+    }
+    pub fn occurred_at(&self) -> Timestamp {
+        self.occurred_at
+    }
+    pub fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+    pub fn metadata(&self) -> Option<&Metadata> {
+        self.metadata.as_ref()
+    }
+
+    /// The key of the one total order of events: (`occurred_at`, `created_at`, `id`).
+    pub fn order_key(&self) -> (Timestamp, Timestamp, EventId) {
+        (self.occurred_at, self.created_at, self.id)
+    }
+}
+
+impl TryFrom<TrackingEventParts> for TrackingEvent {
+    type Error = ModelError;
+
+    fn try_from(parts: TrackingEventParts) -> Result<Self, Self::Error> {
+        Self::new(parts)
+    }
+}
+
+/// The contract's sign rules: tasks add, penalties take, requests and cancels change nothing,
+/// a redeem costs at least one point.
+fn delta_sign_fits(entity_type: EntityType, action: Action, delta: i64) -> bool {
+    match (entity_type, action) {
+        (EntityType::Task, _) => delta >= 0,
+        (EntityType::Penalty, _) => delta <= 0,
+        (EntityType::Reward, Action::Redeemed) => delta < 0,
+        (EntityType::Reward, _) => delta == 0,
+    }
+}
+
+fn check_metadata_numbers(value: &Value) -> Result<(), ModelError> {
+    match value {
+        Value::Number(number) => {
+            let fits = match (number.as_i64(), number.as_u64()) {
+                (Some(int), _) => check_in_range("metadata", int).is_ok(),
+                (None, Some(_)) => false,
+                (None, None) => true,
+            };
+            if fits {
+                Ok(())
+            } else {
+                Err(ModelError::MetadataOutOfRange {
+                    value: number.to_string(),
+                })
+            }
+        }
+        Value::Array(items) => items.iter().try_for_each(check_metadata_numbers),
+        Value::Object(map) => map.values().try_for_each(check_metadata_numbers),
+        Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
+    }
+}

@@ -1,0 +1,29 @@
+//! The types of task and reward tracking and their invariants; no I/O.
+//!
+//! Everything the HTTP contract (`API.md`) names as a JSON shape is a type here, and every type
+//! is exported to TypeScript by [`typescript::models_ts`]. Values whose fields depend on each
+//! other ([`TrackingEvent`], [`Timestamp`], the ids) can only be built through constructors that
+//! check them, and deserializing goes through the same checks.
+
+pub mod error;
+pub mod event;
+pub mod family;
+pub mod ids;
+pub mod live;
+pub mod points;
+pub mod query;
+pub mod requests;
+pub mod responses;
+pub mod timestamp;
+pub mod typescript;
+
+pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetails, InvalidField, ModelError};
+pub use event::{Action, EntityType, Metadata, TrackingEvent, TrackingEventParts};
+pub use family::{Child, Reward, RewardRequest, RewardRequestStatus, Task, User};
+pub use ids::{ChildId, EntityId, EventId, RewardId, RewardRequestId, TaskId, UserId};
+pub use live::{ServerEventType, TrackingEventCreated};
+pub use points::MAX_POINTS;
+pub use query::{Page, SortOrder, TrackingQuery};
+pub use requests::{CreateChild, CreateReward, CreateTask, CreateUser};
+pub use responses::{CreatedUser, EventTicket, Health, TrackedMutation};
+pub use timestamp::Timestamp;

@@ -1,0 +1,195 @@
+//! The bodies of the mutations that create things, validated with `validator`.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use validator::{Validate, ValidationError, ValidationErrors};
+
+use crate::InvalidField;
+
+/// Longest name, in characters, after trimming.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// `POST /admin/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// 1 to 100 characters after trimming, no control characters.
+    #[validate(custom(function = "validate_name"))]
+    pub name: String,
+}
+
+/// `POST /children`; the child starts with 0 points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CreateChild {
+    /// 1 to 100 characters after trimming, no control characters.
+    #[validate(custom(function = "validate_name"))]
+    pub name: String,
+}
+
+/// `POST /tasks`; `is_good: false` makes a penalty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTask {
+    /// 1 to 100 characters after trimming, no control characters.
+    #[validate(custom(function = "validate_name"))]
+    pub name: String,
+    /// 1 to 1,000,000.
+    #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
+    pub points: i64,
+    pub is_good: bool,
+}
+
+/// `POST /rewards`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReward {
+    /// 1 to 100 characters after trimming, no control characters.
+    #[validate(custom(function = "validate_name"))]
+    pub name: String,
+    /// 1 to 1,000,000.
+    #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
+    pub cost: i64,
+}
+
+/// A name as it is stored: without surrounding white space.
+pub fn clean_name(name: &str) -> String {
+    name.trim().to_owned()
+}
+
+fn validate_name(name: &str) -> Result<(), ValidationError> {
+    let trimmed = name.trim();
+    let chars = trimmed.chars().count();
+    let problem = if chars == 0 {
+        "must not be empty"
+    } else if chars > MAX_NAME_CHARS {
+        "must be at most 100 characters"
+    } else if trimmed.chars().any(char::is_control) {
+        "must not contain control characters"
+    } else {
+        return Ok(());
+    };
+    Err(ValidationError::new("name").with_message(problem.into()))
+}
+
+/// Validates `body` and names the first wrong field (in alphabetical order, so the answer is stable).
+pub fn check<T: Validate>(body: &T) -> Result<(), InvalidField> {
+    body.validate()
+        .map_err(|errors| first_invalid_field(&errors))
+}
+
+fn first_invalid_field(errors: &ValidationErrors) -> InvalidField {
+    let field_errors = errors.field_errors();
+    let Some((field, problems)) = field_errors
+        .iter()
+        .min_by_key(|(field, _)| field.to_string())
+    else {
+        return InvalidField::new("body", "is invalid");
+    };
+    let message = problems
+        .first()
+        .and_then(|problem| problem.message.as_ref().map(ToString::to_string))
+        .unwrap_or_else(|| "is invalid".to_owned());
+    InvalidField::new(field.to_string(), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(name: &str, points: i64) -> CreateTask {
+        CreateTask {
+            name: name.into(),
+            points,
+            is_good: true,
+        }
+    }
+
+    #[test]
+    fn accepts_a_plain_body() {
+        assert_eq!(check(&task("Make bed", 5)), Ok(()));
+        assert_eq!(check(&task(&"x".repeat(100), 1_000_000)), Ok(()));
+        assert_eq!(check(&task("  padded  ", 1)), Ok(()));
+    }
+
+    #[test]
+    fn names_the_wrong_field() {
+        let cases = [
+            (task("", 5), "name", "must not be empty"),
+            (task("   ", 5), "name", "must not be empty"),
+            (
+                task(&"x".repeat(101), 5),
+                "name",
+                "must be at most 100 characters",
+            ),
+            (
+                task("tab\there", 5),
+                "name",
+                "must not contain control characters",
+            ),
+            (
+                task("Make bed", 0),
+                "points",
+                "must be between 1 and 1000000",
+            ),
+            (
+                task("Make bed", 1_000_001),
+                "points",
+                "must be between 1 and 1000000",
+            ),
+            (
+                task("Make bed", -5),
+                "points",
+                "must be between 1 and 1000000",
+            ),
+        ];
+        for (body, field, message) in cases {
+            assert_eq!(
+                check(&body),
+                Err(InvalidField::new(field, message)),
+                "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn counts_characters_not_bytes() {
+        assert_eq!(
+            check(&CreateChild {
+                name: "é".repeat(100)
+            }),
+            Ok(())
+        );
+        assert!(
+            check(&CreateChild {
+                name: "é".repeat(101)
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn several_wrong_fields_report_the_first_alphabetically() {
+        assert_eq!(check(&task("", 0)).unwrap_err().field, "name");
+        let reward = CreateReward {
+            name: String::new(),
+            cost: 0,
+        };
+        assert_eq!(check(&reward).unwrap_err().field, "cost");
+    }
+
+    #[test]
+    fn unknown_fields_and_wrong_types_do_not_deserialize() {
+        assert!(serde_json::from_str::<CreateChild>(r#"{"name":"Sam","age":7}"#).is_err());
+        assert!(
+            serde_json::from_str::<CreateTask>(r#"{"name":"x","points":"5","is_good":true}"#)
+                .is_err()
+        );
+        assert!(serde_json::from_str::<CreateReward>(r#"{"name":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn clean_name_trims() {
+        assert_eq!(clean_name("  Sam \n"), "Sam");
+    }
+}

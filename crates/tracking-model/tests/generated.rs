@@ -1,0 +1,218 @@
+//! Drift checks for the files generated from the Rust types: `frontend-bindings/src/models.ts`
+//! and the example documents in `fixtures/`. Run with `UPDATE_GENERATED=1` to rewrite them.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::json;
+use tracking_model::typescript::{REGENERATE_COMMAND, models_ts};
+use tracking_model::{
+    Action, Child, ChildId, EntityId, EntityType, ErrorBody, ErrorCode, EventId, InvalidField,
+    Page, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, TaskId, Timestamp,
+    TrackedMutation, TrackingEvent, TrackingEventCreated, TrackingEventParts, UserId,
+};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Compares `path` with `expected`; rewrites it instead when `UPDATE_GENERATED` is set.
+fn ensure_file_contents(relative: &str, expected: &str) {
+    let path = repo_root().join(relative);
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, expected).unwrap();
+        return;
+    }
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "{relative} is stale: it differs from what the Rust types generate.\nRefresh it with:\n\n    {REGENERATE_COMMAND}\n"
+    );
+}
+
+fn json_text<T: Serialize>(value: &T) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap();
+    text.push('\n');
+    text
+}
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+fn id<T: std::str::FromStr>(text: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    text.parse().unwrap()
+}
+
+const USER: &str = "01JKZ8M1C2D3E4F5G6H7J8K9MN";
+const CHILD: &str = "01JKZ8N0P1Q2R3S4T5V6W7X8YZ";
+const TASK: &str = "01JKZ8P9A8B7C6D5E4F3G2H1JK";
+const PENALTY: &str = "01JKZ8PA0B1C2D3E4F5G6H7J8K";
+const REWARD: &str = "01JKZ8PB1C2D3E4F5G6H7J8K9M";
+
+/// One event of each kind, a chain for one child: 10 → 15 → 12 → 12 → 2 → 2.
+fn example_events() -> Vec<(&'static str, TrackingEvent)> {
+    let steps = [
+        (
+            "task_activated",
+            "01JKZ8Q4V3X9T7M2N5P6R8S0AB",
+            EntityType::Task,
+            TASK,
+            Action::Activated,
+            10,
+            15,
+            "Make bed",
+            "18:42:15.123",
+        ),
+        (
+            "penalty_activated",
+            "01JKZ8Q5A0B1C2D3E4F5G6H7J8",
+            EntityType::Penalty,
+            PENALTY,
+            Action::Activated,
+            15,
+            12,
+            "Hitting sibling",
+            "18:43:02.001",
+        ),
+        (
+            "reward_requested",
+            "01JKZ8Q6A0B1C2D3E4F5G6H7J8",
+            EntityType::Reward,
+            REWARD,
+            Action::Requested,
+            12,
+            12,
+            "Ice cream",
+            "18:44:30.500",
+        ),
+        (
+            "reward_redeemed",
+            "01JKZ8Q7A0B1C2D3E4F5G6H7J8",
+            EntityType::Reward,
+            REWARD,
+            Action::Redeemed,
+            12,
+            2,
+            "Ice cream",
+            "18:45:00.000",
+        ),
+        (
+            "reward_cancelled",
+            "01JKZ8Q8A0B1C2D3E4F5G6H7J8",
+            EntityType::Reward,
+            REWARD,
+            Action::Cancelled,
+            2,
+            2,
+            "Ice cream",
+            "18:46:10.250",
+        ),
+    ];
+    steps
+        .into_iter()
+        .map(
+            |(name, event_id, entity_type, entity, action, before, after, entity_name, time)| {
+                let occurred_at = at(&format!("2026-02-09T{time}Z"));
+                let mut metadata = serde_json::Map::new();
+                metadata.insert("entity_name".into(), json!(entity_name));
+                metadata.insert("child_name".into(), json!("Sam"));
+                let event = TrackingEvent::new(TrackingEventParts {
+                    id: id::<EventId>(event_id),
+                    user_id: Some(id::<UserId>(USER)),
+                    child_id: id::<ChildId>(CHILD),
+                    entity_type,
+                    entity_id: id::<EntityId>(entity),
+                    action,
+                    points_before: before,
+                    points_after: after,
+                    delta: after - before,
+                    occurred_at,
+                    created_at: occurred_at.plus_millis(2).unwrap(),
+                    metadata: Some(metadata),
+                })
+                .unwrap();
+                (name, event)
+            },
+        )
+        .collect()
+}
+
+#[test]
+fn models_ts_is_fresh() {
+    ensure_file_contents("frontend-bindings/src/models.ts", &models_ts());
+}
+
+#[test]
+fn fixtures_are_fresh() {
+    let events = example_events();
+    for (name, event) in &events {
+        ensure_file_contents(&format!("fixtures/events/{name}.json"), &json_text(event));
+    }
+    let all: Vec<TrackingEvent> = events.iter().map(|(_, event)| event.clone()).collect();
+    let page = Page {
+        items: all[..2].to_vec(),
+        total: all.len() as u64,
+        limit: 2,
+        offset: 0,
+    };
+    ensure_file_contents("fixtures/page.json", &json_text(&page));
+    ensure_file_contents(
+        "fixtures/sse_tracking_event_created.json",
+        &json_text(&TrackingEventCreated::from(&all[0])),
+    );
+
+    let redeemed = &all[3];
+    let mutation = TrackedMutation {
+        child: Child {
+            id: redeemed.child_id(),
+            user_id: id(USER),
+            name: "Sam".into(),
+            points: redeemed.points_after(),
+            created_at: at("2026-02-01T08:00:00.000Z"),
+        },
+        tracking_event: redeemed.clone(),
+        reward_request: Some(RewardRequest {
+            id: id::<RewardRequestId>("01JKZ8Q6B0C1D2E3F4G5H6J7K8"),
+            child_id: redeemed.child_id(),
+            reward_id: id::<RewardId>(REWARD),
+            status: RewardRequestStatus::Redeemed,
+            requested_at: all[2].occurred_at(),
+            resolved_at: Some(redeemed.occurred_at()),
+        }),
+    };
+    ensure_file_contents("fixtures/tracked_mutation.json", &json_text(&mutation));
+    ensure_file_contents(
+        "fixtures/error_insufficient_points.json",
+        &json_text(&ErrorBody::new(
+            ErrorCode::InsufficientPoints,
+            "child has 3 points, reward costs 10",
+        )),
+    );
+    ensure_file_contents(
+        "fixtures/error_invalid_request.json",
+        &json_text(&ErrorBody::from(InvalidField::new(
+            "limit",
+            "must be an integer from 1 to 500",
+        ))),
+    );
+    let _ = id::<TaskId>(TASK);
+}
+
+#[test]
+fn fixtures_parse_back_into_the_same_values() {
+    for (name, event) in example_events() {
+        let text =
+            std::fs::read_to_string(repo_root().join(format!("fixtures/events/{name}.json")))
+                .unwrap();
+        assert_eq!(
+            serde_json::from_str::<TrackingEvent>(&text).unwrap(),
+            event,
+            "{name}"
+        );
+    }
+}

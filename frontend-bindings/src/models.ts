@@ -1,0 +1,369 @@
+// Generated from the Rust types in crates/tracking-model — do not edit.
+// Regenerate with: UPDATE_GENERATED=1 cargo test -p tracking-model --test generated
+
+/**
+ * Identifies a user (a parent account).
+ */
+export type UserId = string;
+
+/**
+ * Identifies a child.
+ */
+export type ChildId = string;
+
+/**
+ * Identifies a task or a penalty.
+ */
+export type TaskId = string;
+
+/**
+ * Identifies a reward.
+ */
+export type RewardId = string;
+
+/**
+ * Identifies a reward request.
+ */
+export type RewardRequestId = string;
+
+/**
+ * Identifies a tracking event.
+ */
+export type EventId = string;
+
+/**
+ * Identifies the task, penalty or reward a tracking event is about.
+ */
+export type EntityId = string;
+
+/**
+ * An instant in UTC, whole milliseconds, between the years 0000 and 9999.
+ *
+ * Serialized as RFC 3339 with exactly three fraction digits and a `Z`; that text parses back to
+ * the same value.
+ */
+export type Timestamp = string;
+
+/**
+ * What kind of thing an event is about.
+ */
+export type EntityType = "task" | "reward" | "penalty";
+
+/**
+ * What happened.
+ */
+export type Action = "activated" | "requested" | "redeemed" | "cancelled";
+
+/**
+ * One tracked action on a child: a task or penalty activated, a reward requested, redeemed or
+ * cancelled. Append-only history; `delta == points_after - points_before` always holds.
+ *
+ * The server builds every event through one checking constructor (reading one back runs the same
+ * checks), so no event that breaks these rules can exist.
+ */
+export type TrackingEvent = {
+  id: EventId;
+  /**
+   * The parent who owns the child; `null` once that user is deleted.
+   */
+  user_id: UserId | null;
+  child_id: ChildId;
+  entity_type: EntityType;
+  /**
+   * The task (also for a penalty) or reward acted on.
+   */
+  entity_id: EntityId;
+  action: Action;
+  points_before: number;
+  points_after: number;
+  delta: number;
+  /**
+   * Server time when the action was accepted.
+   */
+  occurred_at: Timestamp;
+  /**
+   * When the record was built for storage; never before `occurred_at`.
+   */
+  created_at: Timestamp;
+  /**
+   * At least `entity_name`, so history reads well after the entity is deleted.
+   */
+  metadata: Record<string, unknown> | null;
+};
+
+/**
+ * A parent account. Its token is never part of this record.
+ */
+export type User = {
+  id: UserId;
+  name: string;
+  created_at: Timestamp;
+};
+
+/**
+ * A child of a user's family, with its current points (may be below 0 after penalties).
+ */
+export type Child = {
+  id: ChildId;
+  user_id: UserId;
+  name: string;
+  points: number;
+  created_at: Timestamp;
+};
+
+/**
+ * Something a child does for points; with `is_good: false` it is a penalty that takes them.
+ */
+export type Task = {
+  id: TaskId;
+  user_id: UserId;
+  name: string;
+  /**
+   * A positive magnitude, 1 to 1,000,000; the sign comes from `is_good`.
+   */
+  points: number;
+  is_good: boolean;
+  created_at: Timestamp;
+};
+
+/**
+ * Something a child can spend points on.
+ */
+export type Reward = {
+  id: RewardId;
+  user_id: UserId;
+  name: string;
+  /**
+   * 1 to 1,000,000 points.
+   */
+  cost: number;
+  created_at: Timestamp;
+};
+
+/**
+ * Where a reward request stands.
+ */
+export type RewardRequestStatus = "pending" | "redeemed" | "cancelled";
+
+/**
+ * A child's request for a reward, pending until a parent redeems or cancels it.
+ */
+export type RewardRequest = {
+  id: RewardRequestId;
+  child_id: ChildId;
+  reward_id: RewardId;
+  status: RewardRequestStatus;
+  requested_at: Timestamp;
+  /**
+   * `null` while pending.
+   */
+  resolved_at: Timestamp | null;
+};
+
+/**
+ * `POST /admin/users`.
+ */
+export type CreateUser = {
+  /**
+   * 1 to 100 characters after trimming, no control characters.
+   */
+  name: string;
+};
+
+/**
+ * `POST /children`; the child starts with 0 points.
+ */
+export type CreateChild = {
+  /**
+   * 1 to 100 characters after trimming, no control characters.
+   */
+  name: string;
+};
+
+/**
+ * `POST /tasks`; `is_good: false` makes a penalty.
+ */
+export type CreateTask = {
+  /**
+   * 1 to 100 characters after trimming, no control characters.
+   */
+  name: string;
+  /**
+   * 1 to 1,000,000.
+   */
+  points: number;
+  is_good: boolean;
+};
+
+/**
+ * `POST /rewards`.
+ */
+export type CreateReward = {
+  /**
+   * 1 to 100 characters after trimming, no control characters.
+   */
+  name: string;
+  /**
+   * 1 to 1,000,000.
+   */
+  cost: number;
+};
+
+/**
+ * `POST /admin/users`: the new user and its token, shown this once only.
+ */
+export type CreatedUser = {
+  user: User;
+  /**
+   * The parent's bearer token; only its hash is kept.
+   */
+  token: string;
+};
+
+/**
+ * The answer of the four tracked mutations.
+ */
+export type TrackedMutation = {
+  /**
+   * The child with its points after the action.
+   */
+  child: Child;
+  /**
+   * The one event the action recorded.
+   */
+  tracking_event: TrackingEvent;
+  /**
+   * The request created or resolved, where one is involved.
+   */
+  reward_request?: RewardRequest;
+};
+
+/**
+ * `POST /events/ticket`: a one-time ticket for `GET /events?ticket=...`.
+ */
+export type EventTicket = {
+  ticket: string;
+  /**
+   * The ticket works once, until this instant.
+   */
+  expires_at: Timestamp;
+};
+
+/**
+ * `GET /health`.
+ */
+export type Health = {
+  /**
+   * `"ok"` while the server serves.
+   */
+  status: string;
+  /**
+   * Tracking events committed with their points change but not yet in the history.
+   */
+  tracking_backlog: number;
+};
+
+/**
+ * Direction over (`occurred_at`, `created_at`, `id`).
+ */
+export type SortOrder = "asc" | "desc";
+
+/**
+ * The query parameters of `GET /children/{id}/tracking` and `GET /admin/tracking`, all optional
+ * and combined with AND. `child_id` and `user_id` are for the admin route only.
+ */
+export type TrackingQuery = {
+  child_id?: ChildId;
+  user_id?: UserId;
+  entity_type?: EntityType;
+  action?: Action;
+  /**
+   * Events with `occurred_at >= from`.
+   */
+  from?: Timestamp;
+  /**
+   * Events with `occurred_at < to`.
+   */
+  to?: Timestamp;
+  /**
+   * 1 to 500, default 50.
+   */
+  limit?: number;
+  /**
+   * Default 0.
+   */
+  offset?: number;
+  /**
+   * Default `asc`.
+   */
+  order?: SortOrder;
+};
+
+/**
+ * One page of results and the count of every match.
+ */
+export type Page<T> = {
+  items: Array<T>;
+  /**
+   * Every match, not just this page.
+   */
+  total: number;
+  limit: number;
+  offset: number;
+};
+
+/**
+ * The `event:` name of every server event.
+ */
+export type ServerEventType = "tracking_event_created";
+
+/**
+ * Payload of `tracking_event_created`: the event's id and enough to update a view without a fetch.
+ */
+export type TrackingEventCreated = {
+  tracking_event_id: EventId;
+  child_id: ChildId;
+  entity_type: EntityType;
+  entity_id: EntityId;
+  action: Action;
+  delta: number;
+  points_after: number;
+  occurred_at: Timestamp;
+};
+
+/**
+ * The stable machine-readable code of every error answer.
+ */
+export type ErrorCode = "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "insufficient_points" | "already_requested" | "no_pending_request" | "points_out_of_range" | "payload_too_large" | "internal";
+
+/**
+ * Where an `invalid_request` error lies.
+ */
+export type ErrorDetails = {
+  /**
+   * The request field or query parameter, as the client spelled it.
+   */
+  field: string;
+};
+
+/**
+ * What went wrong, for programs (`code`) and for people (`message`).
+ */
+export type ApiError = {
+  code: ErrorCode;
+  /**
+   * A sentence for people; never internals.
+   */
+  message: string;
+  /**
+   * With `invalid_request`: which field or query parameter is wrong.
+   */
+  details?: ErrorDetails;
+};
+
+/**
+ * The body of every error answer: `{"error": {"code", "message", "details"?}}`.
+ */
+export type ErrorBody = {
+  error: ApiError;
+};

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Proves the layering of ARCHITECTURE.md: each crate must not depend (normally, directly or
+# through others) on the packages listed after it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+forbid() {
+  local crate=$1 banned out
+  shift
+  for banned in "$@"; do
+    if out=$(cargo tree --locked -p "$crate" -e normal -i "$banned" 2>&1); then
+      if [ -n "$out" ]; then
+        printf 'layering broken: %s depends on %s\n%s\n' "$crate" "$banned" "$out" >&2
+        exit 1
+      fi
+    elif ! grep -q "did not match any packages" <<<"$out"; then
+      printf 'cargo tree failed:\n%s\n' "$out" >&2
+      exit 1
+    fi
+  done
+}
+
+forbid tracking-model actix-web actix-web-lab tokio log log4rs tracking-store tracking-audit tracking-api
+forbid tracking-store actix-web actix-web-lab log4rs tracking-audit tracking-api
+forbid tracking-audit actix-web actix-web-lab tracking-store tracking-api
+echo "layering ok"
