@@ -14,6 +14,7 @@ pub mod points;
 pub mod query;
 pub mod requests;
 pub mod responses;
+pub mod rules;
 pub mod timestamp;
 pub mod typescript;
 
@@ -26,4 +27,5 @@ pub use points::MAX_POINTS;
 pub use query::{Page, SortOrder, TrackingQuery};
 pub use requests::{CreateChild, CreateReward, CreateTask, CreateUser};
 pub use responses::{CreatedUser, EventTicket, Health, TrackedMutation};
+pub use rules::{Effect, Moments, Refusal, TrackedAction, decide};
 pub use timestamp::Timestamp;

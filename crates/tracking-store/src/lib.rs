@@ -1,1 +1,18 @@
-//! Storage for the family data and the tracking history: repository traits and a durable JSON-file store.
+//! Storage for the family data and the tracking history: repository traits and their implementations.
+//!
+//! [`FamilyRepository`] holds users, children, tasks, rewards and reward requests, and applies the
+//! four tracked mutations atomically per child, committing each effect together with its tracking
+//! event (the outbox). [`TrackingRepository`] is the append-only history those events move to.
+//! [`MemoryStore`] implements both in memory, for tests and embedders.
+
+mod error;
+mod family;
+mod history;
+mod memory;
+mod token;
+
+pub use error::{FamilyError, HistoryError};
+pub use family::{ActionTarget, FamilyRepository};
+pub use history::TrackingRepository;
+pub use memory::MemoryStore;
+pub use token::TokenHash;

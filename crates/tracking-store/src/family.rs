@@ -1,0 +1,82 @@
+//! The family data: users, children, tasks, rewards, reward requests, and the tracked mutations.
+
+use async_trait::async_trait;
+use tracking_model::{
+    Child, ChildId, Effect, EventId, Reward, RewardId, RewardRequest, Task, TaskId, Timestamp,
+    TrackingEvent, User, UserId,
+};
+
+use crate::{FamilyError, TokenHash};
+
+/// The task or reward a tracked mutation acts on, by id; the store looks it up in the family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionTarget {
+    Activate(TaskId),
+    Request(RewardId),
+    Redeem(RewardId),
+    Cancel(RewardId),
+}
+
+/// Users and their families. Every read or change of a family's record names the owner, and a
+/// record of another family is [`FamilyError::NotFound`].
+#[async_trait]
+pub trait FamilyRepository: Send + Sync + 'static {
+    /// Stores a new user with the hash of its token.
+    async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError>;
+    /// The user whose token has this hash.
+    async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError>;
+    async fn get_user(&self, id: UserId) -> Result<User, FamilyError>;
+    /// Every user, oldest first.
+    async fn list_users(&self) -> Result<Vec<User>, FamilyError>;
+    /// Removes the user, its token, children, tasks, rewards and requests, and remembers the id
+    /// in [`Self::users_to_anonymize`] until [`Self::user_anonymized`] is called.
+    async fn delete_user(&self, id: UserId) -> Result<(), FamilyError>;
+    /// Deleted users whose history is not yet confirmed anonymized.
+    async fn users_to_anonymize(&self) -> Result<Vec<UserId>, FamilyError>;
+    /// Confirms that the history of this deleted user is anonymized.
+    async fn user_anonymized(&self, id: UserId) -> Result<(), FamilyError>;
+
+    async fn create_child(&self, child: &Child) -> Result<(), FamilyError>;
+    async fn get_child(&self, owner: UserId, id: ChildId) -> Result<Child, FamilyError>;
+    /// The owner's children, oldest first.
+    async fn list_children(&self, owner: UserId) -> Result<Vec<Child>, FamilyError>;
+    /// Removes the child and its pending requests; its history stays.
+    async fn delete_child(&self, owner: UserId, id: ChildId) -> Result<(), FamilyError>;
+
+    async fn create_task(&self, task: &Task) -> Result<(), FamilyError>;
+    async fn get_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError>;
+    async fn list_tasks(&self, owner: UserId) -> Result<Vec<Task>, FamilyError>;
+    async fn delete_task(&self, owner: UserId, id: TaskId) -> Result<(), FamilyError>;
+
+    async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError>;
+    async fn get_reward(&self, owner: UserId, id: RewardId) -> Result<Reward, FamilyError>;
+    async fn list_rewards(&self, owner: UserId) -> Result<Vec<Reward>, FamilyError>;
+    /// Removes the reward and the pending requests for it.
+    async fn delete_reward(&self, owner: UserId, id: RewardId) -> Result<(), FamilyError>;
+
+    /// The child's pending reward requests, oldest first.
+    async fn pending_requests(
+        &self,
+        owner: UserId,
+        child: ChildId,
+    ) -> Result<Vec<RewardRequest>, FamilyError>;
+
+    /// Applies one tracked action to the owner's child, one action per child at a time, with
+    /// [`tracking_model::decide`]. Its whole effect — points, request, and the tracking event
+    /// in the outbox — is durable together before this returns, or nothing changed.
+    async fn apply(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+        occurred_at: Timestamp,
+    ) -> Result<Effect, FamilyError>;
+
+    /// Events committed by [`Self::apply`] whose delivery to the history is not yet confirmed,
+    /// in commit order.
+    async fn outbox(&self) -> Result<Vec<TrackingEvent>, FamilyError>;
+    /// How many events wait in the outbox.
+    async fn outbox_len(&self) -> Result<u64, FamilyError>;
+    /// Confirms that these events are in the history. Unknown ids are ignored.
+    async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError>;
+}

@@ -1,0 +1,25 @@
+//! The append-only tracking history.
+
+use async_trait::async_trait;
+use tracking_model::{EventId, Page, TrackingEvent, TrackingQuery, UserId};
+
+use crate::HistoryError;
+
+/// The append-only history of tracking events, queried by parents and administrators.
+#[async_trait]
+pub trait TrackingRepository: Send + Sync + 'static {
+    /// Stores `event` durably. Appending an id that is already stored changes nothing, so a
+    /// delivery retried after a crash never doubles an event.
+    async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError>;
+
+    /// The event with this id.
+    async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError>;
+
+    /// The page of events matching every filter of `query`, in its order over
+    /// (`occurred_at`, `created_at`, `id`), with the count of all matches.
+    async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError>;
+
+    /// Clears `user_id` on every event of `user` and changes nothing else; returns how many
+    /// events changed. Appends racing with it are kept.
+    async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError>;
+}
