@@ -1,0 +1,380 @@
+// Typed helpers over `fetch` for every endpoint of the HTTP contract (shared/contract/API.md).
+
+import type {
+  Child,
+  ChildId,
+  CreateChild,
+  CreatedUser,
+  CreateReward,
+  CreateTask,
+  CreateUser,
+  ErrorCode,
+  EventId,
+  EventTicket,
+  Health,
+  Page,
+  Reward,
+  RewardId,
+  RewardRequest,
+  Task,
+  TaskId,
+  Timestamp,
+  TrackedMutation,
+  TrackingEvent,
+  TrackingQuery,
+  User,
+  UserId,
+} from "./models";
+import { errorBody } from "./validate";
+
+/** The part of `fetch` the client uses; `globalThis.fetch` fits, and so does a test double. */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+export type ApiClientOptions = {
+  /**
+   * Where the server is, e.g. `https://chores.example` or `/api` (same origin, behind a proxy);
+   * trailing slashes are ignored. `""` means the same origin's root.
+   */
+  baseUrl: string;
+  /** The bearer token (a parent's, or the admin's), or a function read before each request. */
+  token: string | (() => string);
+  /** Defaults to `globalThis.fetch`, looked up at each request. */
+  fetch?: FetchLike | undefined;
+};
+
+/** Per-call options. */
+export type RequestOptions = {
+  /** Aborts the request (e.g. when a Vue component unmounts). */
+  signal?: AbortSignal | undefined;
+};
+
+/** A `from` / `to` bound: a `Date` (sent as `toISOString()`) or an RFC 3339 string (sent as is). */
+export type TimeBound = Date | Timestamp;
+
+/**
+ * The filters of `GET /children/{child_id}/tracking`: `TrackingQuery` without the admin-only
+ * `child_id` / `user_id`, with `Date`s allowed for `from` / `to`. A filter that is `undefined` or
+ * `null` is not sent.
+ */
+export type ChildTrackingFilters = {
+  [K in Exclude<keyof TrackingQuery, "child_id" | "user_id" | "from" | "to">]?: TrackingQuery[K] | null | undefined;
+} & {
+  from?: TimeBound | null | undefined;
+  to?: TimeBound | null | undefined;
+};
+
+/** The filters of `GET /admin/tracking`: every child filter plus `child_id` and `user_id`. */
+export type AdminTrackingFilters = ChildTrackingFilters & {
+  child_id?: ChildId | null | undefined;
+  user_id?: UserId | null | undefined;
+};
+
+/**
+ * Every query parameter, in the order they are written into the URL. Typed against
+ * `TrackingQuery`, so a parameter added on the Rust side breaks the build until it is handled.
+ */
+const QUERY_PARAMETERS = {
+  child_id: "admin",
+  user_id: "admin",
+  entity_type: "both",
+  action: "both",
+  from: "both",
+  to: "both",
+  limit: "both",
+  offset: "both",
+  order: "both",
+} as const satisfies Record<keyof TrackingQuery, "admin" | "both">;
+
+type QueryParameter = keyof typeof QUERY_PARAMETERS;
+
+/**
+ * Builds the query string (with its leading `?`, or `""` when nothing is set) of a tracking
+ * query. `from` / `to` `Date`s become RFC 3339 via `toISOString()`; strings are sent unchanged.
+ * Only the parameters the route accepts are written, in a fixed order.
+ *
+ * @throws RangeError for an invalid `Date` (before anything is sent).
+ */
+export function trackingQueryString(filters: AdminTrackingFilters | undefined, scope: "child" | "admin"): string {
+  const params = new URLSearchParams();
+  if (filters !== undefined) {
+    for (const [name, routes] of Object.entries(QUERY_PARAMETERS) as [QueryParameter, "admin" | "both"][]) {
+      if (scope === "child" && routes === "admin") continue;
+      const value = filters[name];
+      if (value === undefined || value === null) continue;
+      params.append(name, queryValue(name, value));
+    }
+  }
+  const text = params.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+function queryValue(name: string, value: string | number | Date): string {
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new RangeError(`${name}: invalid Date`);
+    return value.toISOString();
+  }
+  return String(value);
+}
+
+/** One path segment: the id, percent-encoded. An empty id, `.` or `..` would change the route. */
+function segment(name: string, id: string): string {
+  if (typeof id !== "string" || id === "" || id === "." || id === "..") {
+    throw new TypeError(`${name} must be a non-empty id, got ${JSON.stringify(id)}`);
+  }
+  return encodeURIComponent(id);
+}
+
+/** The status codes the contract gives exactly one error code. */
+const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: "invalid_request",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  413: "payload_too_large",
+};
+
+/**
+ * A request the server refused or could not answer as the contract says. `code` is the contract's
+ * error code; when the body is not the contract's error shape (a proxy's HTML page, an empty body,
+ * an unknown code), it is derived from the status where the contract maps that status to a single
+ * code (400, 401, 403, 404, 413), and is `internal` otherwise.
+ */
+export class ApiRequestError extends Error {
+  override readonly name = "ApiRequestError";
+  /** The HTTP status (for a 2xx answer whose body could not be read, that 2xx status). */
+  readonly status: number;
+  readonly code: ErrorCode;
+  /** With `invalid_request`: the field or query parameter the server named. */
+  readonly field: string | undefined;
+  /** `METHOD path` of the request, for logs. */
+  readonly request: string;
+  /** Whether the body was the contract's `{"error": {...}}` shape. */
+  readonly fromContract: boolean;
+  /** The raw response text (may be `""`). */
+  readonly responseText: string;
+
+  constructor(init: {
+    status: number;
+    code: ErrorCode;
+    message: string;
+    field?: string | undefined;
+    request: string;
+    fromContract: boolean;
+    responseText: string;
+  }) {
+    super(init.message);
+    this.status = init.status;
+    this.code = init.code;
+    this.field = init.field;
+    this.request = init.request;
+    this.fromContract = init.fromContract;
+    this.responseText = init.responseText;
+  }
+}
+
+/** Whether `error` is an `ApiRequestError`, optionally with the given code. */
+export function isApiRequestError(error: unknown, code?: ErrorCode): error is ApiRequestError {
+  return error instanceof ApiRequestError && (code === undefined || error.code === code);
+}
+
+function errorFromResponse(status: number, statusText: string, text: string, request: string): ApiRequestError {
+  let parsed: unknown;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (errorBody.is(parsed)) {
+    const { code, message, details } = parsed.error;
+    return new ApiRequestError({ status, code, message, field: details?.field, request, fromContract: true, responseText: text });
+  }
+  // Not the contract's shape: keep a message the server gave, if any.
+  const inner = (parsed as { error?: { message?: unknown } } | undefined)?.error;
+  const message =
+    typeof inner?.message === "string"
+      ? inner.message
+      : `${request} failed: HTTP ${status}${statusText === "" ? "" : ` ${statusText}`}`;
+  return new ApiRequestError({
+    status,
+    code: CODE_OF_STATUS[status] ?? "internal",
+    message,
+    request,
+    fromContract: false,
+    responseText: text,
+  });
+}
+
+/** The client: one method per endpoint of the contract. */
+export interface ApiClient {
+  /** The base URL without trailing slashes (what `backendEvents` puts before `/events`). */
+  readonly baseUrl: string;
+
+  /** `GET /health` (sent without a token). */
+  health(options?: RequestOptions): Promise<Health>;
+
+  // Users (admin token)
+  /** `POST /admin/users`: the new user and its token, shown this once only. */
+  adminCreateUser(body: CreateUser, options?: RequestOptions): Promise<CreatedUser>;
+  /** `GET /admin/users`. */
+  adminListUsers(options?: RequestOptions): Promise<User[]>;
+  /** `DELETE /admin/users/{user_id}`: removes the family; its tracking stays, with `user_id: null`. */
+  adminDeleteUser(userId: UserId, options?: RequestOptions): Promise<void>;
+
+  // A family's things (parent token)
+  /** `GET /me`. */
+  me(options?: RequestOptions): Promise<User>;
+  /** `POST /children`. */
+  createChild(body: CreateChild, options?: RequestOptions): Promise<Child>;
+  /** `GET /children`. */
+  listChildren(options?: RequestOptions): Promise<Child[]>;
+  /** `GET /children/{child_id}`. */
+  getChild(childId: ChildId, options?: RequestOptions): Promise<Child>;
+  /** `DELETE /children/{child_id}`. */
+  deleteChild(childId: ChildId, options?: RequestOptions): Promise<void>;
+  /** `POST /tasks` (`is_good: false` makes a penalty). */
+  createTask(body: CreateTask, options?: RequestOptions): Promise<Task>;
+  /** `GET /tasks`. */
+  listTasks(options?: RequestOptions): Promise<Task[]>;
+  /** `GET /tasks/{task_id}`. */
+  getTask(taskId: TaskId, options?: RequestOptions): Promise<Task>;
+  /** `DELETE /tasks/{task_id}`. */
+  deleteTask(taskId: TaskId, options?: RequestOptions): Promise<void>;
+  /** `POST /rewards`. */
+  createReward(body: CreateReward, options?: RequestOptions): Promise<Reward>;
+  /** `GET /rewards`. */
+  listRewards(options?: RequestOptions): Promise<Reward[]>;
+  /** `GET /rewards/{reward_id}`. */
+  getReward(rewardId: RewardId, options?: RequestOptions): Promise<Reward>;
+  /** `DELETE /rewards/{reward_id}`. */
+  deleteReward(rewardId: RewardId, options?: RequestOptions): Promise<void>;
+  /** `GET /children/{child_id}/reward-requests`: the child's pending requests. */
+  listPendingRewardRequests(childId: ChildId, options?: RequestOptions): Promise<RewardRequest[]>;
+
+  // The four tracked mutations (parent token)
+  /** `POST /children/{child_id}/tasks/{task_id}/activate`: +points for a task, −points for a penalty. */
+  activateTask(childId: ChildId, taskId: TaskId, options?: RequestOptions): Promise<TrackedMutation>;
+  /** `POST /children/{child_id}/rewards/{reward_id}/request`. */
+  requestReward(childId: ChildId, rewardId: RewardId, options?: RequestOptions): Promise<TrackedMutation>;
+  /** `POST /children/{child_id}/rewards/{reward_id}/redeem`. */
+  redeemReward(childId: ChildId, rewardId: RewardId, options?: RequestOptions): Promise<TrackedMutation>;
+  /** `POST /children/{child_id}/rewards/{reward_id}/cancel`. */
+  cancelReward(childId: ChildId, rewardId: RewardId, options?: RequestOptions): Promise<TrackedMutation>;
+
+  // Reading tracking
+  /** `GET /children/{child_id}/tracking` (parent token). */
+  listChildTracking(childId: ChildId, filters?: ChildTrackingFilters, options?: RequestOptions): Promise<Page<TrackingEvent>>;
+  /** `GET /admin/tracking` (admin token). */
+  adminListTracking(filters?: AdminTrackingFilters, options?: RequestOptions): Promise<Page<TrackingEvent>>;
+  /** `GET /admin/tracking/{event_id}` (admin token). */
+  adminGetTrackingEvent(eventId: EventId, options?: RequestOptions): Promise<TrackingEvent>;
+
+  // Live events
+  /** `POST /events/ticket` (parent token): a one-time ticket for `GET /events?ticket=...`, valid 60 s. */
+  createEventTicket(options?: RequestOptions): Promise<EventTicket>;
+}
+
+type Call = {
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  body?: unknown;
+  auth?: boolean;
+  options: RequestOptions | undefined;
+};
+
+/** Makes a client. Nothing is sent until a method is called. */
+export function createApiClient(options: ApiClientOptions): ApiClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, "");
+  const token = options.token;
+
+  async function send(call: Call): Promise<{ response: Response; text: string; request: string }> {
+    const request = `${call.method} ${call.path}`;
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (call.auth !== false) {
+      headers["Authorization"] = `Bearer ${typeof token === "function" ? token() : token}`;
+    }
+    const init: RequestInit = { method: call.method, headers };
+    if (call.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(call.body);
+    }
+    if (call.options?.signal !== undefined) init.signal = call.options.signal;
+    // Called as a plain function: a browser's fetch refuses to run with another `this`.
+    const fetchFn = options.fetch ?? globalThis.fetch;
+    const response = await fetchFn(`${baseUrl}${call.path}`, init);
+    const text = await response.text();
+    if (!response.ok) throw errorFromResponse(response.status, response.statusText, text, request);
+    return { response, text, request };
+  }
+
+  async function json<T>(call: Call): Promise<T> {
+    const { response, text, request } = await send(call);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new ApiRequestError({
+        status: response.status,
+        code: "internal",
+        message: `${request}: the answer is not JSON`,
+        request,
+        fromContract: false,
+        responseText: text,
+      });
+    }
+  }
+
+  async function empty(call: Call): Promise<void> {
+    await send(call);
+  }
+
+  const get = <T>(path: string, options: RequestOptions | undefined) => json<T>({ method: "GET", path, options });
+  const post = <T>(path: string, body: unknown, options: RequestOptions | undefined) =>
+    json<T>({ method: "POST", path, body, options });
+  const del = (path: string, options: RequestOptions | undefined) => empty({ method: "DELETE", path, options });
+  const child = (id: ChildId) => `/children/${segment("childId", id)}`;
+
+  return {
+    baseUrl,
+
+    health: (o) => json<Health>({ method: "GET", path: "/health", auth: false, options: o }),
+
+    adminCreateUser: (body, o) => post<CreatedUser>("/admin/users", body, o),
+    adminListUsers: (o) => get<User[]>("/admin/users", o),
+    adminDeleteUser: async (userId, o) => del(`/admin/users/${segment("userId", userId)}`, o),
+
+    me: (o) => get<User>("/me", o),
+
+    createChild: (body, o) => post<Child>("/children", body, o),
+    listChildren: (o) => get<Child[]>("/children", o),
+    getChild: async (childId, o) => get<Child>(child(childId), o),
+    deleteChild: async (childId, o) => del(child(childId), o),
+
+    createTask: (body, o) => post<Task>("/tasks", body, o),
+    listTasks: (o) => get<Task[]>("/tasks", o),
+    getTask: async (taskId, o) => get<Task>(`/tasks/${segment("taskId", taskId)}`, o),
+    deleteTask: async (taskId, o) => del(`/tasks/${segment("taskId", taskId)}`, o),
+
+    createReward: (body, o) => post<Reward>("/rewards", body, o),
+    listRewards: (o) => get<Reward[]>("/rewards", o),
+    getReward: async (rewardId, o) => get<Reward>(`/rewards/${segment("rewardId", rewardId)}`, o),
+    deleteReward: async (rewardId, o) => del(`/rewards/${segment("rewardId", rewardId)}`, o),
+
+    listPendingRewardRequests: async (childId, o) => get<RewardRequest[]>(`${child(childId)}/reward-requests`, o),
+
+    activateTask: async (childId, taskId, o) =>
+      json<TrackedMutation>({ method: "POST", path: `${child(childId)}/tasks/${segment("taskId", taskId)}/activate`, options: o }),
+    requestReward: async (childId, rewardId, o) =>
+      json<TrackedMutation>({ method: "POST", path: `${child(childId)}/rewards/${segment("rewardId", rewardId)}/request`, options: o }),
+    redeemReward: async (childId, rewardId, o) =>
+      json<TrackedMutation>({ method: "POST", path: `${child(childId)}/rewards/${segment("rewardId", rewardId)}/redeem`, options: o }),
+    cancelReward: async (childId, rewardId, o) =>
+      json<TrackedMutation>({ method: "POST", path: `${child(childId)}/rewards/${segment("rewardId", rewardId)}/cancel`, options: o }),
+
+    listChildTracking: async (childId, filters, o) =>
+      get<Page<TrackingEvent>>(`${child(childId)}/tracking${trackingQueryString(filters, "child")}`, o),
+    adminListTracking: async (filters, o) =>
+      get<Page<TrackingEvent>>(`/admin/tracking${trackingQueryString(filters, "admin")}`, o),
+    adminGetTrackingEvent: async (eventId, o) => get<TrackingEvent>(`/admin/tracking/${segment("eventId", eventId)}`, o),
+
+    createEventTicket: (o) => json<EventTicket>({ method: "POST", path: "/events/ticket", options: o }),
+  };
+}

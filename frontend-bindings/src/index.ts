@@ -1,0 +1,40 @@
+// The public surface of the frontend bindings.
+
+export type * from "./models";
+
+export {
+  ApiRequestError,
+  createApiClient,
+  isApiRequestError,
+  trackingQueryString,
+  type AdminTrackingFilters,
+  type ApiClient,
+  type ApiClientOptions,
+  type ChildTrackingFilters,
+  type FetchLike,
+  type RequestOptions,
+  type TimeBound,
+} from "./api";
+
+export {
+  SERVER_EVENT_TYPES,
+  SERVER_EVENTS,
+  connectBackendEvents,
+  eventsUrl,
+  isServerEventType,
+  openBackendEvents,
+  type BackendEventProblem,
+  type BackendEventStream,
+  type ConnectBackendEventsOptions,
+  type EventSourceConstructor,
+  type EventSourceLike,
+  type OpenBackendEventsOptions,
+  type ReconnectOptions,
+  type ServerEventHandlers,
+  type ServerEventMeta,
+  type ServerEventPayloads,
+} from "./backendEvents";
+
+/** Runtime checks of the server's JSON documents, written against the generated types. */
+export * as validators from "./validate";
+export { ValidationError, assertValid, type CheckOptions, type Validated, type Validator } from "./validate";

@@ -1,0 +1,461 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+import { ApiRequestError, createApiClient, isApiRequestError, trackingQueryString } from "../src/api";
+import type { AdminTrackingFilters, ApiClient } from "../src/api";
+import type {
+  Child,
+  CreatedUser,
+  EventTicket,
+  Health,
+  Page,
+  Reward,
+  RewardRequest,
+  Task,
+  TrackedMutation,
+  TrackingEvent,
+  User,
+} from "../src/models";
+import errorInsufficientPoints from "../../fixtures/error_insufficient_points.json";
+import errorInvalidRequest from "../../fixtures/error_invalid_request.json";
+import { fakeFetch, json, noContent, text } from "./support/fakeFetch";
+
+const BASE = "http://127.0.0.1:8080";
+const TOKEN = "parent-token-0123456789abcdefghijklmnop";
+
+const USER_ID = "01JKZ8M1C2D3E4F5G6H7J8K9MN";
+const CHILD_ID = "01JKZ8N0P1Q2R3S4T5V6W7X8YZ";
+const TASK_ID = "01JKZ8P9A8B7C6D5E4F3G2H1JK";
+const REWARD_ID = "01JKZ8PB1C2D3E4F5G6H7J8K9M";
+const EVENT_ID = "01JKZ8Q4V3X9T7M2N5P6R8S0AB";
+const AT = "2026-02-09T18:42:15.123Z";
+
+const user: User = { id: USER_ID, name: "Alex", created_at: AT };
+const child: Child = { id: CHILD_ID, user_id: USER_ID, name: "Sam", points: 0, created_at: AT };
+const task: Task = { id: TASK_ID, user_id: USER_ID, name: "Make bed", points: 5, is_good: true, created_at: AT };
+const reward: Reward = { id: REWARD_ID, user_id: USER_ID, name: "Ice cream", cost: 20, created_at: AT };
+const request: RewardRequest = {
+  id: "01JKZ8Q6B0C1D2E3F4G5H6J7K8",
+  child_id: CHILD_ID,
+  reward_id: REWARD_ID,
+  status: "pending",
+  requested_at: AT,
+  resolved_at: null,
+};
+const event: TrackingEvent = {
+  id: EVENT_ID,
+  user_id: USER_ID,
+  child_id: CHILD_ID,
+  entity_type: "task",
+  entity_id: TASK_ID,
+  action: "activated",
+  points_before: 10,
+  points_after: 15,
+  delta: 5,
+  occurred_at: AT,
+  created_at: AT,
+  metadata: { entity_name: "Make bed" },
+};
+const mutation: TrackedMutation = { child: { ...child, points: 15 }, tracking_event: event };
+const page: Page<TrackingEvent> = { items: [event], total: 1, limit: 50, offset: 0 };
+const created: CreatedUser = { user, token: TOKEN };
+const ticket: EventTicket = { ticket: "tkt_abc", expires_at: AT };
+const health: Health = { status: "ok", tracking_backlog: 0 };
+
+function client(...responses: Response[]) {
+  const fake = fakeFetch(...responses);
+  return { api: createApiClient({ baseUrl: BASE, token: TOKEN, fetch: fake.fetch }), calls: fake.calls };
+}
+
+type Endpoint = {
+  method: "GET" | "POST" | "DELETE";
+  path: string;
+  body?: unknown;
+  auth?: false;
+  /** The answer's status and body; `undefined` body means 204. */
+  status: number;
+  answer?: unknown;
+  call: (api: ApiClient) => Promise<unknown>;
+};
+
+/** Every endpoint of API.md, keyed by the client method that calls it. */
+const endpoints: Record<Exclude<keyof ApiClient, "baseUrl">, Endpoint> = {
+  health: { method: "GET", path: "/health", auth: false, status: 200, answer: health, call: (a) => a.health() },
+  adminCreateUser: {
+    method: "POST",
+    path: "/admin/users",
+    body: { name: "Alex" },
+    status: 201,
+    answer: created,
+    call: (a) => a.adminCreateUser({ name: "Alex" }),
+  },
+  adminListUsers: { method: "GET", path: "/admin/users", status: 200, answer: [user], call: (a) => a.adminListUsers() },
+  adminDeleteUser: {
+    method: "DELETE",
+    path: `/admin/users/${USER_ID}`,
+    status: 204,
+    call: (a) => a.adminDeleteUser(USER_ID),
+  },
+  me: { method: "GET", path: "/me", status: 200, answer: user, call: (a) => a.me() },
+  createChild: {
+    method: "POST",
+    path: "/children",
+    body: { name: "Sam" },
+    status: 201,
+    answer: child,
+    call: (a) => a.createChild({ name: "Sam" }),
+  },
+  listChildren: { method: "GET", path: "/children", status: 200, answer: [child], call: (a) => a.listChildren() },
+  getChild: { method: "GET", path: `/children/${CHILD_ID}`, status: 200, answer: child, call: (a) => a.getChild(CHILD_ID) },
+  deleteChild: { method: "DELETE", path: `/children/${CHILD_ID}`, status: 204, call: (a) => a.deleteChild(CHILD_ID) },
+  createTask: {
+    method: "POST",
+    path: "/tasks",
+    body: { name: "Hitting sibling", points: 3, is_good: false },
+    status: 201,
+    answer: task,
+    call: (a) => a.createTask({ name: "Hitting sibling", points: 3, is_good: false }),
+  },
+  listTasks: { method: "GET", path: "/tasks", status: 200, answer: [task], call: (a) => a.listTasks() },
+  getTask: { method: "GET", path: `/tasks/${TASK_ID}`, status: 200, answer: task, call: (a) => a.getTask(TASK_ID) },
+  deleteTask: { method: "DELETE", path: `/tasks/${TASK_ID}`, status: 204, call: (a) => a.deleteTask(TASK_ID) },
+  createReward: {
+    method: "POST",
+    path: "/rewards",
+    body: { name: "Ice cream", cost: 20 },
+    status: 201,
+    answer: reward,
+    call: (a) => a.createReward({ name: "Ice cream", cost: 20 }),
+  },
+  listRewards: { method: "GET", path: "/rewards", status: 200, answer: [reward], call: (a) => a.listRewards() },
+  getReward: {
+    method: "GET",
+    path: `/rewards/${REWARD_ID}`,
+    status: 200,
+    answer: reward,
+    call: (a) => a.getReward(REWARD_ID),
+  },
+  deleteReward: { method: "DELETE", path: `/rewards/${REWARD_ID}`, status: 204, call: (a) => a.deleteReward(REWARD_ID) },
+  listPendingRewardRequests: {
+    method: "GET",
+    path: `/children/${CHILD_ID}/reward-requests`,
+    status: 200,
+    answer: [request],
+    call: (a) => a.listPendingRewardRequests(CHILD_ID),
+  },
+  activateTask: {
+    method: "POST",
+    path: `/children/${CHILD_ID}/tasks/${TASK_ID}/activate`,
+    status: 200,
+    answer: mutation,
+    call: (a) => a.activateTask(CHILD_ID, TASK_ID),
+  },
+  requestReward: {
+    method: "POST",
+    path: `/children/${CHILD_ID}/rewards/${REWARD_ID}/request`,
+    status: 200,
+    answer: { ...mutation, reward_request: request },
+    call: (a) => a.requestReward(CHILD_ID, REWARD_ID),
+  },
+  redeemReward: {
+    method: "POST",
+    path: `/children/${CHILD_ID}/rewards/${REWARD_ID}/redeem`,
+    status: 200,
+    answer: mutation,
+    call: (a) => a.redeemReward(CHILD_ID, REWARD_ID),
+  },
+  cancelReward: {
+    method: "POST",
+    path: `/children/${CHILD_ID}/rewards/${REWARD_ID}/cancel`,
+    status: 200,
+    answer: { ...mutation, reward_request: { ...request, status: "cancelled", resolved_at: AT } },
+    call: (a) => a.cancelReward(CHILD_ID, REWARD_ID),
+  },
+  listChildTracking: {
+    method: "GET",
+    path: `/children/${CHILD_ID}/tracking`,
+    status: 200,
+    answer: page,
+    call: (a) => a.listChildTracking(CHILD_ID),
+  },
+  adminListTracking: { method: "GET", path: "/admin/tracking", status: 200, answer: page, call: (a) => a.adminListTracking() },
+  adminGetTrackingEvent: {
+    method: "GET",
+    path: `/admin/tracking/${EVENT_ID}`,
+    status: 200,
+    answer: event,
+    call: (a) => a.adminGetTrackingEvent(EVENT_ID),
+  },
+  createEventTicket: { method: "POST", path: "/events/ticket", status: 200, answer: ticket, call: (a) => a.createEventTicket() },
+};
+
+describe("every endpoint", () => {
+  it("has a row in this table for each client method", () => {
+    const { api } = client();
+    const methods = Object.keys(api).filter((key) => key !== "baseUrl");
+    expect(methods.sort()).toEqual(Object.keys(endpoints).sort());
+  });
+
+  for (const [name, e] of Object.entries(endpoints)) {
+    it(`${name}: ${e.method} ${e.path}`, async () => {
+      const { api, calls } = client(e.answer === undefined ? noContent() : json(e.status, e.answer));
+      const result = await e.call(api);
+
+      expect(calls).toHaveLength(1);
+      const [sent] = calls;
+      expect(sent?.url).toBe(`${BASE}${e.path}`);
+      expect(sent?.method).toBe(e.method);
+      expect(sent?.headers["accept"]).toBe("application/json");
+      if (e.auth === false) expect(sent?.headers).not.toHaveProperty("authorization");
+      else expect(sent?.headers["authorization"]).toBe(`Bearer ${TOKEN}`);
+      if (e.body === undefined) {
+        expect(sent?.body).toBeUndefined();
+        expect(sent?.headers).not.toHaveProperty("content-type");
+      } else {
+        expect(sent?.headers["content-type"]).toBe("application/json");
+        expect(JSON.parse(String(sent?.body))).toEqual(e.body);
+      }
+      expect(result).toEqual(e.answer);
+    });
+  }
+});
+
+describe("tracking query strings", () => {
+  const from = new Date(Date.UTC(2026, 1, 9, 18, 42, 15, 123));
+  // Each filter with a value and how it must appear in the URL (percent-encoded by hand here,
+  // independently of URLSearchParams).
+  const all = [
+    ["child_id", CHILD_ID, CHILD_ID],
+    ["user_id", USER_ID, USER_ID],
+    ["entity_type", "penalty", "penalty"],
+    ["action", "activated", "activated"],
+    ["from", from, "2026-02-09T18%3A42%3A15.123Z"],
+    ["to", "2026-02-10T00:00:00+01:00", "2026-02-10T00%3A00%3A00%2B01%3A00"],
+    ["limit", 25, "25"],
+    ["offset", 0, "0"],
+    ["order", "desc", "desc"],
+  ] as const;
+  const adminOnly = new Set(["child_id", "user_id"]);
+
+  /** Every subset of the filters; unset ones are left out, `undefined` or `null` in turn. */
+  function* combinations(): Generator<{ filters: Record<string, unknown>; set: (typeof all)[number][] }> {
+    for (let mask = 0; mask < 1 << all.length; mask++) {
+      const filters: Record<string, unknown> = {};
+      const set: (typeof all)[number][] = [];
+      all.forEach((entry, bit) => {
+        if (mask & (1 << bit)) {
+          filters[entry[0]] = entry[1];
+          set.push(entry);
+        } else if (mask % 3 === 1) {
+          filters[entry[0]] = undefined;
+        } else if (mask % 3 === 2) {
+          filters[entry[0]] = null;
+        }
+      });
+      yield { filters, set };
+    }
+  }
+
+  it("admin: sends exactly the set filters, encoded, in a fixed order (all 512 combinations)", async () => {
+    let checked = 0;
+    for (const { filters, set } of combinations()) {
+      const { api, calls } = client(json(200, page));
+      await api.adminListTracking(filters as AdminTrackingFilters);
+      const query = set.map(([name, , encoded]) => `${name}=${encoded}`).join("&");
+      expect(calls[0]?.url).toBe(`${BASE}/admin/tracking${query === "" ? "" : `?${query}`}`);
+      checked++;
+    }
+    expect(checked).toBe(512);
+  });
+
+  it("child: sends the set filters but never the admin-only child_id / user_id", async () => {
+    let checked = 0;
+    for (const { filters, set } of combinations()) {
+      const { api, calls } = client(json(200, page));
+      await api.listChildTracking(CHILD_ID, filters as AdminTrackingFilters);
+      const query = set
+        .filter(([name]) => !adminOnly.has(name))
+        .map(([name, , encoded]) => `${name}=${encoded}`)
+        .join("&");
+      expect(calls[0]?.url).toBe(`${BASE}/children/${CHILD_ID}/tracking${query === "" ? "" : `?${query}`}`);
+      checked++;
+    }
+    expect(checked).toBe(512);
+  });
+
+  it("sends a Date in UTC with milliseconds, whatever its zone, and strings unchanged", () => {
+    expect(trackingQueryString({ from: new Date("2026-02-10T00:00:00+01:00") }, "child")).toBe(
+      "?from=2026-02-09T23%3A00%3A00.000Z",
+    );
+    expect(trackingQueryString({ to: "2026-02-09T18:42:15Z" }, "admin")).toBe("?to=2026-02-09T18%3A42%3A15Z");
+    expect(trackingQueryString({}, "admin")).toBe("");
+    expect(trackingQueryString(undefined, "admin")).toBe("");
+  });
+
+  it("encodes values that need it", () => {
+    expect(trackingQueryString({ child_id: "a&b=c d/é" }, "admin")).toBe("?child_id=a%26b%3Dc+d%2F%C3%A9");
+  });
+
+  it("refuses an invalid Date before sending anything", async () => {
+    const { api, calls } = client(json(200, page));
+    await expect(api.listChildTracking(CHILD_ID, { from: new Date("nope") })).rejects.toThrow(RangeError);
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe("paths, base URL and token", () => {
+  it("percent-encodes ids in paths", async () => {
+    const { api, calls } = client(json(200, child), json(200, mutation));
+    await api.getChild("a/b c?d#e");
+    await api.activateTask("x/y", "../t");
+    expect(calls.map((c) => c.url)).toEqual([
+      `${BASE}/children/a%2Fb%20c%3Fd%23e`,
+      `${BASE}/children/x%2Fy/tasks/..%2Ft/activate`,
+    ]);
+  });
+
+  it.each(["", ".", ".."])("refuses the id %j, which would change the route", async (id) => {
+    const { api, calls } = client(json(200, child));
+    await expect(api.getChild(id)).rejects.toThrow(TypeError);
+    await expect(api.redeemReward(CHILD_ID, id)).rejects.toThrow(/rewardId/);
+    expect(calls).toHaveLength(0);
+  });
+
+  it("ignores trailing slashes of the base URL and allows a relative one", async () => {
+    const a = fakeFetch(json(200, user));
+    await createApiClient({ baseUrl: "https://x.example/api//", token: "t", fetch: a.fetch }).me();
+    expect(a.calls[0]?.url).toBe("https://x.example/api/me");
+    const b = fakeFetch(json(200, user));
+    const relative = createApiClient({ baseUrl: "", token: "t", fetch: b.fetch });
+    await relative.me();
+    expect(b.calls[0]?.url).toBe("/me");
+    expect(relative.baseUrl).toBe("");
+  });
+
+  it("reads a token function before each request", async () => {
+    let token = "first";
+    const fake = fakeFetch(json(200, user), json(200, user));
+    const api = createApiClient({ baseUrl: BASE, token: () => token, fetch: fake.fetch });
+    await api.me();
+    token = "second";
+    await api.me();
+    expect(fake.calls.map((c) => c.headers["authorization"])).toEqual(["Bearer first", "Bearer second"]);
+  });
+
+  it("passes an AbortSignal through", async () => {
+    const controller = new AbortController();
+    const { api, calls } = client(json(200, [child]));
+    await api.listChildren({ signal: controller.signal });
+    expect(calls[0]?.signal).toBe(controller.signal);
+  });
+
+  describe("without an injected fetch", () => {
+    afterEach(() => {
+      vi.unstubAllGlobals();
+    });
+
+    it("uses globalThis.fetch, looked up at request time, called without a `this`", async () => {
+      const api = createApiClient({ baseUrl: BASE, token: TOKEN });
+      let receiver: unknown = "unset";
+      const spy = vi.fn(function (this: unknown) {
+        receiver = this;
+        return Promise.resolve(json(200, health));
+      });
+      vi.stubGlobal("fetch", spy);
+      await expect(api.health()).resolves.toEqual(health);
+      expect(spy).toHaveBeenCalledWith(`${BASE}/health`, expect.objectContaining({ method: "GET" }));
+      expect(receiver).toBeUndefined();
+    });
+  });
+});
+
+describe("errors", () => {
+  async function failure(response: Response, call: (api: ApiClient) => Promise<unknown> = (a) => a.me()) {
+    const { api } = client(response);
+    try {
+      await call(api);
+    } catch (error) {
+      return error;
+    }
+    throw new Error("the call did not fail");
+  }
+
+  it("maps the contract's error body: status, code, message", async () => {
+    const error = await failure(json(409, errorInsufficientPoints), (a) => a.redeemReward(CHILD_ID, REWARD_ID));
+    expect(error).toBeInstanceOf(ApiRequestError);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toMatchObject({
+      name: "ApiRequestError",
+      status: 409,
+      code: "insufficient_points",
+      message: "child has 3 points, reward costs 10",
+      field: undefined,
+      fromContract: true,
+      request: `POST /children/${CHILD_ID}/rewards/${REWARD_ID}/redeem`,
+    });
+    expect(isApiRequestError(error, "insufficient_points")).toBe(true);
+    expect(isApiRequestError(error, "not_found")).toBe(false);
+  });
+
+  it("carries details.field of invalid_request", async () => {
+    const error = await failure(json(400, errorInvalidRequest), (a) => a.adminListTracking({ limit: 501 }));
+    expect(error).toMatchObject({ status: 400, code: "invalid_request", field: "limit", fromContract: true });
+  });
+
+  it.each([
+    [401, "unauthorized"],
+    [403, "forbidden"],
+    [404, "not_found"],
+    [409, "already_requested"],
+    [409, "no_pending_request"],
+    [409, "points_out_of_range"],
+    [413, "payload_too_large"],
+    [500, "internal"],
+  ] as const)("maps %i %s", async (status, code) => {
+    const error = await failure(json(status, { error: { code, message: `m ${code}` } }));
+    expect(error).toMatchObject({ status, code, message: `m ${code}`, fromContract: true });
+  });
+
+  it.each([
+    [400, "invalid_request"],
+    [401, "unauthorized"],
+    [403, "forbidden"],
+    [404, "not_found"],
+    [413, "payload_too_large"],
+    [409, "internal"],
+    [500, "internal"],
+    [502, "internal"],
+  ] as const)("a %i without the contract's body becomes code %s", async (status, code) => {
+    const body = "<html><body>Bad Gateway</body></html>";
+    const error = await failure(text(status, body));
+    expect(error).toBeInstanceOf(ApiRequestError);
+    expect(error).toMatchObject({ status, code, fromContract: false, responseText: body, field: undefined });
+    expect((error as Error).message).toContain(`HTTP ${status}`);
+  });
+
+  it("an empty error body is still typed", async () => {
+    const error = await failure(new Response(null, { status: 401 }));
+    expect(error).toMatchObject({ status: 401, code: "unauthorized", fromContract: false, responseText: "" });
+  });
+
+  it("keeps the message of an error body whose code the contract does not know", async () => {
+    const error = await failure(json(409, { error: { code: "brand_new", message: "something new" } }));
+    expect(error).toMatchObject({ status: 409, code: "internal", message: "something new", fromContract: false });
+  });
+
+  it("a 2xx answer that is not JSON is an `internal` error with that status", async () => {
+    const error = await failure(text(200, "OK"), (a) => a.listChildren());
+    expect(error).toMatchObject({ status: 200, code: "internal", fromContract: false, responseText: "OK" });
+  });
+
+  it("lets a network failure through unchanged", async () => {
+    const down = new TypeError("fetch failed");
+    const api = createApiClient({ baseUrl: BASE, token: TOKEN, fetch: () => Promise.reject(down) });
+    await expect(api.me()).rejects.toBe(down);
+  });
+
+  it("a DELETE answering 204 resolves to undefined, and a failed one rejects", async () => {
+    const { api } = client(noContent(), json(404, { error: { code: "not_found", message: "no such child" } }));
+    await expect(api.deleteChild(CHILD_ID)).resolves.toBeUndefined();
+    await expect(api.deleteChild(CHILD_ID)).rejects.toMatchObject({ status: 404, code: "not_found" });
+  });
+});
