@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use tracking_model::{
-    Child, ChildId, Effect, EventId, Reward, RewardId, RewardRequest, Task, TaskId, Timestamp,
-    TrackingEvent, User, UserId,
+    Child, ChildId, Effect, EventId, Moments, Reward, RewardId, RewardRequest, Task, TaskId,
+    Timestamp, TrackingEvent, User, UserId,
 };
 
 use crate::{FamilyError, TokenHash};
@@ -79,4 +79,21 @@ pub trait FamilyRepository: Send + Sync + 'static {
     async fn outbox_len(&self) -> Result<u64, FamilyError>;
     /// Confirms that these events are in the history. Unknown ids are ignored.
     async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError>;
+}
+
+/// The moments of a child's next event: never before its last one, so that the child's events
+/// in the order (`occurred_at`, `created_at`, `id`) are the order they were applied in, even
+/// when callers that raced for the child's lock stamped `occurred_at` in the other order.
+pub(crate) fn after_last(last: Option<(Timestamp, Timestamp)>, occurred_at: Timestamp) -> Moments {
+    let created_at = Timestamp::now();
+    match last {
+        Some((last_occurred, last_created)) => Moments {
+            occurred_at: occurred_at.max(last_occurred),
+            created_at: created_at.max(last_created),
+        },
+        None => Moments {
+            occurred_at,
+            created_at,
+        },
+    }
 }

@@ -3,16 +3,22 @@
 //! [`FamilyRepository`] holds users, children, tasks, rewards and reward requests, and applies the
 //! four tracked mutations atomically per child, committing each effect together with its tracking
 //! event (the outbox). [`TrackingRepository`] is the append-only history those events move to.
+//! [`FileStore`] implements both durably in one data directory of JSON Lines files;
 //! [`MemoryStore`] implements both in memory, for tests and embedders.
 
 mod error;
 mod family;
+mod file;
 mod history;
 mod memory;
 mod token;
 
 pub use error::{FamilyError, HistoryError};
 pub use family::{ActionTarget, FamilyRepository};
+pub use file::{
+    Durability, FileStore, FileStoreOptions, HISTORY_FILE, JOURNAL_FILE, LOCK_FILE, OpenError,
+    OpenReport, SNAPSHOT_FILE, TornLine,
+};
 pub use history::TrackingRepository;
 pub use memory::MemoryStore;
 pub use token::TokenHash;

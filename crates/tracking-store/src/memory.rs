@@ -5,11 +5,12 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use tracking_model::{
-    Child, ChildId, Effect, EventId, Moments, Page, Reward, RewardId, RewardRequest,
-    RewardRequestId, RewardRequestStatus, SortOrder, Task, TaskId, Timestamp, TrackedAction,
-    TrackingEvent, TrackingQuery, User, UserId, decide,
+    Child, ChildId, Effect, EventId, Page, Reward, RewardId, RewardRequest, RewardRequestId,
+    RewardRequestStatus, SortOrder, Task, TaskId, Timestamp, TrackedAction, TrackingEvent,
+    TrackingQuery, User, UserId, decide,
 };
 
+use crate::family::after_last;
 use crate::{
     ActionTarget, FamilyError, FamilyRepository, HistoryError, TokenHash, TrackingRepository,
 };
@@ -30,6 +31,8 @@ struct Family {
     tasks: BTreeMap<TaskId, Task>,
     rewards: BTreeMap<RewardId, Reward>,
     pending: BTreeMap<RewardRequestId, RewardRequest>,
+    /// When each child's last event happened, so that the next one orders after it.
+    last_events: HashMap<ChildId, (Timestamp, Timestamp)>,
     outbox: Vec<TrackingEvent>,
 }
 
@@ -84,6 +87,7 @@ impl Family {
 
     fn remove_child(&mut self, id: ChildId) {
         self.children.remove(&id);
+        self.last_events.remove(&id);
         self.pending.retain(|_, request| request.child_id != id);
     }
 }
@@ -284,12 +288,13 @@ impl FamilyRepository for MemoryStore {
             ActionTarget::Cancel(id) => (TrackedAction::Cancel(reward(id)?), Some(id)),
         };
         let pending = reward_id.and_then(|id| family.pending_for(child, id));
-        let moments = Moments {
-            occurred_at,
-            created_at: Timestamp::now(),
-        };
+        let moments = after_last(family.last_events.get(&child).copied(), occurred_at);
         let effect = decide(&current, &action, pending, moments)?;
         family.children.insert(child, effect.child.clone());
+        family.last_events.insert(
+            child,
+            (effect.event.occurred_at(), effect.event.created_at()),
+        );
         if let Some(request) = &effect.reward_request {
             if request.status == RewardRequestStatus::Pending {
                 family.pending.insert(request.id, request.clone());

@@ -1,0 +1,346 @@
+//! The tracking history on disk: `tracking_events.jsonl`, one event per line, appended with
+//! group commit, indexed in memory, and rewritten whole only to anonymize a deleted user.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+
+use serde::Deserialize;
+use tracking_model::{
+    Action, ChildId, EntityType, EventId, Page, Timestamp, TrackingEvent, TrackingQuery, UserId,
+};
+
+use super::index::{Index, NewEntry, kind_of};
+use super::lines::{ReadOutcome, read_lines};
+use super::log::{Log, SyncMode, Wait};
+use super::{OpenError, sync_dir};
+use crate::HistoryError;
+
+/// The name of the history file in the data directory.
+pub const HISTORY_FILE: &str = "tracking_events.jsonl";
+
+/// The fields of a stored event that the index keeps; the rest of the line is skipped on open.
+#[derive(Deserialize)]
+struct IndexedFields {
+    id: EventId,
+    user_id: Option<UserId>,
+    child_id: ChildId,
+    entity_type: EntityType,
+    action: Action,
+    occurred_at: Timestamp,
+    created_at: Timestamp,
+}
+
+/// The history file, its index and its writer.
+#[derive(Debug)]
+pub(crate) struct History {
+    dir: PathBuf,
+    path: PathBuf,
+    index: Arc<RwLock<Index>>,
+    /// A read handle on the current file; replaced together with the index's offsets.
+    reader: Arc<RwLock<Arc<File>>>,
+    log: Log<NewEntry>,
+    /// One anonymization at a time.
+    rewriting: Mutex<()>,
+}
+
+impl History {
+    /// Opens (or creates) the history file and indexes it.
+    pub(crate) fn open(dir: &Path, mode: SyncMode) -> Result<(Self, ReadOutcome), OpenError> {
+        let path = dir.join(HISTORY_FILE);
+        let io_error = |source| OpenError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(io_error)?;
+        let mut index = Index::default();
+        let mut duplicates = 0_u64;
+        let outcome = read_lines(&mut file, &path, |_, offset, line| {
+            let entry = parse_entry(line, offset)?;
+            if !index.push_unsorted(&entry) {
+                duplicates += 1;
+            }
+            Ok(())
+        })?;
+        if duplicates > 0 {
+            log::warn!(
+                "{}: {duplicates} repeated event ids were skipped",
+                path.display()
+            );
+        }
+        index.rebuild_lists();
+        let reader = Arc::new(RwLock::new(Arc::new(File::open(&path).map_err(io_error)?)));
+        let index = Arc::new(RwLock::new(index));
+        let publish = {
+            let index = Arc::clone(&index);
+            Box::new(move |entries: Vec<NewEntry>| {
+                let mut index = write(&index);
+                for entry in &entries {
+                    index.insert(entry);
+                }
+            })
+        };
+        let log = Log::start(file, path.clone(), outcome.len, 0, mode, publish, None)
+            .map_err(io_error)?;
+        Ok((
+            Self {
+                dir: dir.to_owned(),
+                path,
+                index,
+                reader,
+                log,
+                rewriting: Mutex::new(()),
+            },
+            outcome,
+        ))
+    }
+
+    /// The number of stored events.
+    pub(crate) fn len(&self) -> usize {
+        read(&self.index).len()
+    }
+
+    /// Whether the event with this id is stored.
+    pub(crate) fn contains(&self, id: EventId) -> bool {
+        read(&self.index).contains(id)
+    }
+
+    /// Roughly how many bytes the index holds on the heap.
+    pub(crate) fn index_heap_bytes(&self) -> usize {
+        read(&self.index).heap_bytes()
+    }
+
+    pub(crate) async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
+        let id = event.id();
+        let mut line = serde_json::to_vec(event).map_err(io::Error::from)?;
+        line.push(b'\n');
+        let kind = kind_of(event.entity_type(), event.action())
+            .ok_or_else(|| HistoryError::Corrupt("an event of no known kind".into()))?;
+        let index = &self.index;
+        self.log
+            .append(Wait::Durable, |state| {
+                if read(index).contains(id) || state.staged.iter().any(|entry| entry.id == id) {
+                    return Ok(None);
+                }
+                let entry = NewEntry {
+                    id,
+                    user: event.user_id(),
+                    child: event.child_id(),
+                    kind,
+                    occurred_at: event.occurred_at(),
+                    created_at: event.created_at(),
+                    offset: state.len,
+                    len: (line.len() - 1) as u32,
+                };
+                Ok(Some((line, entry)))
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
+        let index = read(&self.index);
+        let (offset, len) = index.line_of(id).ok_or(HistoryError::NotFound)?;
+        let file = Arc::clone(&read(&self.reader));
+        self.read_event(&file, offset, len)
+    }
+
+    pub(crate) fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
+        let index = read(&self.index);
+        let plan = index.plan(query);
+        let file = Arc::clone(&read(&self.reader));
+        let items = plan
+            .lines
+            .iter()
+            .map(|&(offset, len)| self.read_event(&file, offset, len))
+            .collect::<Result<_, _>>()?;
+        drop(index);
+        Ok(Page {
+            items,
+            total: plan.total,
+            limit: query.limit(),
+            offset: query.offset(),
+        })
+    }
+
+    fn read_event(
+        &self,
+        file: &File,
+        offset: u64,
+        len: u32,
+    ) -> Result<TrackingEvent, HistoryError> {
+        let mut line = vec![0_u8; len as usize];
+        file.read_exact_at(&mut line, offset)?;
+        serde_json::from_slice(&line).map_err(|err| {
+            HistoryError::Corrupt(format!("{} at byte {offset}: {err}", self.path.display()))
+        })
+    }
+
+    /// Rewrites the file with `user` cleared: copies it to a temporary file without stopping
+    /// appends, then, with appends held, copies what they added meanwhile, syncs, renames the
+    /// copy over the file, syncs the directory and points the index at the new lines.
+    pub(crate) fn anonymize(&self, user: UserId) -> Result<u64, HistoryError> {
+        let _one_at_a_time = self
+            .rewriting
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let lines = read(&self.index).lines_with_user(user);
+        if !lines.iter().any(|&(_, _, mine)| mine) {
+            return Ok(0);
+        }
+        let temporary = self.dir.join(format!("{HISTORY_FILE}.tmp"));
+        let mut copy = Copy::create(&temporary, user)?;
+        let source = Arc::clone(&read(&self.reader));
+        let mut reader = BufReader::with_capacity(1 << 20, &*source);
+        let mut new_lines = Vec::with_capacity(lines.len());
+        let mut expected = 0_u64;
+        for &(offset, len, mine) in &lines {
+            if offset != expected {
+                return Err(HistoryError::Corrupt(format!(
+                    "{}: the index does not match the file at byte {offset}",
+                    self.path.display()
+                )));
+            }
+            let mut line = vec![0_u8; len as usize + 1];
+            reader.read_exact(&mut line)?;
+            line.pop();
+            new_lines.push(copy.line(&line, mine, offset)?);
+            expected = offset + u64::from(len) + 1;
+        }
+        copy.writer.flush()?;
+        copy.writer.get_ref().sync_data()?;
+
+        let _no_rounds = self.log.exclusive();
+        let mut state = self.log.state();
+        let mut index = write(&self.index);
+        // Events published or staged while the copy ran: their lines follow the copied ones.
+        let published = index.lines_with_user(user);
+        for &(offset, len, mine) in &published[lines.len()..] {
+            let line = read_line(&source, offset, len)?;
+            new_lines.push(copy.line(&line, mine, offset)?);
+        }
+        for entry in &mut state.staged {
+            let line = read_line(&source, entry.offset, entry.len)?;
+            let mine = entry.user == Some(user);
+            let (offset, len) = copy.line(&line, mine, entry.offset)?;
+            entry.offset = offset;
+            entry.len = len;
+            if mine {
+                entry.user = None;
+            }
+        }
+        let (file, len, changed) = copy.finish()?;
+        std::fs::rename(&temporary, &self.path)?;
+        sync_dir(&self.dir)?;
+        drop(file);
+        let appender = OpenOptions::new()
+            .append(true)
+            .read(true)
+            .open(&self.path)?;
+        *write(&self.reader) = Arc::new(File::open(&self.path)?);
+        state.replace_file(appender, len);
+        index.rewritten(&new_lines, user);
+        Ok(changed)
+    }
+}
+
+/// The temporary copy an anonymization writes.
+struct Copy {
+    writer: BufWriter<File>,
+    user: UserId,
+    len: u64,
+    changed: u64,
+}
+
+impl Copy {
+    fn create(path: &Path, user: UserId) -> io::Result<Self> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)?;
+        Ok(Self {
+            writer: BufWriter::with_capacity(1 << 20, file),
+            user,
+            len: 0,
+            changed: 0,
+        })
+    }
+
+    /// Copies one line, anonymized when `mine`; returns where it now lies.
+    fn line(
+        &mut self,
+        line: &[u8],
+        mine: bool,
+        old_offset: u64,
+    ) -> Result<(u64, u32), HistoryError> {
+        let rewritten;
+        let bytes = if mine {
+            let event: TrackingEvent = serde_json::from_slice(line).map_err(|err| {
+                HistoryError::Corrupt(format!("{HISTORY_FILE} at byte {old_offset}: {err}"))
+            })?;
+            debug_assert_eq!(event.user_id(), Some(self.user));
+            rewritten = serde_json::to_vec(&event.anonymized()).map_err(io::Error::from)?;
+            self.changed += 1;
+            rewritten.as_slice()
+        } else {
+            line
+        };
+        let offset = self.len;
+        self.writer.write_all(bytes)?;
+        self.writer.write_all(b"\n")?;
+        self.len += bytes.len() as u64 + 1;
+        Ok((offset, bytes.len() as u32))
+    }
+
+    fn finish(self) -> io::Result<(File, u64, u64)> {
+        let file = self.writer.into_inner().map_err(|err| err.into_error())?;
+        file.sync_all()?;
+        Ok((file, self.len, self.changed))
+    }
+}
+
+fn read_line(file: &File, offset: u64, len: u32) -> io::Result<Vec<u8>> {
+    let mut line = vec![0_u8; len as usize];
+    file.read_exact_at(&mut line, offset)?;
+    Ok(line)
+}
+
+/// Reads the index fields of one stored line.
+fn parse_entry(line: &[u8], offset: u64) -> Result<NewEntry, String> {
+    let fields: IndexedFields =
+        serde_json::from_slice(line).map_err(|err| format!("not a tracking event: {err}"))?;
+    let kind = kind_of(fields.entity_type, fields.action).ok_or_else(|| {
+        format!(
+            "a {} cannot be {}",
+            fields.entity_type.as_str(),
+            fields.action.as_str()
+        )
+    })?;
+    Ok(NewEntry {
+        id: fields.id,
+        user: fields.user_id,
+        child: fields.child_id,
+        kind,
+        occurred_at: fields.occurred_at,
+        created_at: fields.created_at,
+        offset,
+        len: line.len() as u32,
+    })
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

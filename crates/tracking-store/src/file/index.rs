@@ -1,0 +1,465 @@
+//! The in-memory index of the history file: a compact entry per event (its order key, filter
+//! fields and where its line lies) and position lists sorted by the order key, per child, per
+//! user and overall, each split by kind. Pages are read from the file.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use tracking_model::{
+    Action, ChildId, EntityType, EventId, SortOrder, Timestamp, TrackingQuery, UserId,
+};
+
+/// The (entity type, action) pairs an event can have, each with its own position lists.
+const KINDS: [(EntityType, Action); 5] = [
+    (EntityType::Task, Action::Activated),
+    (EntityType::Penalty, Action::Activated),
+    (EntityType::Reward, Action::Requested),
+    (EntityType::Reward, Action::Redeemed),
+    (EntityType::Reward, Action::Cancelled),
+];
+
+/// No user: the event is anonymized.
+const NO_USER: u32 = u32::MAX;
+
+/// The kind number of an (entity type, action) pair, if it is one events can have.
+pub(crate) fn kind_of(entity_type: EntityType, action: Action) -> Option<u8> {
+    KINDS
+        .iter()
+        .position(|&kind| kind == (entity_type, action))
+        .map(|kind| kind as u8)
+}
+
+/// An event as the history file writer hands it to the index.
+#[derive(Debug, Clone)]
+pub(crate) struct NewEntry {
+    pub(crate) id: EventId,
+    pub(crate) user: Option<UserId>,
+    pub(crate) child: ChildId,
+    pub(crate) kind: u8,
+    pub(crate) occurred_at: Timestamp,
+    pub(crate) created_at: Timestamp,
+    pub(crate) offset: u64,
+    pub(crate) len: u32,
+}
+
+/// One stored event, in 56 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    occurred_at: i64,
+    created_at: i64,
+    id_high: u64,
+    id_low: u64,
+    offset: u64,
+    len: u32,
+    child: u32,
+    user: u32,
+    kind: u8,
+}
+
+type Key = (i64, i64, u64, u64);
+
+impl Entry {
+    fn key(&self) -> Key {
+        (self.occurred_at, self.created_at, self.id_high, self.id_low)
+    }
+}
+
+/// Positions into the entries, sorted by the order key: all of them, and split by kind.
+#[derive(Debug, Default)]
+struct Lists {
+    all: Vec<u32>,
+    kinds: [Vec<u32>; KINDS.len()],
+}
+
+/// Hashes an id's low 64 bits, which are random, with one multiplication.
+#[derive(Debug, Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdMap = HashMap<u64, u32, BuildHasherDefault<IdHasher>>;
+
+/// The positions of a page of events, and the count of all matches.
+#[derive(Debug)]
+pub(crate) struct PagePlan {
+    pub(crate) lines: Vec<(u64, u32)>,
+    pub(crate) total: u64,
+}
+
+/// Every stored event, indexed. Positions are the events' order in the file.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    entries: Vec<Entry>,
+    /// Id → position by the id's low 64 bits; ids whose low bits collide go to `overflow`.
+    ids: IdMap,
+    overflow: HashMap<u128, u32>,
+    all: Lists,
+    children: HashMap<ChildId, u32>,
+    child_lists: Vec<Lists>,
+    users: HashMap<UserId, u32>,
+    user_lists: Vec<Lists>,
+}
+
+fn split(id: EventId) -> (u64, u64) {
+    let bits = id.ulid().0;
+    ((bits >> 64) as u64, bits as u64)
+}
+
+impl Index {
+    /// The number of events.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the event with this id is stored.
+    pub(crate) fn contains(&self, id: EventId) -> bool {
+        self.position(id).is_some()
+    }
+
+    fn position(&self, id: EventId) -> Option<u32> {
+        if !self.overflow.is_empty()
+            && let Some(&position) = self.overflow.get(&id.ulid().0)
+        {
+            return Some(position);
+        }
+        let (high, low) = split(id);
+        let position = *self.ids.get(&low)?;
+        let entry = &self.entries[position as usize];
+        (entry.id_high == high && entry.id_low == low).then_some(position)
+    }
+
+    /// Where the line of the event with this id lies.
+    pub(crate) fn line_of(&self, id: EventId) -> Option<(u64, u32)> {
+        self.position(id).map(|position| self.line(position))
+    }
+
+    fn line(&self, position: u32) -> (u64, u32) {
+        let entry = &self.entries[position as usize];
+        (entry.offset, entry.len)
+    }
+
+    /// Adds an event at the end of the file order and files it in every list; an id already
+    /// stored is ignored.
+    pub(crate) fn insert(&mut self, new: &NewEntry) -> bool {
+        let Some(position) = self.push(new) else {
+            return false;
+        };
+        let key = self.entries[position as usize].key();
+        let entry = self.entries[position as usize];
+        let entries = &self.entries;
+        let sorted_insert = |list: &mut Vec<u32>| {
+            let after_last = list
+                .last()
+                .is_none_or(|&last| entries[last as usize].key() < key);
+            if after_last {
+                list.push(position);
+            } else {
+                let at = list.partition_point(|&other| entries[other as usize].key() < key);
+                list.insert(at, position);
+            }
+        };
+        for lists in [
+            Some(&mut self.all),
+            Some(&mut self.child_lists[entry.child as usize]),
+            if entry.user == NO_USER {
+                None
+            } else {
+                Some(&mut self.user_lists[entry.user as usize])
+            },
+        ]
+        .into_iter()
+        .flatten()
+        {
+            sorted_insert(&mut lists.all);
+            sorted_insert(&mut lists.kinds[entry.kind as usize]);
+        }
+        true
+    }
+
+    /// Adds an event without filing it in the lists; call [`Self::rebuild_lists`] after a batch.
+    pub(crate) fn push_unsorted(&mut self, new: &NewEntry) -> bool {
+        self.push(new).is_some()
+    }
+
+    fn push(&mut self, new: &NewEntry) -> Option<u32> {
+        if self.contains(new.id) {
+            return None;
+        }
+        let position = u32::try_from(self.entries.len()).expect("fewer than 2^32 events");
+        let (id_high, id_low) = split(new.id);
+        match self.ids.entry(id_low) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.overflow.insert(new.id.ulid().0, position);
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(position);
+            }
+        }
+        let child = intern(&mut self.children, &mut self.child_lists, new.child);
+        let user = new.user.map_or(NO_USER, |user| {
+            intern(&mut self.users, &mut self.user_lists, user)
+        });
+        self.entries.push(Entry {
+            occurred_at: new.occurred_at.unix_millis(),
+            created_at: new.created_at.unix_millis(),
+            id_high,
+            id_low,
+            offset: new.offset,
+            len: new.len,
+            child,
+            user,
+            kind: new.kind,
+        });
+        Some(position)
+    }
+
+    /// Files every event in the lists again, sorting once.
+    pub(crate) fn rebuild_lists(&mut self) {
+        let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
+        let entries = &self.entries;
+        order.sort_unstable_by_key(|&position| entries[position as usize].key());
+        let mut all = Lists::default();
+        let mut child_lists: Vec<Lists> =
+            self.child_lists.iter().map(|_| Lists::default()).collect();
+        let mut user_lists: Vec<Lists> = self.user_lists.iter().map(|_| Lists::default()).collect();
+        for &position in &order {
+            let entry = &entries[position as usize];
+            let kind = entry.kind as usize;
+            all.kinds[kind].push(position);
+            let child = &mut child_lists[entry.child as usize];
+            child.all.push(position);
+            child.kinds[kind].push(position);
+            if entry.user != NO_USER {
+                let user = &mut user_lists[entry.user as usize];
+                user.all.push(position);
+                user.kinds[kind].push(position);
+            }
+        }
+        all.all = order;
+        for lists in child_lists.iter_mut().chain(user_lists.iter_mut()) {
+            lists.all.shrink_to_fit();
+            lists.kinds.iter_mut().for_each(Vec::shrink_to_fit);
+        }
+        self.all = all;
+        self.child_lists = child_lists;
+        self.user_lists = user_lists;
+    }
+
+    /// The lines of every event in file order, each with whether it belongs to `user`.
+    pub(crate) fn lines_with_user(&self, user: UserId) -> Vec<(u64, u32, bool)> {
+        let user = self.users.get(&user).copied();
+        self.entries
+            .iter()
+            .map(|entry| (entry.offset, entry.len, Some(entry.user) == user))
+            .collect()
+    }
+
+    /// After the file was rewritten: every event's new line, in file order, and `user` gone.
+    pub(crate) fn rewritten(&mut self, lines: &[(u64, u32)], user: UserId) {
+        for (entry, &(offset, len)) in self.entries.iter_mut().zip(lines) {
+            entry.offset = offset;
+            entry.len = len;
+        }
+        if let Some(index) = self.users.remove(&user) {
+            for entry in &mut self.entries {
+                if entry.user == index {
+                    entry.user = NO_USER;
+                }
+            }
+            self.user_lists[index as usize] = Lists::default();
+        }
+    }
+
+    /// Plans the page `query` asks for: which lines to read, in order, and the total.
+    pub(crate) fn plan(&self, query: &TrackingQuery) -> PagePlan {
+        let empty = PagePlan {
+            lines: Vec::new(),
+            total: 0,
+        };
+        let (lists, residual_user) = match (query.child_id, query.user_id) {
+            (Some(child), user) => match self.children.get(&child) {
+                Some(&index) => (&self.child_lists[index as usize], user),
+                None => return empty,
+            },
+            (None, Some(user)) => match self.users.get(&user) {
+                Some(&index) => (&self.user_lists[index as usize], None),
+                None => return empty,
+            },
+            (None, None) => (&self.all, None),
+        };
+        let chosen: Vec<&[u32]> = if query.entity_type.is_none() && query.action.is_none() {
+            vec![&lists.all]
+        } else {
+            KINDS
+                .iter()
+                .zip(&lists.kinds)
+                .filter(|((entity_type, action), _)| {
+                    query
+                        .entity_type
+                        .is_none_or(|wanted| wanted == *entity_type)
+                        && query.action.is_none_or(|wanted| wanted == *action)
+                })
+                .map(|(_, list)| list.as_slice())
+                .collect()
+        };
+        let ranges: Vec<&[u32]> = chosen
+            .into_iter()
+            .map(|list| self.date_range(list, query.from, query.to))
+            .filter(|range| !range.is_empty())
+            .collect();
+        let positions = match residual_user {
+            Some(user) => {
+                let Some(&user) = self.users.get(&user) else {
+                    return empty;
+                };
+                let mut matching: Vec<u32> = ranges
+                    .iter()
+                    .flat_map(|range| range.iter().copied())
+                    .filter(|&position| self.entries[position as usize].user == user)
+                    .collect();
+                matching.sort_unstable_by_key(|&position| self.entries[position as usize].key());
+                self.page_of(&[&matching], query)
+            }
+            None => self.page_of(&ranges, query),
+        };
+        PagePlan {
+            lines: positions
+                .0
+                .into_iter()
+                .map(|position| self.line(position))
+                .collect(),
+            total: positions.1,
+        }
+    }
+
+    /// The part of a sorted list with `from <= occurred_at < to`.
+    fn date_range<'a>(
+        &self,
+        list: &'a [u32],
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+    ) -> &'a [u32] {
+        let occurred = |position: &u32| self.entries[*position as usize].occurred_at;
+        let start = from.map_or(0, |from| {
+            list.partition_point(|position| occurred(position) < from.unix_millis())
+        });
+        let end = to.map_or(list.len(), |to| {
+            list.partition_point(|position| occurred(position) < to.unix_millis())
+        });
+        &list[start..end.max(start)]
+    }
+
+    /// The page of the merged order of `ranges`, and their total.
+    fn page_of(&self, ranges: &[&[u32]], query: &TrackingQuery) -> (Vec<u32>, u64) {
+        let total: usize = ranges.iter().map(|range| range.len()).sum();
+        let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
+        let limit = query.limit() as usize;
+        let (start, end) = match query.order() {
+            SortOrder::Asc => (offset.min(total), offset.saturating_add(limit).min(total)),
+            SortOrder::Desc => {
+                let end = total.saturating_sub(offset);
+                (end.saturating_sub(limit), end)
+            }
+        };
+        let mut page = self.merged(ranges, start, end - start);
+        if query.order() == SortOrder::Desc {
+            page.reverse();
+        }
+        (page, total as u64)
+    }
+
+    /// `count` positions of the merged order of `ranges`, from rank `start`.
+    fn merged(&self, ranges: &[&[u32]], start: usize, count: usize) -> Vec<u32> {
+        let key = |position: u32| self.entries[position as usize].key();
+        if let [range] = ranges {
+            return range[start..start + count].to_vec();
+        }
+        let mut cursors = self.select(ranges, start);
+        let mut page = Vec::with_capacity(count);
+        while page.len() < count {
+            let next = (0..ranges.len())
+                .filter(|&list| cursors[list] < ranges[list].len())
+                .min_by_key(|&list| key(ranges[list][cursors[list]]));
+            let Some(list) = next else { break };
+            page.push(ranges[list][cursors[list]]);
+            cursors[list] += 1;
+        }
+        page
+    }
+
+    /// Split points in each sorted range such that exactly `rank` positions lie before them
+    /// and every one of those orders before every one after: O(k² log² n), never a walk.
+    fn select(&self, ranges: &[&[u32]], rank: usize) -> Vec<usize> {
+        let key = |position: u32| self.entries[position as usize].key();
+        let mut low = vec![0_usize; ranges.len()];
+        let mut high: Vec<usize> = ranges.iter().map(|range| range.len()).collect();
+        let mut need = rank;
+        loop {
+            let Some((widest, width)) = (0..ranges.len())
+                .map(|list| (list, high[list] - low[list]))
+                .max_by_key(|&(_, width)| width)
+            else {
+                return low;
+            };
+            if need == 0 || width == 0 {
+                return low;
+            }
+            let middle = low[widest] + width / 2;
+            let pivot = key(ranges[widest][middle]);
+            let cuts: Vec<usize> = (0..ranges.len())
+                .map(|list| {
+                    low[list]
+                        + ranges[list][low[list]..high[list]]
+                            .partition_point(|&position| key(position) < pivot)
+                })
+                .collect();
+            let below: usize = cuts.iter().zip(&low).map(|(cut, low)| cut - low).sum();
+            match below.cmp(&need) {
+                std::cmp::Ordering::Equal => return cuts,
+                std::cmp::Ordering::Less => {
+                    need -= below + 1;
+                    low = cuts;
+                    low[widest] = middle + 1;
+                }
+                std::cmp::Ordering::Greater => high = cuts,
+            }
+        }
+    }
+
+    /// Roughly how many bytes the index holds on the heap.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let lists = |lists: &Lists| {
+            (lists.all.capacity() + lists.kinds.iter().map(Vec::capacity).sum::<usize>()) * 4
+        };
+        self.entries.capacity() * size_of::<Entry>()
+            + self.ids.capacity() * 17
+            + self.overflow.capacity() * 33
+            + lists(&self.all)
+            + self.child_lists.iter().map(lists).sum::<usize>()
+            + self.user_lists.iter().map(lists).sum::<usize>()
+            + (self.children.capacity() + self.users.capacity()) * 21
+    }
+}
+
+fn intern<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, u32>,
+    lists: &mut Vec<Lists>,
+    key: K,
+) -> u32 {
+    *map.entry(key).or_insert_with(|| {
+        lists.push(Lists::default());
+        (lists.len() - 1) as u32
+    })
+}

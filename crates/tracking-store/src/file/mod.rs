@@ -1,0 +1,226 @@
+//! The durable JSON-file store: both repositories under one data directory.
+//!
+//! Files: `tracking_events.jsonl` (the history), `family.journal.jsonl` and
+//! `family.snapshot.json` (the family data), and `store.lock`. `docs/storage.md` describes them.
+
+mod family;
+mod history;
+mod index;
+mod lines;
+mod log;
+mod repository;
+mod state;
+
+use std::fmt;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use self::family::{JOURNAL_FILE, SNAPSHOT_FILE};
+pub use self::history::HISTORY_FILE;
+use self::log::SyncMode;
+
+/// The name of the lock file in the data directory.
+pub const LOCK_FILE: &str = "store.lock";
+
+/// When a write is acknowledged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Nothing is acknowledged before it is on disk (`fdatasync`); concurrent writers share one.
+    #[default]
+    Durable,
+    /// Writes are acknowledged once the operating system has them and synced on this interval:
+    /// a power loss or kernel crash loses up to one interval of acknowledged writes (a crash of
+    /// the process alone loses nothing).
+    Interval(Duration),
+}
+
+/// How to open a [`FileStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStoreOptions {
+    pub durability: Durability,
+    /// The family journal is compacted into a snapshot once it outgrows this many bytes and the
+    /// last snapshot.
+    pub compact_after_bytes: u64,
+}
+
+impl Default for FileStoreOptions {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Durable,
+            compact_after_bytes: 4 << 20,
+        }
+    }
+}
+
+/// Why a data directory cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Another process (or another store in this one) has the directory open.
+    #[error("data directory {} is in use by another process (lock file {LOCK_FILE})", .dir.display())]
+    Locked { dir: PathBuf },
+    /// A stored line cannot be read back and is not the last one of its file.
+    #[error("{}, line {line}: damaged record: {reason}", .file.display())]
+    Corrupt {
+        file: PathBuf,
+        line: u64,
+        reason: String,
+    },
+    #[error("storage i/o failed on {}: {source}", .path.display())]
+    Io { path: PathBuf, source: io::Error },
+}
+
+/// A last line cut off on open: what a crash in the middle of a write leaves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornLine {
+    pub file: PathBuf,
+    /// The line number, from 1.
+    pub line: u64,
+    /// How many bytes were cut off.
+    pub bytes: u64,
+    pub reason: String,
+}
+
+impl fmt::Display for TornLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, line {}: dropped a torn last line of {} bytes ({})",
+            self.file.display(),
+            self.line,
+            self.bytes,
+            self.reason
+        )
+    }
+}
+
+/// What opening found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Torn last lines cut off (each also logged as a warning).
+    pub torn: Vec<TornLine>,
+    /// Events in the history.
+    pub history_events: u64,
+    /// Journal lines replayed after the snapshot.
+    pub journal_lines: u64,
+    /// Events in the outbox, not yet confirmed in the history.
+    pub outbox: u64,
+    /// Outbox events found in the history already, whose confirmation a crash had lost.
+    pub delivered_unconfirmed: u64,
+}
+
+/// Both repositories in one data directory, durable and crash-safe; see `docs/storage.md`.
+#[derive(Debug)]
+pub struct FileStore {
+    family: family::Family,
+    history: std::sync::Arc<history::History>,
+    report: OpenReport,
+    dir: PathBuf,
+    // Dropped last, after both writers have synced and stopped.
+    _lock: File,
+}
+
+impl FileStore {
+    /// Opens the data directory `dir`, creating it if needed: takes its lock, recovers and
+    /// indexes the history, loads the family snapshot and replays the journal.
+    pub fn open(dir: impl AsRef<Path>, options: FileStoreOptions) -> Result<Self, OpenError> {
+        let dir = dir.as_ref().to_owned();
+        let io_error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| OpenError::Io { path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        let lock = take_lock(&dir)?;
+        let mode = match options.durability {
+            Durability::Durable => SyncMode::Durable,
+            Durability::Interval(every) => SyncMode::Interval(every),
+        };
+        let (history, history_read) = history::History::open(&dir, mode)?;
+        let (family, journal_read) = family::Family::open(&dir, mode, options.compact_after_bytes)?;
+        sync_dir(&dir).map_err(io_error(&dir))?;
+        let delivered_unconfirmed =
+            family.state().forget_delivered(|id| history.contains(id)) as u64;
+        let report = OpenReport {
+            torn: [history_read.torn, journal_read.torn]
+                .into_iter()
+                .flatten()
+                .collect(),
+            history_events: history.len() as u64,
+            journal_lines: journal_read.lines,
+            outbox: family.state().outbox.len() as u64,
+            delivered_unconfirmed,
+        };
+        Ok(Self {
+            family,
+            history: std::sync::Arc::new(history),
+            report,
+            dir,
+            _lock: lock,
+        })
+    }
+
+    /// What opening found, including any torn line it cut off.
+    pub fn open_report(&self) -> &OpenReport {
+        &self.report
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Roughly how many bytes the history index holds on the heap.
+    pub fn history_index_bytes(&self) -> usize {
+        self.history.index_heap_bytes()
+    }
+}
+
+/// Takes the directory's lock without waiting, and writes this process's id into the file.
+fn take_lock(dir: &Path) -> Result<File, OpenError> {
+    let path = dir.join(LOCK_FILE);
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|source| OpenError::Io {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            return Err(OpenError::Locked {
+                dir: dir.to_owned(),
+            });
+        }
+        Err(TryLockError::Error(source)) => return Err(OpenError::Io { path, source }),
+    }
+    let pid = format!("{}\n", std::process::id());
+    file.set_len(0)
+        .and_then(|()| file.write_all(pid.as_bytes()))
+        .map_err(|source| OpenError::Io { path, source })?;
+    Ok(file)
+}
+
+/// Makes the directory's entries (created and renamed files) durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Runs `work` on its own thread, so an async caller never blocks its runtime on it.
+pub(crate) async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<T> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("tracking-store".into())
+        .spawn(move || {
+            let _ = sender.send(work());
+        })?;
+    receiver
+        .await
+        .map_err(|_| io::Error::other("a storage thread panicked"))
+}

@@ -1,0 +1,793 @@
+//! One conformance suite for every implementation of the two repositories, run on
+//! `MemoryStore` and on `FileStore` (which is also closed and reopened between steps).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use common::{Rng, at, child, event, reward, task, token, user};
+use tracking_model::{
+    Action, EntityType, EventId, MAX_POINTS, Refusal, RewardRequestStatus, SortOrder,
+    TrackingEvent, TrackingQuery, UserId,
+};
+use tracking_store::{
+    ActionTarget, Durability, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
+    HistoryError, MemoryStore, TrackingRepository,
+};
+
+/// A store under test, and how to close and reopen it (a no-op for a store in memory).
+trait Subject: Sized + Send {
+    type Store: FamilyRepository + TrackingRepository;
+    fn store(&self) -> &Self::Store;
+    fn shared(&self) -> Arc<Self::Store>;
+    fn reopen(self) -> Self;
+}
+
+struct Memory(Arc<MemoryStore>);
+
+impl Subject for Memory {
+    type Store = MemoryStore;
+    fn store(&self) -> &MemoryStore {
+        &self.0
+    }
+    fn shared(&self) -> Arc<MemoryStore> {
+        Arc::clone(&self.0)
+    }
+    fn reopen(self) -> Self {
+        self
+    }
+}
+
+struct Files {
+    dir: tempfile::TempDir,
+    options: FileStoreOptions,
+    store: Arc<FileStore>,
+}
+
+impl Files {
+    fn new(durability: Durability) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let options = FileStoreOptions {
+            durability,
+            // Small, so that the suite also crosses snapshots.
+            compact_after_bytes: 2048,
+        };
+        let store = Arc::new(FileStore::open(dir.path(), options.clone()).unwrap());
+        Self {
+            dir,
+            options,
+            store,
+        }
+    }
+}
+
+impl Subject for Files {
+    type Store = FileStore;
+    fn store(&self) -> &FileStore {
+        &self.store
+    }
+    fn shared(&self) -> Arc<FileStore> {
+        Arc::clone(&self.store)
+    }
+    fn reopen(self) -> Self {
+        let Self {
+            dir,
+            options,
+            store,
+        } = self;
+        drop(Arc::into_inner(store).expect("no other handle on the store"));
+        let store = Arc::new(FileStore::open(dir.path(), options.clone()).unwrap());
+        Self {
+            dir,
+            options,
+            store,
+        }
+    }
+}
+
+fn memory() -> Memory {
+    Memory(Arc::new(MemoryStore::new()))
+}
+
+fn durable() -> Files {
+    Files::new(Durability::Durable)
+}
+
+fn interval() -> Files {
+    Files::new(Durability::Interval(std::time::Duration::from_millis(5)))
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod on_memory {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(super::memory()).await;
+            })*
+        }
+        mod on_durable_files {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(super::durable()).await;
+            })*
+        }
+        mod on_interval_files {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(super::interval()).await;
+            })*
+        }
+    };
+}
+
+conformance!(
+    users_are_stored_and_found_by_token,
+    family_records_belong_to_their_owner,
+    tracked_mutations_follow_the_rules,
+    refused_mutations_change_nothing,
+    outbox_keeps_commit_order_until_confirmed,
+    deleting_cascades_and_remembers_anonymization,
+    history_append_is_idempotent,
+    history_queries_match_a_reference,
+    anonymizing_clears_only_that_user,
+    concurrent_mutations_on_one_child_keep_the_chain,
+);
+
+async fn users_are_stored_and_found_by_token<S: Subject>(subject: S) {
+    let alex = user("Alex");
+    let sam = user("Sam");
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    store.create_user(&sam, &token(2)).await.unwrap();
+    assert!(matches!(
+        store.create_user(&alex, &token(3)).await,
+        Err(FamilyError::Duplicate)
+    ));
+    assert!(matches!(
+        store.create_user(&user("Other"), &token(1)).await,
+        Err(FamilyError::Duplicate)
+    ));
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert_eq!(store.user_by_token(&token(1)).await.unwrap(), alex);
+    assert_eq!(store.get_user(sam.id).await.unwrap(), sam);
+    assert!(matches!(
+        store.user_by_token(&token(3)).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.get_user(UserId::generate()).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert_eq!(store.list_users().await.unwrap(), vec![alex, sam]);
+}
+
+async fn family_records_belong_to_their_owner<S: Subject>(subject: S) {
+    let (alex, other) = (user("Alex"), user("Other"));
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    store.create_user(&other, &token(2)).await.unwrap();
+    let (kim, lee) = (child(alex.id, "Kim", 0), child(alex.id, "Lee", 3));
+    let bed = task(alex.id, 5, true);
+    let ice = reward(alex.id, 20);
+    store.create_child(&kim).await.unwrap();
+    store.create_child(&lee).await.unwrap();
+    store.create_task(&bed).await.unwrap();
+    store.create_reward(&ice).await.unwrap();
+    assert!(matches!(
+        store.create_child(&kim).await,
+        Err(FamilyError::Duplicate)
+    ));
+    assert!(matches!(
+        store.create_task(&bed).await,
+        Err(FamilyError::Duplicate)
+    ));
+    assert!(matches!(
+        store.create_reward(&ice).await,
+        Err(FamilyError::Duplicate)
+    ));
+    let orphan = UserId::generate();
+    assert!(matches!(
+        store.create_child(&child(orphan, "Nobody", 0)).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.create_task(&task(orphan, 1, true)).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.create_reward(&reward(orphan, 1)).await,
+        Err(FamilyError::NotFound)
+    ));
+
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert_eq!(store.get_child(alex.id, kim.id).await.unwrap(), kim);
+    assert_eq!(
+        store.list_children(alex.id).await.unwrap(),
+        vec![kim.clone(), lee.clone()]
+    );
+    assert_eq!(store.list_tasks(alex.id).await.unwrap(), vec![bed.clone()]);
+    assert_eq!(
+        store.list_rewards(alex.id).await.unwrap(),
+        vec![ice.clone()]
+    );
+    assert_eq!(store.get_task(alex.id, bed.id).await.unwrap(), bed);
+    assert_eq!(store.get_reward(alex.id, ice.id).await.unwrap(), ice);
+    // Another family sees nothing and can delete nothing.
+    assert!(matches!(
+        store.get_child(other.id, kim.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.get_task(other.id, bed.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.get_reward(other.id, ice.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_child(other.id, kim.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_task(other.id, bed.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_reward(other.id, ice.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.pending_requests(other.id, kim.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(store.list_children(other.id).await.unwrap().is_empty());
+
+    store.delete_child(alex.id, kim.id).await.unwrap();
+    store.delete_task(alex.id, bed.id).await.unwrap();
+    store.delete_reward(alex.id, ice.id).await.unwrap();
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert!(matches!(
+        store.get_child(alex.id, kim.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert_eq!(store.list_children(alex.id).await.unwrap(), vec![lee]);
+    assert!(store.list_tasks(alex.id).await.unwrap().is_empty());
+    assert!(store.list_rewards(alex.id).await.unwrap().is_empty());
+}
+
+async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
+    let alex = user("Alex");
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    let kim = child(alex.id, "Kim", 0);
+    let (bed, hit) = (task(alex.id, 30, true), task(alex.id, 4, false));
+    let ice = reward(alex.id, 20);
+    store.create_child(&kim).await.unwrap();
+    store.create_task(&bed).await.unwrap();
+    store.create_task(&hit).await.unwrap();
+    store.create_reward(&ice).await.unwrap();
+    let (owner, id) = (alex.id, kim.id);
+
+    let effect = store
+        .apply(owner, id, ActionTarget::Activate(bed.id), at(0))
+        .await
+        .unwrap();
+    assert_eq!((effect.child.points, effect.event.delta()), (30, 30));
+    assert_eq!(effect.event.entity_type(), EntityType::Task);
+    let effect = store
+        .apply(owner, id, ActionTarget::Activate(hit.id), at(1))
+        .await
+        .unwrap();
+    assert_eq!(effect.child.points, 26);
+    assert_eq!(effect.event.entity_type(), EntityType::Penalty);
+    let effect = store
+        .apply(owner, id, ActionTarget::Request(ice.id), at(2))
+        .await
+        .unwrap();
+    let request = effect.reward_request.clone().unwrap();
+    assert_eq!(request.status, RewardRequestStatus::Pending);
+    assert_eq!(
+        store.pending_requests(owner, id).await.unwrap(),
+        vec![request.clone()]
+    );
+    assert!(matches!(
+        store
+            .apply(owner, id, ActionTarget::Request(ice.id), at(3))
+            .await,
+        Err(FamilyError::Refused(Refusal::AlreadyRequested))
+    ));
+
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert_eq!(store.get_child(owner, id).await.unwrap().points, 26);
+    assert_eq!(
+        store.pending_requests(owner, id).await.unwrap(),
+        vec![request.clone()]
+    );
+    let effect = store
+        .apply(owner, id, ActionTarget::Redeem(ice.id), at(4))
+        .await
+        .unwrap();
+    assert_eq!(effect.child.points, 6);
+    let resolved = effect.reward_request.unwrap();
+    assert_eq!(
+        (resolved.id, resolved.status),
+        (request.id, RewardRequestStatus::Redeemed)
+    );
+    assert!(store.pending_requests(owner, id).await.unwrap().is_empty());
+    assert!(matches!(
+        store
+            .apply(owner, id, ActionTarget::Cancel(ice.id), at(5))
+            .await,
+        Err(FamilyError::Refused(Refusal::NoPendingRequest))
+    ));
+    assert!(matches!(
+        store
+            .apply(owner, id, ActionTarget::Redeem(ice.id), at(5))
+            .await,
+        Err(FamilyError::Refused(Refusal::InsufficientPoints {
+            points: 6,
+            cost: 20
+        }))
+    ));
+    // A penalty may take a child below zero.
+    for _ in 0..2 {
+        store
+            .apply(owner, id, ActionTarget::Activate(hit.id), at(6))
+            .await
+            .unwrap();
+    }
+    let effect = store
+        .apply(owner, id, ActionTarget::Activate(bed.id), at(7))
+        .await
+        .unwrap();
+    assert_eq!(effect.child.points, 28);
+    store
+        .apply(owner, id, ActionTarget::Request(ice.id), at(8))
+        .await
+        .unwrap();
+    let effect = store
+        .apply(owner, id, ActionTarget::Cancel(ice.id), at(9))
+        .await
+        .unwrap();
+    assert_eq!(
+        effect.reward_request.unwrap().status,
+        RewardRequestStatus::Cancelled
+    );
+    assert_eq!(effect.event.action(), Action::Cancelled);
+
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert_eq!(store.get_child(owner, id).await.unwrap().points, 28);
+    assert!(store.pending_requests(owner, id).await.unwrap().is_empty());
+    let chain = store.outbox().await.unwrap();
+    assert_eq!(chain.len(), 9);
+    assert_chain(&chain, 0, 28);
+}
+
+async fn refused_mutations_change_nothing<S: Subject>(subject: S) {
+    let (alex, other) = (user("Alex"), user("Other"));
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    store.create_user(&other, &token(2)).await.unwrap();
+    let rich = child(alex.id, "Rich", MAX_POINTS - 1);
+    let bed = task(alex.id, 5, true);
+    let foreign = task(other.id, 5, true);
+    store.create_child(&rich).await.unwrap();
+    store.create_task(&bed).await.unwrap();
+    store.create_task(&foreign).await.unwrap();
+    assert!(matches!(
+        store
+            .apply(alex.id, rich.id, ActionTarget::Activate(bed.id), at(0))
+            .await,
+        Err(FamilyError::Refused(Refusal::PointsOutOfRange))
+    ));
+    assert!(matches!(
+        store
+            .apply(alex.id, rich.id, ActionTarget::Activate(foreign.id), at(0))
+            .await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .apply(other.id, rich.id, ActionTarget::Activate(foreign.id), at(0))
+            .await,
+        Err(FamilyError::NotFound)
+    ));
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert_eq!(store.get_child(alex.id, rich.id).await.unwrap(), rich);
+    assert_eq!(store.outbox_len().await.unwrap(), 0);
+}
+
+async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
+    let alex = user("Alex");
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    let (kim, lee) = (child(alex.id, "Kim", 0), child(alex.id, "Lee", 0));
+    let bed = task(alex.id, 2, true);
+    store.create_child(&kim).await.unwrap();
+    store.create_child(&lee).await.unwrap();
+    store.create_task(&bed).await.unwrap();
+    let mut committed = Vec::new();
+    for step in 0..6 {
+        let kid = if step % 2 == 0 { kim.id } else { lee.id };
+        let effect = store
+            .apply(alex.id, kid, ActionTarget::Activate(bed.id), at(step))
+            .await
+            .unwrap();
+        committed.push(effect.event);
+    }
+    assert_eq!(store.outbox().await.unwrap(), committed);
+    assert_eq!(store.outbox_len().await.unwrap(), 6);
+    let confirmed: Vec<EventId> = vec![committed[0].id(), committed[3].id(), EventId::generate()];
+    store.confirm_delivered(&confirmed).await.unwrap();
+    let waiting: Vec<TrackingEvent> = committed
+        .iter()
+        .filter(|event| !confirmed.contains(&event.id()))
+        .cloned()
+        .collect();
+    assert_eq!(store.outbox().await.unwrap(), waiting);
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert_eq!(store.outbox().await.unwrap(), waiting);
+    assert_eq!(store.outbox_len().await.unwrap(), 4);
+    let ids: Vec<EventId> = waiting.iter().map(TrackingEvent::id).collect();
+    store.confirm_delivered(&ids).await.unwrap();
+    store.confirm_delivered(&ids).await.unwrap();
+    let subject = subject.reopen();
+    assert_eq!(subject.store().outbox_len().await.unwrap(), 0);
+}
+
+async fn deleting_cascades_and_remembers_anonymization<S: Subject>(subject: S) {
+    let (alex, other) = (user("Alex"), user("Other"));
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    store.create_user(&other, &token(2)).await.unwrap();
+    let (kim, lee) = (child(alex.id, "Kim", 50), child(alex.id, "Lee", 50));
+    let (ice, cake) = (reward(alex.id, 10), reward(alex.id, 10));
+    let keep = child(other.id, "Keep", 0);
+    store.create_child(&kim).await.unwrap();
+    store.create_child(&lee).await.unwrap();
+    store.create_child(&keep).await.unwrap();
+    store.create_reward(&ice).await.unwrap();
+    store.create_reward(&cake).await.unwrap();
+    for kid in [kim.id, lee.id] {
+        for prize in [ice.id, cake.id] {
+            store
+                .apply(alex.id, kid, ActionTarget::Request(prize), at(0))
+                .await
+                .unwrap();
+        }
+    }
+    store.delete_reward(alex.id, cake.id).await.unwrap();
+    let pending = store.pending_requests(alex.id, lee.id).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].reward_id, ice.id);
+    store.delete_child(alex.id, kim.id).await.unwrap();
+    assert!(matches!(
+        store.pending_requests(alex.id, kim.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert_eq!(
+        store.pending_requests(alex.id, lee.id).await.unwrap(),
+        pending
+    );
+    store.delete_user(alex.id).await.unwrap();
+    assert!(matches!(
+        store.delete_user(alex.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.get_user(alex.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.user_by_token(&token(1)).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(store.list_children(alex.id).await.unwrap().is_empty());
+    assert!(store.list_rewards(alex.id).await.unwrap().is_empty());
+    assert_eq!(store.users_to_anonymize().await.unwrap(), vec![alex.id]);
+    // The events of a deleted family still wait in the outbox: the history keeps them.
+    assert_eq!(store.outbox_len().await.unwrap(), 4);
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert_eq!(store.users_to_anonymize().await.unwrap(), vec![alex.id]);
+    assert_eq!(store.list_children(other.id).await.unwrap(), vec![keep]);
+    store.user_anonymized(alex.id).await.unwrap();
+    store.user_anonymized(alex.id).await.unwrap();
+    let subject = subject.reopen();
+    assert!(
+        subject
+            .store()
+            .users_to_anonymize()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(subject.store().list_users().await.unwrap(), vec![other]);
+}
+
+async fn history_append_is_idempotent<S: Subject>(subject: S) {
+    let (alex, kid) = (UserId::generate(), tracking_model::ChildId::generate());
+    let first = event(Some(alex), kid, 0, at(0), 1);
+    let second = event(Some(alex), kid, 3, at(1), 0);
+    let store = subject.store();
+    store.append(&first).await.unwrap();
+    store.append(&first).await.unwrap();
+    store.append(&second).await.unwrap();
+    assert_eq!(store.get(first.id()).await.unwrap(), first);
+    assert!(matches!(
+        store.get(EventId::generate()).await,
+        Err(HistoryError::NotFound)
+    ));
+    let subject = subject.reopen();
+    let store = subject.store();
+    store.append(&second).await.unwrap();
+    let page = store.query(&TrackingQuery::default()).await.unwrap();
+    assert_eq!(page.items, vec![first.clone(), second.clone()]);
+    assert_eq!(page.total, 2);
+    // Concurrent appends of one id store it once.
+    let shared = subject.shared();
+    let third = event(None, kid, 2, at(2), 0);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&shared);
+            let third = third.clone();
+            tokio::spawn(async move { store.append(&third).await.unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    drop(shared);
+    let subject = subject.reopen();
+    let page = subject
+        .store()
+        .query(&TrackingQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.items, vec![first, second, third]);
+}
+
+/// Events of 3 children of 2 users (and anonymized ones), every kind, times with ties.
+fn history_fixture(
+    rng: &mut Rng,
+) -> (
+    Vec<TrackingEvent>,
+    Vec<UserId>,
+    Vec<tracking_model::ChildId>,
+) {
+    let users = vec![UserId::generate(), UserId::generate()];
+    let children = vec![
+        tracking_model::ChildId::generate(),
+        tracking_model::ChildId::generate(),
+        tracking_model::ChildId::generate(),
+    ];
+    let events = (0..240)
+        .map(|_| {
+            let kid = rng.below(3) as usize;
+            let owner = match (kid, rng.below(10)) {
+                (_, 0) => None,
+                (2, _) => Some(users[1]),
+                _ => Some(users[0]),
+            };
+            let kind = rng.below(5) as usize;
+            event(
+                owner,
+                children[kid],
+                kind,
+                at(rng.below(60) as i64 * 1000),
+                rng.below(3) as i64,
+            )
+        })
+        .collect();
+    (events, users, children)
+}
+
+fn reference(events: &[TrackingEvent], query: &TrackingQuery) -> (Vec<TrackingEvent>, u64) {
+    let mut matches: Vec<&TrackingEvent> =
+        events.iter().filter(|event| query.matches(event)).collect();
+    matches.sort_by_key(|event| event.order_key());
+    if query.order() == SortOrder::Desc {
+        matches.reverse();
+    }
+    let total = matches.len() as u64;
+    let page = matches
+        .into_iter()
+        .skip(query.offset() as usize)
+        .take(query.limit() as usize)
+        .cloned()
+        .collect();
+    (page, total)
+}
+
+fn random_query(
+    rng: &mut Rng,
+    users: &[UserId],
+    children: &[tracking_model::ChildId],
+) -> TrackingQuery {
+    let pick = |rng: &mut Rng, odds: u64| rng.below(odds) == 0;
+    TrackingQuery {
+        child_id: pick(rng, 2).then(|| children[rng.below(3) as usize]),
+        user_id: pick(rng, 3).then(|| users[rng.below(2) as usize]),
+        entity_type: pick(rng, 2).then(|| EntityType::ALL[rng.below(3) as usize]),
+        action: pick(rng, 3).then(|| Action::ALL[rng.below(4) as usize]),
+        from: pick(rng, 3).then(|| at(rng.below(60) as i64 * 1000)),
+        to: pick(rng, 3).then(|| at(rng.below(70) as i64 * 1000)),
+        limit: Some(1 + rng.below(40) as u32),
+        offset: Some(if pick(rng, 4) { 0 } else { rng.below(120) }),
+        order: Some(if pick(rng, 2) {
+            SortOrder::Desc
+        } else {
+            SortOrder::Asc
+        }),
+    }
+}
+
+async fn history_queries_match_a_reference<S: Subject>(subject: S) {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let (events, users, children) = history_fixture(&mut rng);
+    for event in &events {
+        subject.store().append(event).await.unwrap();
+    }
+    let mut subject = subject;
+    for round in 0..2 {
+        let store = subject.store();
+        for _ in 0..400 {
+            let query = random_query(&mut rng, &users, &children);
+            let page = store.query(&query).await.unwrap();
+            let (items, total) = reference(&events, &query);
+            assert_eq!(page.total, total, "round {round}: {query:?}");
+            assert_eq!(ids(&page.items), ids(&items), "round {round}: {query:?}");
+            assert!(page.items == items, "round {round}: {query:?}");
+            assert_eq!((page.limit, page.offset), (query.limit(), query.offset()));
+        }
+        // Unknown ids match nothing.
+        let nobody = TrackingQuery {
+            child_id: Some(tracking_model::ChildId::generate()),
+            ..TrackingQuery::default()
+        };
+        assert_eq!(store.query(&nobody).await.unwrap().total, 0);
+        subject = subject.reopen();
+    }
+}
+
+async fn anonymizing_clears_only_that_user<S: Subject>(subject: S) {
+    let mut rng = Rng(42);
+    let (events, users, children) = history_fixture(&mut rng);
+    for event in &events {
+        subject.store().append(event).await.unwrap();
+    }
+    let gone = users[0];
+    let mut expected: Vec<TrackingEvent> = events
+        .iter()
+        .map(|event| {
+            if event.user_id() == Some(gone) {
+                event.clone().anonymized()
+            } else {
+                event.clone()
+            }
+        })
+        .collect();
+    let changed = events
+        .iter()
+        .filter(|event| event.user_id() == Some(gone))
+        .count() as u64;
+    assert!(changed > 0);
+    assert_eq!(subject.store().anonymize_user(gone).await.unwrap(), changed);
+    assert_eq!(subject.store().anonymize_user(gone).await.unwrap(), 0);
+    let mut subject = subject;
+    for _ in 0..2 {
+        let store = subject.store();
+        for event in &expected {
+            assert!(&store.get(event.id()).await.unwrap() == event, "{event:?}");
+        }
+        let by_gone = TrackingQuery {
+            user_id: Some(gone),
+            ..TrackingQuery::default()
+        };
+        assert_eq!(store.query(&by_gone).await.unwrap().total, 0);
+        for _ in 0..100 {
+            let query = random_query(&mut rng, &users, &children);
+            let page = store.query(&query).await.unwrap();
+            let (items, total) = reference(&expected, &query);
+            assert_eq!(
+                (ids(&page.items), page.total),
+                (ids(&items), total),
+                "{query:?}"
+            );
+            assert!(page.items == items, "{query:?}");
+        }
+        // Appends after the rewrite land in the new file.
+        let late = event(Some(users[1]), children[2], 0, at(99_000), 0);
+        store.append(&late).await.unwrap();
+        assert_eq!(store.get(late.id()).await.unwrap(), late);
+        expected.push(late.clone());
+        subject = subject.reopen();
+        assert_eq!(subject.store().get(late.id()).await.unwrap(), late);
+    }
+}
+
+async fn concurrent_mutations_on_one_child_keep_the_chain<S: Subject>(subject: S) {
+    let alex = user("Alex");
+    let store = subject.shared();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    let (kim, lee) = (child(alex.id, "Kim", 0), child(alex.id, "Lee", 0));
+    let (bed, hit) = (task(alex.id, 3, true), task(alex.id, 2, false));
+    store.create_child(&kim).await.unwrap();
+    store.create_child(&lee).await.unwrap();
+    store.create_task(&bed).await.unwrap();
+    store.create_task(&hit).await.unwrap();
+    let writers: Vec<_> = (0..32_i64)
+        .map(|writer| {
+            let store = Arc::clone(&store);
+            let (owner, kids, tasks) = (alex.id, [kim.id, lee.id], [bed.id, hit.id]);
+            tokio::spawn(async move {
+                for step in 0..8_i64 {
+                    // Callers stamp times in an order unrelated to the order they get the lock.
+                    let stamp = at((writer * 7 + step * 13) % 50);
+                    let target = ActionTarget::Activate(tasks[(writer + step) as usize % 2]);
+                    let kid = kids[usize::from(writer % 4 == 0)];
+                    store.apply(owner, kid, target, stamp).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    drop(store);
+    let subject = subject.reopen();
+    let store = subject.store();
+    let outbox = store.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 256);
+    for kid in [kim.id, lee.id] {
+        let mut events: Vec<TrackingEvent> = outbox
+            .iter()
+            .filter(|event| event.child_id() == kid)
+            .cloned()
+            .collect();
+        events.sort_by_key(|event| event.order_key());
+        let points = store.get_child(alex.id, kid).await.unwrap().points;
+        assert_chain(&events, 0, points);
+        // The history, given the events in any order, orders them the same way.
+        for event in events.iter().rev() {
+            store.append(event).await.unwrap();
+        }
+        let page = store
+            .query(&TrackingQuery {
+                child_id: Some(kid),
+                limit: Some(500),
+                ..TrackingQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.items, events);
+    }
+    let ids: BTreeSet<EventId> = outbox.iter().map(TrackingEvent::id).collect();
+    assert_eq!(ids.len(), 256);
+}
+
+fn ids(events: &[TrackingEvent]) -> Vec<EventId> {
+    events.iter().map(TrackingEvent::id).collect()
+}
+
+/// Each event starts where the one before ended, from `start`, and the last ends at `end`.
+fn assert_chain(events: &[TrackingEvent], start: i64, end: i64) {
+    let mut points = start;
+    for event in events {
+        assert_eq!(event.points_before(), points, "{event:?}");
+        assert_eq!(event.points_after(), event.points_before() + event.delta());
+        points = event.points_after();
+    }
+    assert_eq!(points, end);
+}
