@@ -1,0 +1,82 @@
+//! Audit lines per second: for one user, and for 1,000 users round-robin under several bounds on
+//! open files.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::json;
+use tracking_audit::{AuditConfig, AuditLog, DEFAULT_MAX_OPEN_FILES};
+use tracking_model::{
+    Action, ChildId, EntityId, EntityType, EventId, Timestamp, TrackingEvent, TrackingEventParts,
+    UserId,
+};
+
+const USERS: usize = 1_000;
+
+/// A typical event: a task activation with the entity's name in its metadata.
+fn event(user: UserId) -> TrackingEvent {
+    let occurred_at = Timestamp::now();
+    TrackingEvent::new(TrackingEventParts {
+        id: EventId::generate(),
+        user_id: Some(user),
+        child_id: ChildId::generate(),
+        entity_type: EntityType::Task,
+        entity_id: EntityId::generate(),
+        action: Action::Activated,
+        points_before: 10,
+        points_after: 15,
+        delta: 5,
+        occurred_at,
+        created_at: occurred_at,
+        metadata: json!({ "entity_name": "Make bed", "points": 5 })
+            .as_object()
+            .cloned(),
+    })
+    .expect("the event is valid")
+}
+
+fn one_user(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = AuditLog::new(AuditConfig::new(dir.path())).expect("an audit log");
+    let event = event(UserId::generate());
+    let mut group = c.benchmark_group("audit");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("one_user", |b| {
+        b.iter(|| log.record(black_box(&event)).expect("a written line"));
+    });
+    group.finish();
+}
+
+fn round_robin(c: &mut Criterion) {
+    let events: Vec<TrackingEvent> = (0..USERS).map(|_| event(UserId::generate())).collect();
+    let mut group = c.benchmark_group("audit_1000_users_round_robin");
+    group.throughput(Throughput::Elements(1));
+    for bound in [8, DEFAULT_MAX_OPEN_FILES, 2 * USERS] {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let log = AuditLog::new(AuditConfig {
+            max_open_files: bound,
+            ..AuditConfig::new(dir.path())
+        })
+        .expect("an audit log");
+        let mut next = 0;
+        group.bench_function(BenchmarkId::new("max_open_files", bound), |b| {
+            b.iter(|| {
+                log.record(black_box(&events[next]))
+                    .expect("a written line");
+                next = (next + 1) % USERS;
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1))
+        .sample_size(30);
+    targets = one_user, round_robin
+}
+criterion_main!(benches);

@@ -1,0 +1,129 @@
+//! The audit log: a table of per-user files, at most a bounded number of them open at once.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use lru::LruCache;
+use tracking_model::{TrackingEvent, UserId};
+
+use crate::slot::{Slot, Written};
+use crate::{AuditConfig, AuditError, files, line};
+
+/// Writes each tracking event as one JSON line to `<dir>/tracking_user_<user_id>.log`, rolling
+/// each file over by size.
+///
+/// Share it behind an `Arc`: every method takes `&self`. Lines of one user are written one at a
+/// time and stay whole; lines of different users are written in parallel, the table of files
+/// being locked only to find or open a user's place in it.
+#[derive(Debug)]
+pub struct AuditLog {
+    config: AuditConfig,
+    /// The users with a place for an open file, least recently written first out.
+    slots: Mutex<LruCache<UserId, Arc<Slot>>>,
+    open_files: AtomicUsize,
+}
+
+impl AuditLog {
+    /// Checks `config` and creates its directory when missing.
+    pub fn new(config: AuditConfig) -> Result<Self, AuditError> {
+        config.check()?;
+        files::create_dir(&config.dir)?;
+        let capacity = NonZeroUsize::new(config.max_open_files).ok_or(AuditError::Config {
+            reason: "max_open_files must be at least 1".to_owned(),
+        })?;
+        Ok(Self {
+            config,
+            slots: Mutex::new(LruCache::new(capacity)),
+            open_files: AtomicUsize::new(0),
+        })
+    }
+
+    /// The settings this log was built with.
+    pub fn config(&self) -> &AuditConfig {
+        &self.config
+    }
+
+    /// The path of the live file of `user`; rolled files add `.1` to `.N`.
+    pub fn file_path(&self, user: UserId) -> PathBuf {
+        self.config.dir.join(files::file_name(user))
+    }
+
+    /// Appends one line for `event` to its user's file, creating the file on the user's first
+    /// event, and hands the line to the operating system before returning.
+    ///
+    /// An event without a user (its user was deleted) belongs to no file: nothing is written and
+    /// the answer is `Ok`.
+    pub fn record(&self, event: &TrackingEvent) -> Result<(), AuditError> {
+        let Some(user) = event.user_id() else {
+            return Ok(());
+        };
+        let line = line::encode(user, event)?;
+        loop {
+            let mut slots = self.lock_slots();
+            let slot = self.slot_of(&mut slots, user);
+            // Taking the slot before letting go of the table means it cannot be evicted in
+            // between; only when another line of the same user is being written do we wait for
+            // it outside the table's lock, and then look again if the slot was evicted meanwhile.
+            let taken = slot.try_lock();
+            drop(slots);
+            let mut guard = taken.unwrap_or_else(|| slot.lock());
+            match guard.write(&line, &self.config, &self.open_files)? {
+                Written::Done => return Ok(()),
+                Written::Retired => continue,
+            }
+        }
+    }
+
+    /// Closes the files of `user` and removes them all, `tracking_user_<user_id>.log*`.
+    ///
+    /// Lines of this user written after the purge start a new file: call it once no more events
+    /// of the user are being recorded.
+    pub fn purge_user(&self, user: UserId) -> Result<(), AuditError> {
+        let mut slots = self.lock_slots();
+        if let Some(slot) = slots.pop(&user) {
+            slot.lock().retire(&self.open_files);
+        }
+        // The table stays locked, so no line of this user can open a file during the removal.
+        files::remove_all(&self.config.dir, user)
+    }
+
+    /// How many appenders are open now, never more than `max_open_files`; each holds at most
+    /// one open file (none between a rollover and its next line).
+    pub fn open_files(&self) -> usize {
+        self.open_files.load(Ordering::Relaxed)
+    }
+
+    /// Closes every open file; the next line of each user opens it again.
+    ///
+    /// Each line is handed to the operating system as it is written, so nothing is lost without
+    /// this; it only gives the file handles back, for example before shutting down.
+    pub fn close_all(&self) {
+        let slots = self.lock_slots();
+        for (_, slot) in slots.iter() {
+            slot.lock().close(&self.open_files);
+        }
+    }
+
+    /// Finds the slot of `user`, or makes one and retires the least recently used slot when the
+    /// table is full.
+    fn slot_of(&self, slots: &mut LruCache<UserId, Arc<Slot>>, user: UserId) -> Arc<Slot> {
+        if let Some(slot) = slots.get(&user) {
+            return Arc::clone(slot);
+        }
+        let slot = Arc::new(Slot::new(user, self.file_path(user)));
+        if let Some((_, evicted)) = slots.push(user, Arc::clone(&slot)) {
+            evicted.lock().retire(&self.open_files);
+        }
+        slot
+    }
+
+    /// Locks the table. The table is consistent between statements, so a lock poisoned by a
+    /// panic elsewhere is taken over as it is.
+    fn lock_slots(&self) -> MutexGuard<'_, LruCache<UserId, Arc<Slot>>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
