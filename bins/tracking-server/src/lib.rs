@@ -1,0 +1,11 @@
+//! The tracking server: configuration, composition of the crates, start and graceful stop.
+
+pub mod admin;
+pub mod demo;
+pub mod logging;
+pub mod settings;
+pub mod startup;
+pub mod storage;
+
+pub use settings::Settings;
+pub use startup::{Application, Stopper};

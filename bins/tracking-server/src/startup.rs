@@ -1,0 +1,159 @@
+//! Builds the application from its settings, binds its listener, and runs it until a signal.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_cors::Cors;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::Condition;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tracking_api::{ApiState, Tracker, configure, json_not_found};
+use tracking_audit::{AuditConfig, AuditLog};
+
+use crate::settings::Settings;
+use crate::{admin, demo, storage};
+
+/// How often waiting tracking events are retried into the history.
+const CATCH_UP_PERIOD: Duration = Duration::from_secs(1);
+
+/// A built server, bound to its port, not yet running.
+pub struct Application {
+    port: u16,
+    server: Server,
+    tracker: Arc<Tracker>,
+}
+
+/// Stops a running application gracefully: streams end, in-flight requests finish.
+#[derive(Debug, Clone)]
+pub struct Stopper {
+    handle: ServerHandle,
+    tracker: Arc<Tracker>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Opens the stores and the audit log, loads or makes the admin credential, binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let (admin, generated) =
+            admin::load_or_generate(settings.admin_token.as_ref(), &settings.data_dir)?;
+        if let Some(token) = generated {
+            eprintln!(
+                "Generated admin token (shown only this once; only its hash is kept): {token}"
+            );
+        }
+        let (family, history) = storage::open(&settings)?;
+        let audit_config = AuditConfig {
+            max_bytes: settings.audit_max_bytes,
+            backups: settings.audit_backups,
+            ..AuditConfig::new(&settings.log_dir)
+        };
+        let audit = AuditLog::new(audit_config).context("opening the audit log directory")?;
+        let tracker = Arc::new(Tracker::new(family, history, Arc::new(audit)));
+        match tracker.catch_up().await {
+            Ok(done) => log::info!("started; caught up with {done:?}"),
+            Err(error) => log::error!("tracking events wait for the history: {error}"),
+        }
+        if settings.demo
+            && let Some(token) = demo::load(&tracker).await?
+        {
+            eprintln!("Loaded the demo family; its parent's token: {token}");
+        }
+
+        let listener = TcpListener::bind(&settings.bind)
+            .with_context(|| format!("binding {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let state = web::Data::new(ApiState::new(tracker.clone(), admin));
+        let origins = settings.cors_origins.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                .configure(configure)
+                .default_service(web::to(json_not_found))
+        })
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_seconds);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        let server = server.listen(listener)?.run();
+        log::info!("listening on http://{address}");
+        Ok(Self {
+            port: address.port(),
+            server,
+            tracker,
+        })
+    }
+
+    /// The port it listens on (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle that stops it.
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            handle: self.server.handle(),
+            tracker: self.tracker.clone(),
+        }
+    }
+
+    /// Serves until SIGINT or SIGTERM (or a [`Stopper`]), then finishes in-flight requests and
+    /// writes every queued audit line.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let stopper = self.stopper();
+        let signals = tokio::spawn(async move {
+            wait_for_signal().await;
+            log::info!("signal received; stopping");
+            stopper.stop().await;
+        });
+        let catch_up = self.tracker.spawn_catch_up(CATCH_UP_PERIOD);
+        let served = self.server.await;
+        signals.abort();
+        catch_up.abort();
+        self.tracker.close();
+        log::info!("stopped");
+        Ok(served?)
+    }
+}
+
+impl Stopper {
+    /// Ends the live streams and stops the server gracefully.
+    pub async fn stop(&self) {
+        self.tracker.hub().disconnect_all();
+        self.handle.stop(true).await;
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    origins
+        .iter()
+        .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
+        .allow_any_method()
+        .allow_any_header()
+        .max_age(3600)
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        log::error!("cannot listen for signals; stop the server with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+}

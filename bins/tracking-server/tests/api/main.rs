@@ -1,0 +1,11 @@
+//! End-to-end tests of the HTTP contract against a real server on a free port.
+
+mod auth_matrix;
+mod bad_input;
+mod deleting;
+mod helpers;
+mod live_events;
+mod mutations;
+mod ordering;
+mod reading;
+mod restart;

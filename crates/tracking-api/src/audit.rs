@@ -1,0 +1,132 @@
+//! The audit mirror as the tracker sees it, and the worker thread that keeps it off the request path.
+
+use std::error::Error;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use tracking_model::{TrackingEvent, UserId};
+
+/// Where the tracker mirrors each recorded event, one line per event (per-user rolling files in
+/// the server). A failure is logged by the tracker and never fails a mutation.
+pub trait AuditSink: Send + Sync + 'static {
+    /// Writes one line for `event`.
+    fn record(&self, event: &TrackingEvent) -> Result<(), Box<dyn Error + Send + Sync>>;
+    /// Removes everything kept for `user`, for the user's deletion.
+    fn purge_user(&self, user: UserId) -> Result<(), Box<dyn Error + Send + Sync>>;
+}
+
+/// An audit sink that keeps nothing, for embedders without an audit log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAudit;
+
+impl AuditSink for NoAudit {
+    fn record(&self, _event: &TrackingEvent) -> Result<(), Box<dyn Error + Send + Sync>> {
+        Ok(())
+    }
+
+    fn purge_user(&self, _user: UserId) -> Result<(), Box<dyn Error + Send + Sync>> {
+        Ok(())
+    }
+}
+
+impl AuditSink for tracking_audit::AuditLog {
+    fn record(&self, event: &TrackingEvent) -> Result<(), Box<dyn Error + Send + Sync>> {
+        Ok(tracking_audit::AuditLog::record(self, event)?)
+    }
+
+    fn purge_user(&self, user: UserId) -> Result<(), Box<dyn Error + Send + Sync>> {
+        Ok(tracking_audit::AuditLog::purge_user(self, user)?)
+    }
+}
+
+enum Job {
+    Record(TrackingEvent),
+    Purge(UserId, tokio::sync::oneshot::Sender<()>),
+}
+
+/// Feeds an [`AuditSink`] from one thread, in order, so a slow disk never slows a mutation.
+pub(crate) struct AuditWorker {
+    jobs: Mutex<Option<Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl AuditWorker {
+    pub(crate) fn start(sink: Arc<dyn AuditSink>) -> Self {
+        let (jobs, receiver) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || run(sink.as_ref(), receiver))
+            .expect("the audit thread starts");
+        Self {
+            jobs: Mutex::new(Some(jobs)),
+            thread: Mutex::new(Some(thread)),
+        }
+    }
+
+    /// Queues one line; returns at once.
+    pub(crate) fn record(&self, event: TrackingEvent) {
+        self.send(Job::Record(event));
+    }
+
+    /// Removes the user's audit files after every line queued before it is written.
+    pub(crate) async fn purge(&self, user: UserId) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.send(Job::Purge(user, done));
+        let _ = wait.await;
+    }
+
+    /// Writes every queued line, then stops the thread.
+    pub(crate) fn close(&self) {
+        drop(lock(&self.jobs).take());
+        if let Some(thread) = lock(&self.thread).take() {
+            let _ = thread.join();
+        }
+    }
+
+    fn send(&self, job: Job) {
+        let sent = lock(&self.jobs).as_ref().map(|jobs| jobs.send(job).is_ok());
+        if sent != Some(true) {
+            log::error!("audit log is closed; a line was not written");
+        }
+    }
+}
+
+impl std::fmt::Debug for AuditWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AuditWorker")
+    }
+}
+
+impl Drop for AuditWorker {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn run(sink: &dyn AuditSink, jobs: Receiver<Job>) {
+    for job in jobs {
+        match job {
+            Job::Record(event) => {
+                if let Err(error) = sink.record(&event) {
+                    log::error!(
+                        "audit line for tracking event {} not written: {error}",
+                        event.id()
+                    );
+                }
+            }
+            Job::Purge(user, done) => {
+                if let Err(error) = sink.purge_user(user) {
+                    log::error!("audit files of user {user} not removed: {error}");
+                }
+                let _ = done.send(());
+            }
+        }
+    }
+}

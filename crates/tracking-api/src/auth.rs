@@ -1,0 +1,140 @@
+//! Bearer tokens: how they are made and hashed, and the extractors that tell a parent from the admin.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tracking_model::User;
+use tracking_store::{FamilyError, TokenHash};
+
+use crate::{ApiError, ApiState};
+
+/// A new secret token: 32 random bytes, hex-encoded.
+pub fn new_token() -> String {
+    let mut bytes = [0_u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The SHA-256 digest under which a token is stored and looked up.
+pub fn hash_token(token: &str) -> TokenHash {
+    TokenHash(Sha256::digest(token.as_bytes()).into())
+}
+
+/// The operator's credential: only its hash is held.
+#[derive(Clone)]
+pub struct AdminCredential(TokenHash);
+
+impl AdminCredential {
+    /// The credential whose token hashes to `hash`.
+    pub fn from_hash(hash: TokenHash) -> Self {
+        Self(hash)
+    }
+
+    /// Whether `presented` is the admin token's hash, compared in constant time.
+    pub fn matches(&self, presented: &TokenHash) -> bool {
+        self.0.0.ct_eq(&presented.0).into()
+    }
+}
+
+impl std::fmt::Debug for AdminCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminCredential(..)")
+    }
+}
+
+/// The bearer token of a request, if it carries one.
+pub(crate) fn bearer(request: &HttpRequest) -> Option<&str> {
+    let value = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
+pub(crate) fn state(request: &HttpRequest) -> Result<web::Data<ApiState>, ApiError> {
+    request
+        .app_data::<web::Data<ApiState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::internal("ApiState is not registered"))
+}
+
+/// The authenticated parent of a request; its family is the only one it can reach.
+#[derive(Debug, Clone)]
+pub struct Parent(pub User);
+
+/// Proof that a request carries the admin token.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin;
+
+impl FromRequest for Parent {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(request).map(hash_token);
+        let state = state(request);
+        Box::pin(async move {
+            let (state, token) = (state?, token.ok_or(ApiError::Unauthorized)?);
+            parent_for(&state, &token).await
+        })
+    }
+}
+
+/// The parent whose token hashes to `token`.
+pub(crate) async fn parent_for(state: &ApiState, token: &TokenHash) -> Result<Parent, ApiError> {
+    match state.tracker.family().user_by_token(token).await {
+        Ok(user) => Ok(Parent(user)),
+        Err(FamilyError::NotFound) if state.admin.matches(token) => Err(ApiError::Forbidden),
+        Err(FamilyError::NotFound) => Err(ApiError::Unauthorized),
+        Err(other) => Err(other.into()),
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(request).map(hash_token);
+        let state = state(request);
+        Box::pin(async move {
+            let (state, token) = (state?, token.ok_or(ApiError::Unauthorized)?);
+            if state.admin.matches(&token) {
+                return Ok(Admin);
+            }
+            match state.tracker.family().user_by_token(&token).await {
+                Ok(_) => Err(ApiError::Forbidden),
+                Err(FamilyError::NotFound) => Err(ApiError::Unauthorized),
+                Err(other) => Err(other.into()),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_hash_stably() {
+        let (one, two) = (new_token(), new_token());
+        assert_eq!(one.len(), 64);
+        assert_ne!(one, two);
+        assert_eq!(hash_token(&one), hash_token(&one));
+        assert_ne!(hash_token(&one), hash_token(&two));
+    }
+
+    #[test]
+    fn admin_credential_matches_only_its_token() {
+        let admin = AdminCredential::from_hash(hash_token("a".repeat(32).as_str()));
+        assert!(admin.matches(&hash_token(&"a".repeat(32))));
+        assert!(!admin.matches(&hash_token(&"b".repeat(32))));
+    }
+}

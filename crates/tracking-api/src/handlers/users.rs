@@ -1,0 +1,52 @@
+//! `/admin/users` and `/me`: parent accounts, managed by the admin.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use tracking_model::requests::clean_name;
+use tracking_model::{CreateUser, CreatedUser, Timestamp, User, UserId};
+
+use crate::auth::{Admin, Parent};
+use crate::body::{json_body, path_id};
+use crate::{ApiError, ApiState, hash_token, new_token};
+
+/// `POST /admin/users`: the token is shown in this answer only.
+pub(crate) async fn create(
+    _: Admin,
+    state: web::Data<ApiState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body: CreateUser = json_body(&request, payload).await?;
+    let user = User {
+        id: UserId::generate(),
+        name: clean_name(&body.name),
+        created_at: Timestamp::now(),
+    };
+    let token = new_token();
+    state
+        .tracker
+        .family()
+        .create_user(&user, &hash_token(&token))
+        .await?;
+    Ok(HttpResponse::Created().json(CreatedUser { user, token }))
+}
+
+/// `GET /admin/users`.
+pub(crate) async fn list(_: Admin, state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(state.tracker.family().list_users().await?))
+}
+
+/// `DELETE /admin/users/{user_id}`: the family goes, its history is anonymized.
+pub(crate) async fn delete(
+    _: Admin,
+    state: web::Data<ApiState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: UserId = path_id(&path)?;
+    state.tracker.delete_user(id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /me`.
+pub(crate) async fn me(Parent(user): Parent) -> HttpResponse {
+    HttpResponse::Ok().json(user)
+}

@@ -1,0 +1,58 @@
+//! One-time tickets that let a browser's `EventSource`, which cannot send headers, open a stream.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use tracking_model::{EventTicket, Timestamp, UserId};
+use tracking_store::TokenHash;
+
+use crate::{hash_token, new_token};
+
+/// How long a ticket stays valid, in milliseconds.
+const TICKET_LIFETIME_MS: i64 = 60_000;
+
+/// Tickets not yet used, by hash. Each works once, within 60 seconds; none survives a restart.
+#[derive(Debug, Default)]
+pub struct Tickets {
+    open: Mutex<HashMap<TokenHash, (UserId, Timestamp)>>,
+}
+
+impl Tickets {
+    /// Issues a ticket for `user`.
+    pub fn issue(&self, user: UserId) -> EventTicket {
+        let now = Timestamp::now();
+        let expires_at = now.plus_millis(TICKET_LIFETIME_MS).unwrap_or(now);
+        let ticket = new_token();
+        let mut open = self.lock();
+        open.retain(|_, (_, expiry)| *expiry > now);
+        open.insert(hash_token(&ticket), (user, expires_at));
+        EventTicket { ticket, expires_at }
+    }
+
+    /// Uses up `ticket`: the user it was issued to, if it is known and not expired.
+    pub fn redeem(&self, ticket: &str) -> Option<UserId> {
+        let (user, expires_at) = self.lock().remove(&hash_token(ticket))?;
+        (Timestamp::now() < expires_at).then_some(user)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TokenHash, (UserId, Timestamp)>> {
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ticket_works_once() {
+        let tickets = Tickets::default();
+        let user = UserId::generate();
+        let ticket = tickets.issue(user);
+        assert_eq!(tickets.redeem(&ticket.ticket), Some(user));
+        assert_eq!(tickets.redeem(&ticket.ticket), None);
+        assert_eq!(tickets.redeem("made-up"), None);
+    }
+}

@@ -1,0 +1,213 @@
+//! The recording pipeline: commit, move into the history, mirror to the audit log, push live.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::RwLock;
+use tracking_model::{ChildId, Effect, EventId, Timestamp, TrackingEvent, UserId};
+use tracking_store::{
+    ActionTarget, FamilyError, FamilyRepository, HistoryError, TrackingRepository,
+};
+
+use crate::LiveHub;
+use crate::audit::{AuditSink, AuditWorker};
+
+/// Why a tracker operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TrackerError {
+    #[error(transparent)]
+    Family(#[from] FamilyError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}
+
+/// What one [`Tracker::catch_up`] finished.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CatchUp {
+    /// Events moved from the outbox into the history.
+    pub delivered: usize,
+    /// Deleted users whose history was anonymized.
+    pub anonymized: usize,
+}
+
+/// The one path every tracked mutation takes.
+///
+/// A mutation is committed with its event by the family store (the outbox) before anything else;
+/// from then on it is answered as a success. Moving the event into the history follows at once,
+/// and if that fails the event waits in the outbox until [`Tracker::catch_up`] delivers it —
+/// appends are idempotent by id, so it is never lost and never doubled. The audit line and the
+/// live push never fail or slow the mutation.
+pub struct Tracker {
+    family: Arc<dyn FamilyRepository>,
+    history: Arc<dyn TrackingRepository>,
+    audit: AuditWorker,
+    hub: LiveHub,
+    /// Mutations hold it shared, a user's deletion exclusively, so no event of a deleted user
+    /// reaches the history after its anonymization.
+    deletions: RwLock<()>,
+}
+
+impl Tracker {
+    /// A tracker over these stores and audit sink.
+    pub fn new(
+        family: Arc<dyn FamilyRepository>,
+        history: Arc<dyn TrackingRepository>,
+        audit: Arc<dyn AuditSink>,
+    ) -> Self {
+        Self {
+            family,
+            history,
+            audit: AuditWorker::start(audit),
+            hub: LiveHub::new(),
+            deletions: RwLock::new(()),
+        }
+    }
+
+    /// The family store, for the records that are not tracked.
+    pub fn family(&self) -> &dyn FamilyRepository {
+        self.family.as_ref()
+    }
+
+    /// The history, for queries.
+    pub fn history(&self) -> &dyn TrackingRepository {
+        self.history.as_ref()
+    }
+
+    /// The live streams.
+    pub fn hub(&self) -> &LiveHub {
+        &self.hub
+    }
+
+    /// Applies one tracked action to `owner`'s child and records its event.
+    pub async fn record(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+    ) -> Result<Effect, FamilyError> {
+        let _no_deletion = self.deletions.read().await;
+        let effect = self
+            .family
+            .apply(owner, child, target, Timestamp::now())
+            .await?;
+        self.deliver(&effect.event).await;
+        self.audit.record(effect.event.clone());
+        self.hub.publish(&effect.event);
+        Ok(effect)
+    }
+
+    /// Deletes a user and its family; its history is anonymized and its audit files removed.
+    ///
+    /// Once the family store has committed the deletion this succeeds: if the history cannot be
+    /// anonymized now, [`Tracker::catch_up`] finishes it later.
+    pub async fn delete_user(&self, user: UserId) -> Result<(), FamilyError> {
+        let _no_mutation = self.deletions.write().await;
+        self.family.delete_user(user).await?;
+        self.hub.disconnect(user);
+        if let Err(error) = self.catch_up().await {
+            log::error!("history of deleted user {user} not anonymized yet, will retry: {error}");
+        }
+        Ok(())
+    }
+
+    /// Delivers every event waiting in the outbox, then anonymizes the history of deleted users.
+    pub async fn catch_up(&self) -> Result<CatchUp, TrackerError> {
+        let waiting = self.family.outbox().await?;
+        let mut delivered: Vec<EventId> = Vec::with_capacity(waiting.len());
+        let mut failure = None;
+        for event in &waiting {
+            match self.history.append(event).await {
+                Ok(()) => delivered.push(event.id()),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        self.family.confirm_delivered(&delivered).await?;
+        if let Some(error) = failure {
+            return Err(error.into());
+        }
+        let users = self.family.users_to_anonymize().await?;
+        for &user in &users {
+            let changed = self.history.anonymize_user(user).await?;
+            self.audit.purge(user).await;
+            self.family.user_anonymized(user).await?;
+            log::info!("history of deleted user {user} anonymized ({changed} events)");
+        }
+        Ok(CatchUp {
+            delivered: delivered.len(),
+            anonymized: users.len(),
+        })
+    }
+
+    /// Runs [`Tracker::catch_up`] every `period` while there is work, for as long as the tracker lives.
+    pub fn spawn_catch_up(self: &Arc<Self>, period: Duration) -> tokio::task::JoinHandle<()> {
+        let tracker = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(period);
+            loop {
+                ticks.tick().await;
+                let Some(tracker) = tracker.upgrade() else {
+                    return;
+                };
+                if tracker.has_work().await {
+                    let _no_deletion = tracker.deletions.read().await;
+                    match tracker.catch_up().await {
+                        Ok(done) if done != CatchUp::default() => log::info!("caught up: {done:?}"),
+                        Ok(_) => {}
+                        Err(error) => log::warn!("catch-up failed, will retry: {error}"),
+                    }
+                }
+            }
+        })
+    }
+
+    /// Tracking events committed but not yet in the history.
+    pub async fn backlog(&self) -> Result<u64, FamilyError> {
+        self.family.outbox_len().await
+    }
+
+    /// Writes every queued audit line and stops the audit thread.
+    pub fn close(&self) {
+        self.audit.close();
+    }
+
+    async fn has_work(&self) -> bool {
+        let backlog = self.family.outbox_len().await.unwrap_or(1);
+        let deleted = self
+            .family
+            .users_to_anonymize()
+            .await
+            .map(|users| users.len())
+            .unwrap_or(1);
+        backlog > 0 || deleted > 0
+    }
+
+    async fn deliver(&self, event: &TrackingEvent) {
+        match self.history.append(event).await {
+            Ok(()) => {
+                if let Err(error) = self.family.confirm_delivered(&[event.id()]).await {
+                    log::warn!(
+                        "delivery of tracking event {} not confirmed, will redeliver: {error}",
+                        event.id()
+                    );
+                }
+            }
+            Err(error) => {
+                log::error!(
+                    "tracking event {} kept in the outbox, history write failed: {error}",
+                    event.id()
+                );
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Tracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tracker")
+            .field("hub", &self.hub)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,212 @@
+//! The recording pipeline without HTTP: a failing history write still succeeds, and the event is
+//! delivered later exactly once; audit failures never fail a mutation.
+
+use std::error::Error;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use tracking_api::{AuditSink, NoAudit, Tracker};
+use tracking_model::{
+    Child, ChildId, EventId, Page, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User,
+    UserId,
+};
+use tracking_store::{
+    ActionTarget, FamilyRepository, HistoryError, MemoryStore, TokenHash, TrackingRepository,
+};
+
+/// A history that fails every write while `broken` is set, and counts appends that reached it.
+#[derive(Default)]
+struct FlakyHistory {
+    inner: MemoryStore,
+    broken: AtomicBool,
+    appends: AtomicUsize,
+}
+
+#[async_trait]
+impl TrackingRepository for FlakyHistory {
+    async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(HistoryError::Io(std::io::Error::other("disk on fire")));
+        }
+        self.appends.fetch_add(1, Ordering::SeqCst);
+        self.inner.append(event).await
+    }
+    async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
+        self.inner.get(id).await
+    }
+    async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
+        self.inner.query(query).await
+    }
+    async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(HistoryError::Io(std::io::Error::other("disk on fire")));
+        }
+        self.inner.anonymize_user(user).await
+    }
+}
+
+/// An audit sink that always fails, and remembers it was asked.
+#[derive(Default)]
+struct BrokenAudit {
+    attempts: Mutex<Vec<EventId>>,
+}
+
+impl AuditSink for BrokenAudit {
+    fn record(&self, event: &TrackingEvent) -> Result<(), Box<dyn Error + Send + Sync>> {
+        self.attempts.lock().unwrap().push(event.id());
+        Err("audit disk full".into())
+    }
+    fn purge_user(&self, _user: UserId) -> Result<(), Box<dyn Error + Send + Sync>> {
+        Err("audit disk full".into())
+    }
+}
+
+struct Setup {
+    family: Arc<MemoryStore>,
+    history: Arc<FlakyHistory>,
+    user: UserId,
+    child: ChildId,
+    task: TaskId,
+}
+
+async fn setup() -> Setup {
+    let family = Arc::new(MemoryStore::new());
+    let now = Timestamp::now();
+    let user = User {
+        id: UserId::generate(),
+        name: "Alex".into(),
+        created_at: now,
+    };
+    family
+        .create_user(&user, &TokenHash([7; 32]))
+        .await
+        .unwrap();
+    let child = Child {
+        id: ChildId::generate(),
+        user_id: user.id,
+        name: "Sam".into(),
+        points: 0,
+        created_at: now,
+    };
+    family.create_child(&child).await.unwrap();
+    let task = Task {
+        id: TaskId::generate(),
+        user_id: user.id,
+        name: "Make bed".into(),
+        points: 5,
+        is_good: true,
+        created_at: now,
+    };
+    family.create_task(&task).await.unwrap();
+    Setup {
+        family,
+        history: Arc::new(FlakyHistory::default()),
+        user: user.id,
+        child: child.id,
+        task: task.id,
+    }
+}
+
+fn all_events() -> TrackingQuery {
+    TrackingQuery {
+        limit: Some(500),
+        ..TrackingQuery::default()
+    }
+}
+
+#[tokio::test]
+async fn a_failed_history_write_still_succeeds_and_is_delivered_later_exactly_once() {
+    let s = setup().await;
+    let tracker = Tracker::new(s.family.clone(), s.history.clone(), Arc::new(NoAudit));
+    s.history.broken.store(true, Ordering::SeqCst);
+
+    let first = tracker
+        .record(s.user, s.child, ActionTarget::Activate(s.task))
+        .await
+        .expect("the mutation succeeds");
+    let second = tracker
+        .record(s.user, s.child, ActionTarget::Activate(s.task))
+        .await
+        .unwrap();
+    assert_eq!(second.event.points_before(), first.event.points_after());
+    assert_eq!(tracker.backlog().await.unwrap(), 2);
+    assert_eq!(s.history.query(&all_events()).await.unwrap().total, 0);
+    assert!(
+        tracker.catch_up().await.is_err(),
+        "catch-up reports the still-broken history"
+    );
+    assert_eq!(tracker.backlog().await.unwrap(), 2);
+
+    s.history.broken.store(false, Ordering::SeqCst);
+    let done = tracker.catch_up().await.unwrap();
+    assert_eq!(done.delivered, 2);
+    assert_eq!(tracker.backlog().await.unwrap(), 0);
+    let page = s.history.query(&all_events()).await.unwrap();
+    assert_eq!(page.items, vec![first.event, second.event]);
+
+    assert_eq!(tracker.catch_up().await.unwrap().delivered, 0);
+    assert_eq!(
+        s.history.appends.load(Ordering::SeqCst),
+        2,
+        "an event was written twice"
+    );
+    tracker.close();
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_stored_once() {
+    let s = setup().await;
+    let tracker = Tracker::new(s.family.clone(), s.history.clone(), Arc::new(NoAudit));
+    let effect = tracker
+        .record(s.user, s.child, ActionTarget::Activate(s.task))
+        .await
+        .unwrap();
+    s.history.append(&effect.event).await.unwrap();
+    assert_eq!(s.history.query(&all_events()).await.unwrap().total, 1);
+    tracker.close();
+}
+
+#[tokio::test]
+async fn a_failing_audit_log_never_fails_a_mutation() {
+    let s = setup().await;
+    let audit = Arc::new(BrokenAudit::default());
+    let tracker = Tracker::new(s.family.clone(), s.history.clone(), audit.clone());
+    let effect = tracker
+        .record(s.user, s.child, ActionTarget::Activate(s.task))
+        .await
+        .expect("the mutation succeeds");
+    tracker.close();
+    assert_eq!(*audit.attempts.lock().unwrap(), vec![effect.event.id()]);
+    assert_eq!(s.history.query(&all_events()).await.unwrap().total, 1);
+}
+
+#[tokio::test]
+async fn a_deletion_with_a_broken_history_is_finished_by_catch_up() {
+    let s = setup().await;
+    let tracker = Tracker::new(s.family.clone(), s.history.clone(), Arc::new(NoAudit));
+    tracker
+        .record(s.user, s.child, ActionTarget::Activate(s.task))
+        .await
+        .unwrap();
+    s.history.broken.store(true, Ordering::SeqCst);
+    tracker
+        .record(s.user, s.child, ActionTarget::Activate(s.task))
+        .await
+        .unwrap();
+
+    tracker
+        .delete_user(s.user)
+        .await
+        .expect("the deletion is committed");
+    assert_eq!(s.family.users_to_anonymize().await.unwrap(), vec![s.user]);
+
+    s.history.broken.store(false, Ordering::SeqCst);
+    let done = tracker.catch_up().await.unwrap();
+    assert_eq!((done.delivered, done.anonymized), (1, 1));
+    let page = s.history.query(&all_events()).await.unwrap();
+    assert_eq!(page.total, 2);
+    assert!(page.items.iter().all(|event| event.user_id().is_none()));
+    assert!(s.family.users_to_anonymize().await.unwrap().is_empty());
+    tracker.close();
+}
