@@ -40,6 +40,9 @@ pub struct Settings {
     /// HTTP worker threads; the number of cores by default.
     #[arg(long, env = "TRACKING_WORKERS")]
     pub workers: Option<usize>,
+    /// Seconds between keep-alive comments on live event streams, 1 to 15.
+    #[arg(long, env = "TRACKING_SSE_KEEP_ALIVE_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=15))]
+    pub sse_keep_alive_seconds: u64,
     /// Seconds to let in-flight requests finish on shutdown.
     #[arg(long, env = "TRACKING_SHUTDOWN_SECONDS", default_value_t = 10)]
     pub shutdown_seconds: u64,

@@ -71,7 +71,10 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .with_context(|| format!("binding {}", settings.bind))?;
         let address = listener.local_addr()?;
-        let state = web::Data::new(ApiState::new(tracker.clone(), admin));
+        let state = web::Data::new(ApiState {
+            keep_alive: Duration::from_secs(settings.sse_keep_alive_seconds),
+            ..ApiState::new(tracker.clone(), admin)
+        });
         let origins = settings.cors_origins.clone();
         let mut server = HttpServer::new(move || {
             App::new()

@@ -88,11 +88,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_in(dirs: Dirs) -> TestApp {
+    spawn_app_with(dirs, |_| {}).await
+}
+
+/// Starts a server on `dirs` with settings changed by `adjust`.
+pub async fn spawn_app_with(dirs: Dirs, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::for_dirs(dirs.data(), dirs.logs());
     settings.bind = "127.0.0.1:0".into();
     settings.admin_token = Some(ADMIN_TOKEN.parse().unwrap());
     settings.workers = Some(2);
     settings.audit_max_bytes = 64 * 1024;
+    adjust(&mut settings);
     let application = Application::build(settings)
         .await
         .expect("the server starts");
@@ -303,6 +309,24 @@ impl TestApp {
         }
     }
 
+    /// Sends a CORS preflight; returns the `Access-Control-Allow-Origin` it grants, if any.
+    pub async fn preflight(&self, path: &str, origin: &str) -> Option<String> {
+        let response = self
+            .client
+            .request(Method::OPTIONS, format!("{}{path}", self.base))
+            .insert_header(("Origin", origin))
+            .insert_header(("Access-Control-Request-Method", "POST"))
+            .insert_header((
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            ))
+            .send()
+            .await
+            .unwrap();
+        let header = response.headers().get("access-control-allow-origin")?;
+        Some(header.to_str().unwrap().to_owned())
+    }
+
     /// Opens `GET /events` with a bearer token.
     pub async fn open_events(&self, token: &str) -> EventStream {
         let response = self
@@ -401,6 +425,16 @@ impl EventStream {
             let chunk = tokio::time::timeout(wait, self.body.next()).await.ok()??;
             self.buffer.push_str(&String::from_utf8_lossy(&chunk.ok()?));
         }
+    }
+
+    /// Counts the keep-alive comments (lines starting with `:`) that arrive within `wait`.
+    pub async fn comments_within(&mut self, wait: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut text = std::mem::take(&mut self.buffer);
+        while let Ok(Some(Ok(chunk))) = tokio::time::timeout_at(deadline, self.body.next()).await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        text.lines().filter(|line| line.starts_with(':')).count()
     }
 
     /// Reads until the stream ends (or `wait` passes with nothing); true when it ended.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{Dirs, spawn_app, spawn_app_with};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -125,4 +125,36 @@ async fn deleting_the_user_ends_its_streams() {
     .expect(204);
     assert!(stream.ended(WAIT).await);
     app.stop().await;
+}
+
+#[actix_rt::test]
+async fn idle_streams_get_keep_alive_comments() {
+    let app = spawn_app_with(Dirs::new(), |settings| settings.sse_keep_alive_seconds = 1).await;
+    let family = app.family("Alex").await;
+    let mut stream = app.open_events(&family.parent.token).await;
+    // One comment comes at once on open, then one a second.
+    assert!(stream.comments_within(Duration::from_millis(2500)).await >= 2);
+    app.stop().await;
+}
+
+#[actix_rt::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = spawn_app_with(Dirs::new(), |settings| {
+        settings.cors_origins = vec!["http://localhost:5173".into()]
+    })
+    .await;
+    let allowed = app.preflight("/children", "http://localhost:5173").await;
+    assert_eq!(allowed.as_deref(), Some("http://localhost:5173"));
+    assert_eq!(
+        app.preflight("/children", "http://evil.example").await,
+        None
+    );
+    app.stop().await;
+
+    let closed = spawn_app().await;
+    assert_eq!(
+        closed.preflight("/children", "http://localhost:5173").await,
+        None
+    );
+    closed.stop().await;
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests of the HTTP contract against a real server on a free port.
 
+mod api_samples;
 mod auth_matrix;
 mod bad_input;
 mod deleting;

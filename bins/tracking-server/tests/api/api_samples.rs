@@ -1,0 +1,435 @@
+//! Captures a real request and answer for every endpoint into `docs/api.md`, between the
+//! `samples` markers. The check ignores ids, tokens and times, which differ on every run;
+//! `UPDATE_GENERATED=1 cargo test -p tracking-server --test api api_samples` rewrites the section.
+
+use std::path::Path;
+
+use awc::http::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_TOKEN, Answer, TestApp, spawn_app};
+
+const START: &str = "<!-- samples:start -->";
+const END: &str = "<!-- samples:end -->";
+
+struct Samples {
+    text: String,
+}
+
+impl Samples {
+    /// Sends the request, checks its status, and writes both down under `title`.
+    async fn call(
+        &mut self,
+        app: &TestApp,
+        title: &str,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        status: u16,
+    ) -> Value {
+        let answer: Answer = app.call(method.clone(), path, token, body.clone()).await;
+        let value = answer.expect(status);
+        let who = match token {
+            None => "no token".to_owned(),
+            Some(ADMIN_TOKEN) => "admin token".to_owned(),
+            Some(_) => "parent token".to_owned(),
+        };
+        self.text
+            .push_str(&format!("### {title}\n\n`{method} {path}` ({who})\n\n"));
+        if let Some(body) = &body {
+            self.text.push_str(&format!(
+                "```json\n{}\n```\n\n",
+                serde_json::to_string_pretty(body).unwrap()
+            ));
+        }
+        self.text.push_str(&format!("Answer `{status}`"));
+        if value.is_null() {
+            self.text.push_str(", no body.\n\n");
+        } else {
+            self.text.push_str(&format!(
+                ":\n\n```json\n{}\n```\n\n",
+                serde_json::to_string_pretty(&value).unwrap()
+            ));
+        }
+        value
+    }
+}
+
+/// Replaces what differs between runs: ULIDs, 64-hex tokens, timestamps.
+fn normalized(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let is_ulid = word.len() == 26
+            && word
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+        let is_token = word.len() == 64 && word.chars().all(|c| c.is_ascii_hexdigit());
+        let is_time =
+            word.len() == 24 && word.ends_with('Z') && word.as_bytes().get(10) == Some(&b'T');
+        out.push_str(if is_ulid {
+            "<id>"
+        } else if is_token {
+            "<token>"
+        } else if is_time {
+            "<time>"
+        } else {
+            word
+        });
+        word.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_ascii_alphanumeric() || matches!(ch, ':' | '.' | '-') {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+#[actix_rt::test]
+async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
+    let app = spawn_app().await;
+    let mut s = Samples {
+        text: String::new(),
+    };
+    let admin = Some(ADMIN_TOKEN);
+
+    s.call(&app, "Health", Method::GET, "/health", None, None, 200)
+        .await;
+    let created = s
+        .call(
+            &app,
+            "Create a user (admin)",
+            Method::POST,
+            "/admin/users",
+            admin,
+            Some(json!({"name": "Alex"})),
+            201,
+        )
+        .await;
+    let token = created["token"].as_str().unwrap().to_owned();
+    let user = created["user"]["id"].as_str().unwrap().to_owned();
+    let parent = Some(token.as_str());
+    s.call(
+        &app,
+        "List users (admin)",
+        Method::GET,
+        "/admin/users",
+        admin,
+        None,
+        200,
+    )
+    .await;
+    s.call(&app, "Who am I", Method::GET, "/me", parent, None, 200)
+        .await;
+    let child = s
+        .call(
+            &app,
+            "Create a child",
+            Method::POST,
+            "/children",
+            parent,
+            Some(json!({"name": "Sam"})),
+            201,
+        )
+        .await;
+    let child = child["id"].as_str().unwrap().to_owned();
+    s.call(
+        &app,
+        "List children",
+        Method::GET,
+        "/children",
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "Get a child",
+        Method::GET,
+        &format!("/children/{child}"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+    let task = s
+        .call(
+            &app,
+            "Create a task",
+            Method::POST,
+            "/tasks",
+            parent,
+            Some(json!({"name": "Make bed", "points": 5, "is_good": true})),
+            201,
+        )
+        .await;
+    let task = task["id"].as_str().unwrap().to_owned();
+    let penalty = s
+        .call(
+            &app,
+            "Create a penalty",
+            Method::POST,
+            "/tasks",
+            parent,
+            Some(json!({"name": "Hitting sibling", "points": 3, "is_good": false})),
+            201,
+        )
+        .await;
+    let penalty = penalty["id"].as_str().unwrap().to_owned();
+    s.call(&app, "List tasks", Method::GET, "/tasks", parent, None, 200)
+        .await;
+    s.call(
+        &app,
+        "Get a task",
+        Method::GET,
+        &format!("/tasks/{task}"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+    let reward = s
+        .call(
+            &app,
+            "Create a reward",
+            Method::POST,
+            "/rewards",
+            parent,
+            Some(json!({"name": "Ice cream", "cost": 5})),
+            201,
+        )
+        .await;
+    let reward = reward["id"].as_str().unwrap().to_owned();
+    s.call(
+        &app,
+        "List rewards",
+        Method::GET,
+        "/rewards",
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "Get a reward",
+        Method::GET,
+        &format!("/rewards/{reward}"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+
+    let activated = s
+        .call(
+            &app,
+            "Activate a task",
+            Method::POST,
+            &format!("/children/{child}/tasks/{task}/activate"),
+            parent,
+            None,
+            200,
+        )
+        .await;
+    let event = activated["tracking_event"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    s.call(
+        &app,
+        "Activate a penalty",
+        Method::POST,
+        &format!("/children/{child}/tasks/{penalty}/activate"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "Request a reward: refused",
+        Method::POST,
+        &format!("/children/{child}/rewards/{reward}/request"),
+        parent,
+        None,
+        409,
+    )
+    .await;
+    app.activate(
+        &crate::helpers::Parent {
+            id: user.clone(),
+            token: token.clone(),
+        },
+        &child,
+        &task,
+    )
+    .await
+    .expect(200);
+    s.call(
+        &app,
+        "Request a reward",
+        Method::POST,
+        &format!("/children/{child}/rewards/{reward}/request"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "Pending reward requests",
+        Method::GET,
+        &format!("/children/{child}/reward-requests"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "Cancel a reward request",
+        Method::POST,
+        &format!("/children/{child}/rewards/{reward}/cancel"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "Redeem a reward",
+        Method::POST,
+        &format!("/children/{child}/rewards/{reward}/redeem"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "A child's tracking",
+        Method::GET,
+        &format!("/children/{child}/tracking?order=desc&limit=2"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "Tracking across families (admin)",
+        Method::GET,
+        "/admin/tracking?entity_type=reward&limit=1",
+        admin,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "One tracking event (admin)",
+        Method::GET,
+        &format!("/admin/tracking/{event}"),
+        admin,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "A bad query parameter",
+        Method::GET,
+        "/admin/tracking?limit=1000",
+        admin,
+        None,
+        400,
+    )
+    .await;
+    s.call(
+        &app,
+        "A ticket for the live events",
+        Method::POST,
+        "/events/ticket",
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        &app,
+        "Delete a task",
+        Method::DELETE,
+        &format!("/tasks/{penalty}"),
+        parent,
+        None,
+        204,
+    )
+    .await;
+    s.call(
+        &app,
+        "Delete a reward",
+        Method::DELETE,
+        &format!("/rewards/{reward}"),
+        parent,
+        None,
+        204,
+    )
+    .await;
+    s.call(
+        &app,
+        "Delete a child",
+        Method::DELETE,
+        &format!("/children/{child}"),
+        parent,
+        None,
+        204,
+    )
+    .await;
+    s.call(
+        &app,
+        "Delete a user (admin)",
+        Method::DELETE,
+        &format!("/admin/users/{user}"),
+        admin,
+        None,
+        204,
+    )
+    .await;
+    s.call(
+        &app,
+        "The deleted user's token",
+        Method::GET,
+        "/me",
+        parent,
+        None,
+        401,
+    )
+    .await;
+    app.stop().await;
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api.md");
+    let current = std::fs::read_to_string(&path).expect("docs/api.md exists");
+    let (head, rest) = current
+        .split_once(START)
+        .expect("docs/api.md has the samples start marker");
+    let (_, tail) = rest
+        .split_once(END)
+        .expect("docs/api.md has the samples end marker");
+    let fresh = format!("{head}{START}\n\n{}{END}{tail}", s.text);
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        std::fs::write(&path, fresh).unwrap();
+    } else {
+        assert!(
+            normalized(&current) == normalized(&fresh),
+            "docs/api.md samples are stale; refresh them with:\n\n    UPDATE_GENERATED=1 cargo test -p tracking-server --test api api_samples\n"
+        );
+    }
+}
