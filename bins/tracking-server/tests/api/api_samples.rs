@@ -12,15 +12,15 @@ use crate::helpers::{ADMIN_TOKEN, Answer, TestApp, spawn_app};
 const START: &str = "<!-- samples:start -->";
 const END: &str = "<!-- samples:end -->";
 
-struct Samples {
+struct Samples<'a> {
+    app: &'a TestApp,
     text: String,
 }
 
-impl Samples {
+impl Samples<'_> {
     /// Sends the request, checks its status, and writes both down under `title`.
     async fn call(
         &mut self,
-        app: &TestApp,
         title: &str,
         method: Method,
         path: &str,
@@ -28,7 +28,10 @@ impl Samples {
         body: Option<Value>,
         status: u16,
     ) -> Value {
-        let answer: Answer = app.call(method.clone(), path, token, body.clone()).await;
+        let answer: Answer = self
+            .app
+            .call(method.clone(), path, token, body.clone())
+            .await;
         let value = answer.expect(status);
         let who = match token {
             None => "no token".to_owned(),
@@ -95,15 +98,15 @@ fn normalized(text: &str) -> String {
 async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     let app = spawn_app().await;
     let mut s = Samples {
+        app: &app,
         text: String::new(),
     };
     let admin = Some(ADMIN_TOKEN);
 
-    s.call(&app, "Health", Method::GET, "/health", None, None, 200)
+    s.call("Health", Method::GET, "/health", None, None, 200)
         .await;
     let created = s
         .call(
-            &app,
             "Create a user (admin)",
             Method::POST,
             "/admin/users",
@@ -116,7 +119,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     let user = created["user"]["id"].as_str().unwrap().to_owned();
     let parent = Some(token.as_str());
     s.call(
-        &app,
         "List users (admin)",
         Method::GET,
         "/admin/users",
@@ -125,11 +127,10 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         200,
     )
     .await;
-    s.call(&app, "Who am I", Method::GET, "/me", parent, None, 200)
+    s.call("Who am I", Method::GET, "/me", parent, None, 200)
         .await;
     let child = s
         .call(
-            &app,
             "Create a child",
             Method::POST,
             "/children",
@@ -139,18 +140,9 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         )
         .await;
     let child = child["id"].as_str().unwrap().to_owned();
+    s.call("List children", Method::GET, "/children", parent, None, 200)
+        .await;
     s.call(
-        &app,
-        "List children",
-        Method::GET,
-        "/children",
-        parent,
-        None,
-        200,
-    )
-    .await;
-    s.call(
-        &app,
         "Get a child",
         Method::GET,
         &format!("/children/{child}"),
@@ -161,7 +153,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     .await;
     let task = s
         .call(
-            &app,
             "Create a task",
             Method::POST,
             "/tasks",
@@ -173,7 +164,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     let task = task["id"].as_str().unwrap().to_owned();
     let penalty = s
         .call(
-            &app,
             "Create a penalty",
             Method::POST,
             "/tasks",
@@ -183,10 +173,9 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         )
         .await;
     let penalty = penalty["id"].as_str().unwrap().to_owned();
-    s.call(&app, "List tasks", Method::GET, "/tasks", parent, None, 200)
+    s.call("List tasks", Method::GET, "/tasks", parent, None, 200)
         .await;
     s.call(
-        &app,
         "Get a task",
         Method::GET,
         &format!("/tasks/{task}"),
@@ -197,7 +186,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     .await;
     let reward = s
         .call(
-            &app,
             "Create a reward",
             Method::POST,
             "/rewards",
@@ -207,18 +195,9 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         )
         .await;
     let reward = reward["id"].as_str().unwrap().to_owned();
+    s.call("List rewards", Method::GET, "/rewards", parent, None, 200)
+        .await;
     s.call(
-        &app,
-        "List rewards",
-        Method::GET,
-        "/rewards",
-        parent,
-        None,
-        200,
-    )
-    .await;
-    s.call(
-        &app,
         "Get a reward",
         Method::GET,
         &format!("/rewards/{reward}"),
@@ -230,7 +209,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
 
     let activated = s
         .call(
-            &app,
             "Activate a task",
             Method::POST,
             &format!("/children/{child}/tasks/{task}/activate"),
@@ -244,7 +222,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         .unwrap()
         .to_owned();
     s.call(
-        &app,
         "Activate a penalty",
         Method::POST,
         &format!("/children/{child}/tasks/{penalty}/activate"),
@@ -254,7 +231,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "Request a reward: refused",
         Method::POST,
         &format!("/children/{child}/rewards/{reward}/request"),
@@ -274,7 +250,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     .await
     .expect(200);
     s.call(
-        &app,
         "Request a reward",
         Method::POST,
         &format!("/children/{child}/rewards/{reward}/request"),
@@ -284,7 +259,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "Pending reward requests",
         Method::GET,
         &format!("/children/{child}/reward-requests"),
@@ -294,7 +268,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "Cancel a reward request",
         Method::POST,
         &format!("/children/{child}/rewards/{reward}/cancel"),
@@ -304,7 +277,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "Redeem a reward",
         Method::POST,
         &format!("/children/{child}/rewards/{reward}/redeem"),
@@ -314,7 +286,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "A child's tracking",
         Method::GET,
         &format!("/children/{child}/tracking?order=desc&limit=2"),
@@ -324,7 +295,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "Tracking across families (admin)",
         Method::GET,
         "/admin/tracking?entity_type=reward&limit=1",
@@ -334,7 +304,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "One tracking event (admin)",
         Method::GET,
         &format!("/admin/tracking/{event}"),
@@ -344,7 +313,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "A bad query parameter",
         Method::GET,
         "/admin/tracking?limit=1000",
@@ -354,7 +322,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "A ticket for the live events",
         Method::POST,
         "/events/ticket",
@@ -364,7 +331,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "Delete a task",
         Method::DELETE,
         &format!("/tasks/{penalty}"),
@@ -374,7 +340,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "Delete a reward",
         Method::DELETE,
         &format!("/rewards/{reward}"),
@@ -384,7 +349,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "Delete a child",
         Method::DELETE,
         &format!("/children/{child}"),
@@ -394,7 +358,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "Delete a user (admin)",
         Method::DELETE,
         &format!("/admin/users/{user}"),
@@ -404,7 +367,6 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     )
     .await;
     s.call(
-        &app,
         "The deleted user's token",
         Method::GET,
         "/me",
