@@ -375,6 +375,7 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         401,
     )
     .await;
+    let samples = s.text;
     app.stop().await;
 
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api.md");
@@ -385,7 +386,7 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     let (_, tail) = rest
         .split_once(END)
         .expect("docs/api.md has the samples end marker");
-    let fresh = format!("{head}{START}\n\n{}{END}{tail}", s.text);
+    let fresh = format!("{head}{START}\n\n{samples}{END}{tail}");
     if std::env::var_os("UPDATE_GENERATED").is_some() {
         std::fs::write(&path, fresh).unwrap();
     } else {
