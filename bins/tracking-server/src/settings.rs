@@ -34,6 +34,9 @@ pub struct Settings {
     /// once and synced every second, so a power cut may lose the last second.
     #[arg(long, env = "TRACKING_DURABILITY", value_enum, default_value_t = Durability::Durable)]
     pub durability: Durability,
+    /// Size in bytes past which the family journal is compacted into a snapshot.
+    #[arg(long, env = "TRACKING_JOURNAL_COMPACT_BYTES", default_value_t = 4 << 20)]
+    pub journal_compact_bytes: u64,
     /// Load the demo family from fixtures/demo_family.json when the store has no users yet.
     #[arg(long, env = "TRACKING_DEMO")]
     pub demo: bool,
