@@ -46,6 +46,15 @@ pub struct Settings {
     /// Seconds between keep-alive comments on live event streams, 1 to 15.
     #[arg(long, env = "TRACKING_SSE_KEEP_ALIVE_SECONDS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=15))]
     pub sse_keep_alive_seconds: u64,
+    /// Open connections the server accepts at most, over all workers; more wait in the backlog.
+    #[arg(long, env = "TRACKING_MAX_CONNECTIONS", default_value_t = 8192)]
+    pub max_connections: usize,
+    /// Milliseconds a client has to send a whole request head before it is dropped (slow clients).
+    #[arg(long, env = "TRACKING_REQUEST_TIMEOUT_MS", default_value_t = 5000)]
+    pub request_timeout_ms: u64,
+    /// Live event streams one parent may have open; one more closes that parent's oldest.
+    #[arg(long, env = "TRACKING_MAX_STREAMS_PER_USER", default_value_t = 64)]
+    pub max_streams_per_user: usize,
     /// Seconds to let in-flight requests finish on shutdown.
     #[arg(long, env = "TRACKING_SHUTDOWN_SECONDS", default_value_t = 10)]
     pub shutdown_seconds: u64,

@@ -9,7 +9,7 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
-use tracking_api::{ApiState, Tracker, configure, json_not_found};
+use tracking_api::{ApiState, LiveHub, Tracker, configure, json_not_found};
 use tracking_audit::{AuditConfig, AuditLog};
 
 use crate::settings::Settings;
@@ -57,7 +57,8 @@ impl Application {
             ..AuditConfig::new(&settings.log_dir)
         };
         let audit = AuditLog::new(audit_config).context("opening the audit log directory")?;
-        let tracker = Arc::new(Tracker::new(family, history, Arc::new(audit)));
+        let hub = LiveHub::with_streams_per_user(settings.max_streams_per_user);
+        let tracker = Arc::new(Tracker::new(family, history, Arc::new(audit)).with_hub(hub));
         match tracker.catch_up().await {
             Ok(done) => log::info!("started; caught up with {done:?}"),
             Err(error) => log::error!("tracking events wait for the history: {error}"),
@@ -84,10 +85,15 @@ impl Application {
                 .default_service(web::to(json_not_found))
         })
         .disable_signals()
+        .client_request_timeout(Duration::from_millis(settings.request_timeout_ms))
         .shutdown_timeout(settings.shutdown_seconds);
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
+        let workers = settings
+            .workers
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+            .max(1);
+        server = server
+            .workers(workers)
+            .max_connections(settings.max_connections.div_ceil(workers));
         let server = server.listen(listener)?.run();
         log::info!("listening on http://{address}");
         Ok(Self {

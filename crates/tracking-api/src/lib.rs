@@ -19,7 +19,7 @@ mod tracker;
 pub use audit::{AuditSink, NoAudit};
 pub use auth::{AdminCredential, hash_token, new_token};
 pub use error::ApiError;
-pub use live::LiveHub;
+pub use live::{DEFAULT_STREAMS_PER_USER, LiveHub};
 pub use routes::{configure, json_not_found};
 pub use state::ApiState;
 pub use tickets::Tickets;

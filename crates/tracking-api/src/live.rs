@@ -8,24 +8,47 @@ use tracking_model::{TrackingEvent, TrackingEventCreated, UserId};
 
 /// Events a stream may lag behind before it is closed (its client reconnects and refetches).
 const STREAM_BUFFER: usize = 256;
+/// Open streams one user may have by default; opening one more closes the oldest.
+pub const DEFAULT_STREAMS_PER_USER: usize = 64;
 
 /// The open live streams, per parent. Pushing never waits: a closed stream is dropped, and a
 /// stream too slow to keep up is closed rather than allowed to slow a mutation.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LiveHub {
     streams: Mutex<HashMap<UserId, Vec<mpsc::Sender<TrackingEventCreated>>>>,
+    streams_per_user: usize,
+}
+
+impl Default for LiveHub {
+    fn default() -> Self {
+        Self::with_streams_per_user(DEFAULT_STREAMS_PER_USER)
+    }
 }
 
 impl LiveHub {
-    /// An empty hub.
+    /// An empty hub allowing [`DEFAULT_STREAMS_PER_USER`] streams per user.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Opens a stream for `user`'s family.
+    /// An empty hub allowing `limit` open streams per user (at least one).
+    pub fn with_streams_per_user(limit: usize) -> Self {
+        Self {
+            streams: Mutex::default(),
+            streams_per_user: limit.max(1),
+        }
+    }
+
+    /// Opens a stream for `user`'s family; past the per-user limit the user's oldest stream closes.
     pub fn subscribe(&self, user: UserId) -> mpsc::Receiver<TrackingEventCreated> {
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
-        self.lock().entry(user).or_default().push(sender);
+        let mut streams = self.lock();
+        let senders = streams.entry(user).or_default();
+        senders.retain(|sender| !sender.is_closed());
+        if senders.len() >= self.streams_per_user {
+            senders.remove(0);
+        }
+        senders.push(sender);
         receiver
     }
 
@@ -76,5 +99,25 @@ impl LiveHub {
         self.streams
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opening_past_the_limit_closes_the_oldest_stream() {
+        let hub = LiveHub::with_streams_per_user(2);
+        let user = UserId::generate();
+        let mut first = hub.subscribe(user);
+        let _second = hub.subscribe(user);
+        let _third = hub.subscribe(user);
+        assert_eq!(hub.open_streams(), 2);
+        assert!(
+            first
+                .try_recv()
+                .is_err_and(|error| error == mpsc::error::TryRecvError::Disconnected)
+        );
     }
 }

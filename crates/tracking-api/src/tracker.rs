@@ -63,6 +63,12 @@ impl Tracker {
         }
     }
 
+    /// The same tracker pushing live events through `hub` (for its per-user stream limit).
+    pub fn with_hub(mut self, hub: LiveHub) -> Self {
+        self.hub = hub;
+        self
+    }
+
     /// The family store, for the records that are not tracked.
     pub fn family(&self) -> &dyn FamilyRepository {
         self.family.as_ref()
