@@ -5,6 +5,7 @@ mod auth_matrix;
 mod bad_input;
 mod deleting;
 mod helpers;
+mod hostile;
 mod limits;
 mod live_events;
 mod mutations;
