@@ -146,3 +146,31 @@ async fn health_reports_ok_and_the_backlog() {
     assert_eq!(health["tracking_backlog"], 0);
     app.stop().await;
 }
+
+#[actix_rt::test]
+async fn the_demo_family_arrives_with_a_consistent_history() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Dirs::new(), |settings| {
+        settings.demo = true
+    })
+    .await;
+    let users = app.get("/admin/users", ADMIN_TOKEN).await.expect(200);
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    let history = app.admin_tracking("?limit=500").await;
+    assert_eq!(history["total"], 9);
+    let mut last_points = std::collections::HashMap::new();
+    for event in history["items"].as_array().unwrap() {
+        let child = event["child_id"].as_str().unwrap();
+        let before = last_points
+            .insert(child.to_owned(), event["points_after"].as_i64().unwrap())
+            .unwrap_or(0);
+        assert_eq!(event["points_before"].as_i64(), Some(before), "{event}");
+    }
+    let dirs = app.stop().await;
+    let app = crate::helpers::spawn_app_with(dirs, |settings| settings.demo = true).await;
+    assert_eq!(
+        app.admin_tracking("").await["total"],
+        9,
+        "the demo family was loaded twice"
+    );
+    app.stop().await;
+}
