@@ -42,8 +42,8 @@ pub struct Tracker {
     history: Arc<dyn TrackingRepository>,
     audit: AuditWorker,
     hub: LiveHub,
-    /// Mutations hold it shared, a user's deletion exclusively, so no event of a deleted user
-    /// reaches the history after its anonymization.
+    /// Mutations hold it shared, a user's deletion exclusively while it commits, so every audit
+    /// line of a deleted user is queued before its audit files are purged.
     deletions: RwLock<()>,
 }
 
@@ -105,10 +105,15 @@ impl Tracker {
     /// Deletes a user and its family; its history is anonymized and its audit files removed.
     ///
     /// Once the family store has committed the deletion this succeeds: if the history cannot be
-    /// anonymized now, [`Tracker::catch_up`] finishes it later.
+    /// anonymized now, [`Tracker::catch_up`] finishes it later. Mutations wait only while the
+    /// deletion commits, so that every audit line of the user is queued before its files go;
+    /// after that no event of the user can appear, and a late redelivery of an old one is a
+    /// no-op because appends are idempotent by id.
     pub async fn delete_user(&self, user: UserId) -> Result<(), FamilyError> {
-        let _no_mutation = self.deletions.write().await;
-        self.family.delete_user(user).await?;
+        {
+            let _no_mutation = self.deletions.write().await;
+            self.family.delete_user(user).await?;
+        }
         self.hub.disconnect(user);
         if let Err(error) = self.catch_up().await {
             log::error!("history of deleted user {user} not anonymized yet, will retry: {error}");
@@ -158,7 +163,6 @@ impl Tracker {
                     return;
                 };
                 if tracker.has_work().await {
-                    let _no_deletion = tracker.deletions.read().await;
                     match tracker.catch_up().await {
                         Ok(done) if done != CatchUp::default() => log::info!("caught up: {done:?}"),
                         Ok(_) => {}
