@@ -281,37 +281,3 @@ fn a_second_store_on_the_same_directory_is_refused() {
     drop(first);
     FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
 }
-
-const PROBE_DIR: &str = "TRACKING_STORE_LOCK_PROBE_DIR";
-
-/// Run by [`a_second_process_gets_a_clear_error`] in a child process; passes trivially otherwise.
-#[test]
-fn lock_probe() {
-    if let Ok(dir) = std::env::var(PROBE_DIR) {
-        match FileStore::open(&dir, FileStoreOptions::default()) {
-            Ok(_) => eprintln!("probe: opened"),
-            Err(err) => eprintln!("probe: {err}"),
-        }
-    }
-}
-
-#[test]
-fn a_second_process_gets_a_clear_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let probe = || {
-        let output = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "lock_probe", "--nocapture", "--test-threads=1"])
-            .env(PROBE_DIR, dir.path())
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&output.stderr).into_owned()
-    };
-    let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
-    let answer = probe();
-    assert!(
-        answer.contains("probe: data directory") && answer.contains("is in use by another process"),
-        "{answer}"
-    );
-    drop(store);
-    assert!(probe().contains("probe: opened"));
-}
