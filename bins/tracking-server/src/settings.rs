@@ -27,6 +27,9 @@ pub struct Settings {
     /// Rolled-over audit files kept per user (`.log.1` … `.log.N`).
     #[arg(long, env = "TRACKING_AUDIT_BACKUPS", default_value_t = 5)]
     pub audit_backups: u32,
+    /// Audit files kept open at once; the least recently used one closes past this.
+    #[arg(long, env = "TRACKING_AUDIT_MAX_OPEN_FILES", default_value_t = 256)]
+    pub audit_max_open_files: usize,
     /// Front-end origins allowed by CORS, comma-separated; none by default.
     #[arg(long, env = "TRACKING_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,

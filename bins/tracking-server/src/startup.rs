@@ -54,6 +54,7 @@ impl Application {
         let audit_config = AuditConfig {
             max_bytes: settings.audit_max_bytes,
             backups: settings.audit_backups,
+            max_open_files: settings.audit_max_open_files,
             ..AuditConfig::new(&settings.log_dir)
         };
         let audit = AuditLog::new(audit_config).context("opening the audit log directory")?;
