@@ -170,3 +170,38 @@ async fn check(
     let all = store.query(&TrackingQuery::default()).await.unwrap();
     assert_eq!(all.total, 2400);
 }
+
+/// The service delivers an event right after its mutation while a catch-up may deliver the same
+/// event from the outbox: however the appends interleave with the sync rounds, the file holds the
+/// event once, and anonymizing afterwards still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_event_appended_concurrently_is_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let owner = UserId::generate();
+    let kid = ChildId::generate();
+    let events: Vec<TrackingEvent> = (0..200)
+        .map(|i| event(Some(owner), kid, 0, at(i), 0))
+        .collect();
+    for event in &events {
+        let racers: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, event) = (Arc::clone(&store), event.clone());
+                tokio::spawn(async move { store.append(&event).await.unwrap() })
+            })
+            .collect();
+        for racer in racers {
+            racer.await.unwrap();
+        }
+    }
+    let text = std::fs::read_to_string(dir.path().join(tracking_store::HISTORY_FILE)).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        events.len(),
+        "an event was written more than once"
+    );
+    assert_eq!(
+        store.anonymize_user(owner).await.unwrap(),
+        events.len() as u64
+    );
+}

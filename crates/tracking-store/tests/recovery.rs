@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{at, child, event, task, token, user};
-use tracking_model::{ChildId, TrackingQuery, UserId};
+use tracking_model::{ChildId, TrackingEvent, TrackingQuery, UserId};
 use tracking_store::{
     ActionTarget, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE, JOURNAL_FILE,
     OpenError, SNAPSHOT_FILE, TrackingRepository,
@@ -280,4 +280,43 @@ fn a_second_store_on_the_same_directory_is_refused() {
     );
     drop(first);
     FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
+}
+
+/// A file that holds an event twice (left by an older version) opens, answers once, and loses the
+/// repeat when the next anonymization rewrites it.
+#[tokio::test]
+async fn a_repeated_line_is_skipped_and_dropped_by_the_next_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = UserId::generate();
+    let kid = ChildId::generate();
+    let events = [
+        event(Some(owner), kid, 0, at(1), 0),
+        event(Some(owner), kid, 0, at(2), 0),
+    ];
+    {
+        let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
+        for event in &events {
+            store.append(event).await.unwrap();
+        }
+    }
+    let path = dir.path().join(HISTORY_FILE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let first = text.lines().next().unwrap().to_owned();
+    std::fs::write(&path, format!("{first}\n{text}")).unwrap();
+
+    let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
+    let query = TrackingQuery {
+        limit: Some(500),
+        ..TrackingQuery::default()
+    };
+    assert_eq!(store.query(&query).await.unwrap().total, 2);
+    assert_eq!(store.anonymize_user(owner).await.unwrap(), 2);
+    let rewritten = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(rewritten.lines().count(), 2);
+    let page = store.query(&query).await.unwrap();
+    assert!(page.items.iter().all(|event| event.user_id().is_none()));
+    assert_eq!(
+        page.items.iter().map(TrackingEvent::id).collect::<Vec<_>>(),
+        events.iter().map(TrackingEvent::id).collect::<Vec<_>>()
+    );
 }

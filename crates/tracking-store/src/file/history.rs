@@ -202,12 +202,14 @@ impl History {
         let mut new_lines = Vec::with_capacity(lines.len());
         let mut expected = 0_u64;
         for &(offset, len, mine) in &lines {
-            if offset != expected {
+            if offset < expected {
                 return Err(HistoryError::Corrupt(format!(
                     "{}: the index does not match the file at byte {offset}",
                     self.path.display()
                 )));
             }
+            // A gap is a line the index skipped (a repeated id); the copy leaves it out.
+            io::copy(&mut (&mut reader).take(offset - expected), &mut io::sink())?;
             let mut line = vec![0_u8; len as usize + 1];
             reader.read_exact(&mut line)?;
             line.pop();

@@ -318,10 +318,13 @@ fn waiter(request: Request) -> Option<oneshot::Sender<Result<(), String>>> {
 }
 
 /// Makes everything written so far durable, publishes what was staged, then maintains.
+///
+/// Staged items leave `staged` only as they are published, both under the state lock: an append
+/// that checks for an item (say, an event id) always finds it in one place or the other.
 fn sync_round<T>(shared: &Shared<T>) -> Result<(), String> {
     let _round = lock(&shared.round);
-    let (file, len, items) = {
-        let mut state = lock(&shared.state);
+    let (file, len, count) = {
+        let state = lock(&shared.state);
         if let Some(reason) = &state.failed {
             return Err(reason.clone());
         }
@@ -332,7 +335,7 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), String> {
         (
             unsynced.then(|| Arc::clone(&state.file)),
             state.len,
-            std::mem::take(&mut state.staged),
+            state.staged.len(),
         )
     };
     if let Some(Err(err)) = file.map(|file| file.sync_data()) {
@@ -340,18 +343,17 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), String> {
         lock(&shared.state).fail(reason.clone());
         return Err(reason);
     }
-    {
-        let mut state = lock(&shared.state);
-        state.synced_len = state.synced_len.max(len);
-    }
-    if !items.is_empty() {
+    let mut state = lock(&shared.state);
+    state.synced_len = state.synced_len.max(len);
+    if count > 0 {
+        let items: Vec<T> = state.staged.drain(..count).collect();
         (shared.publish)(items);
     }
-    if let Some(maintain) = &shared.maintain {
-        let mut state = lock(&shared.state);
-        if state.staged.is_empty() && state.failed.is_none() {
-            maintain(&mut state);
-        }
+    if let Some(maintain) = &shared.maintain
+        && state.staged.is_empty()
+        && state.failed.is_none()
+    {
+        maintain(&mut state);
     }
     Ok(())
 }
