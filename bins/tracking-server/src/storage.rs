@@ -24,7 +24,7 @@ pub fn open(
     };
     let options = FileStoreOptions {
         durability,
-        ..FileStoreOptions::default()
+        compact_after_bytes: settings.journal_compact_bytes,
     };
     let store = FileStore::open(&settings.data_dir, options)
         .with_context(|| format!("opening the data directory {}", settings.data_dir.display()))?;
