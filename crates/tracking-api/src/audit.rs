@@ -42,7 +42,7 @@ impl AuditSink for tracking_audit::AuditLog {
 
 enum Job {
     Record(TrackingEvent),
-    Purge(UserId, tokio::sync::oneshot::Sender<()>),
+    Purge(UserId, tokio::sync::oneshot::Sender<Result<(), String>>),
 }
 
 /// Feeds an [`AuditSink`] from one thread, in order, so a slow disk never slows a mutation.
@@ -70,10 +70,11 @@ impl AuditWorker {
     }
 
     /// Removes the user's audit files after every line queued before it is written.
-    pub(crate) async fn purge(&self, user: UserId) {
+    pub(crate) async fn purge(&self, user: UserId) -> Result<(), String> {
         let (done, wait) = tokio::sync::oneshot::channel();
         self.send(Job::Purge(user, done));
-        let _ = wait.await;
+        wait.await
+            .unwrap_or_else(|_| Err("the audit log is closed".to_owned()))
     }
 
     /// Writes every queued line, then stops the thread.
@@ -122,10 +123,7 @@ fn run(sink: &dyn AuditSink, jobs: Receiver<Job>) {
                 }
             }
             Job::Purge(user, done) => {
-                if let Err(error) = sink.purge_user(user) {
-                    log::error!("audit files of user {user} not removed: {error}");
-                }
-                let _ = done.send(());
+                let _ = done.send(sink.purge_user(user).map_err(|error| error.to_string()));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The recording pipeline: commit, move into the history, mirror to the audit log, push live.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::RwLock;
@@ -19,6 +20,8 @@ pub enum TrackerError {
     Family(#[from] FamilyError),
     #[error(transparent)]
     History(#[from] HistoryError),
+    #[error("audit files not removed: {0}")]
+    Audit(String),
 }
 
 /// What one [`Tracker::catch_up`] finished.
@@ -45,6 +48,15 @@ pub struct Tracker {
     /// Mutations hold it shared, a user's deletion exclusively while it commits, so every audit
     /// line of a deleted user is queued before its audit files are purged.
     deletions: RwLock<()>,
+    /// Per child, held from the commit of an action until its event is delivered, audited and
+    /// pushed.
+    children: Mutex<HashMap<ChildId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Tracker {
@@ -60,6 +72,7 @@ impl Tracker {
             audit: AuditWorker::start(audit),
             hub: LiveHub::new(),
             deletions: RwLock::new(()),
+            children: Mutex::default(),
         }
     }
 
@@ -92,13 +105,21 @@ impl Tracker {
         target: ActionTarget,
     ) -> Result<Effect, FamilyError> {
         let _no_deletion = self.deletions.read().await;
-        let effect = self
-            .family
-            .apply(owner, child, target, Timestamp::now())
-            .await?;
-        self.deliver(&effect.event).await;
-        self.audit.record(effect.event.clone());
-        self.hub.publish(&effect.event);
+        let child_lock = self.child_lock(child);
+        let effect = {
+            // One child's events reach the history, the audit file and the streams in the order
+            // they were applied.
+            let _in_order = child_lock.lock().await;
+            let effect = self
+                .family
+                .apply(owner, child, target, Timestamp::now())
+                .await?;
+            self.deliver(&effect.event).await;
+            self.audit.record(effect.event.clone());
+            self.hub.publish(&effect.event);
+            effect
+        };
+        self.release_child_lock(child, child_lock);
         Ok(effect)
     }
 
@@ -140,16 +161,46 @@ impl Tracker {
             return Err(error.into());
         }
         let users = self.family.users_to_anonymize().await?;
+        let mut anonymized = 0;
+        let mut first_failure = None;
         for &user in &users {
-            let changed = self.history.anonymize_user(user).await?;
-            self.audit.purge(user).await;
-            self.family.user_anonymized(user).await?;
-            log::info!("history of deleted user {user} anonymized ({changed} events)");
+            match self.erase(user).await {
+                Ok(()) => anonymized += 1,
+                Err(error) => {
+                    log::warn!("erasing deleted user {user} failed, will retry: {error}");
+                    first_failure.get_or_insert(error);
+                }
+            }
         }
-        Ok(CatchUp {
-            delivered: delivered.len(),
-            anonymized: users.len(),
-        })
+        match first_failure {
+            Some(error) => Err(error),
+            None => Ok(CatchUp {
+                delivered: delivered.len(),
+                anonymized,
+            }),
+        }
+    }
+
+    /// Anonymizes a deleted user's history and removes its audit files; confirmed only when both
+    /// succeeded, so a failure is retried by the next catch-up.
+    async fn erase(&self, user: UserId) -> Result<(), TrackerError> {
+        let changed = self.history.anonymize_user(user).await?;
+        self.audit.purge(user).await.map_err(TrackerError::Audit)?;
+        self.family.user_anonymized(user).await?;
+        log::info!("history of deleted user {user} anonymized ({changed} events)");
+        Ok(())
+    }
+
+    fn child_lock(&self, child: ChildId) -> Arc<tokio::sync::Mutex<()>> {
+        Arc::clone(lock(&self.children).entry(child).or_default())
+    }
+
+    /// Drops the child's lock from the map once nobody else holds or waits for it.
+    fn release_child_lock(&self, child: ChildId, child_lock: Arc<tokio::sync::Mutex<()>>) {
+        let mut children = lock(&self.children);
+        if Arc::strong_count(&child_lock) == 2 {
+            children.remove(&child);
+        }
     }
 
     /// Runs [`Tracker::catch_up`] every `period` while there is work, for as long as the tracker lives.

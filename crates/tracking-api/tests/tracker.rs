@@ -210,3 +210,51 @@ async fn a_deletion_with_a_broken_history_is_finished_by_catch_up() {
     assert!(s.family.users_to_anonymize().await.unwrap().is_empty());
     tracker.close();
 }
+
+/// An audit sink whose purge fails until `healed` is set.
+#[derive(Default)]
+struct StubbornPurge {
+    healed: AtomicBool,
+    purges: AtomicUsize,
+}
+
+impl AuditSink for StubbornPurge {
+    fn record(&self, _event: &TrackingEvent) -> Result<(), Box<dyn Error + Send + Sync>> {
+        Ok(())
+    }
+    fn purge_user(&self, _user: UserId) -> Result<(), Box<dyn Error + Send + Sync>> {
+        self.purges.fetch_add(1, Ordering::SeqCst);
+        if self.healed.load(Ordering::SeqCst) {
+            Ok(())
+        } else {
+            Err("permission denied".into())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_audit_purge_keeps_the_user_for_the_next_catch_up() {
+    let s = setup().await;
+    let audit = Arc::new(StubbornPurge::default());
+    let tracker = Tracker::new(s.family.clone(), s.history.clone(), audit.clone());
+    tracker
+        .record(s.user, s.child, ActionTarget::Activate(s.task))
+        .await
+        .unwrap();
+    tracker
+        .delete_user(s.user)
+        .await
+        .expect("the deletion is committed");
+    assert_eq!(
+        s.family.users_to_anonymize().await.unwrap(),
+        vec![s.user],
+        "confirmed despite the failed purge"
+    );
+    assert!(tracker.catch_up().await.is_err());
+
+    audit.healed.store(true, Ordering::SeqCst);
+    assert_eq!(tracker.catch_up().await.unwrap().anonymized, 1);
+    assert!(s.family.users_to_anonymize().await.unwrap().is_empty());
+    assert_eq!(audit.purges.load(Ordering::SeqCst), 3);
+    tracker.close();
+}
