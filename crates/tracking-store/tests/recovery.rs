@@ -320,3 +320,50 @@ async fn a_repeated_line_is_skipped_and_dropped_by_the_next_rewrite() {
         events.iter().map(TrackingEvent::id).collect::<Vec<_>>()
     );
 }
+
+/// An anonymization that fails (here: the disk is full) changes nothing, and the next one works
+/// without a reopen.
+#[tokio::test]
+async fn a_failed_anonymization_can_be_retried_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = UserId::generate();
+    let kid = ChildId::generate();
+    let store = open(dir.path());
+    for i in 0..25 {
+        store
+            .append(&event(Some(owner), kid, 0, at(i), 0))
+            .await
+            .unwrap();
+    }
+    let temporary = dir.path().join(format!("{HISTORY_FILE}.tmp"));
+    std::os::unix::fs::symlink("/dev/full", &temporary).unwrap();
+    assert!(store.anonymize_user(owner).await.is_err());
+    std::fs::remove_file(&temporary).unwrap();
+    let query = TrackingQuery {
+        limit: Some(500),
+        ..TrackingQuery::default()
+    };
+    assert!(
+        store
+            .query(&query)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .all(|e| e.user_id() == Some(owner))
+    );
+
+    assert_eq!(store.anonymize_user(owner).await.unwrap(), 25);
+    store
+        .append(&event(Some(owner), kid, 0, at(99), 0))
+        .await
+        .unwrap();
+    drop(store);
+    let store = open(dir.path());
+    let page = store.query(&query).await.unwrap();
+    assert_eq!(page.total, 26, "an append after the rewrite was lost");
+    assert_eq!(
+        page.items.iter().filter(|e| e.user_id().is_none()).count(),
+        25
+    );
+}

@@ -197,8 +197,10 @@ impl History {
         }
         let temporary = self.dir.join(format!("{HISTORY_FILE}.tmp"));
         let mut copy = Copy::create(&temporary, user)?;
-        let source = Arc::clone(&read(&self.reader));
-        let mut reader = BufReader::with_capacity(1 << 20, &*source);
+        // A handle of its own: reading through the shared one would move its offset, and a failed
+        // attempt would leave the next one reading from wherever this one stopped.
+        let source = File::open(&self.path)?;
+        let mut reader = BufReader::with_capacity(1 << 20, &source);
         let mut new_lines = Vec::with_capacity(lines.len());
         let mut expected = 0_u64;
         for &(offset, len, mine) in &lines {
@@ -228,27 +230,41 @@ impl History {
             let line = read_line(&source, offset, len)?;
             new_lines.push(copy.line(&line, mine, offset)?);
         }
-        for entry in &mut state.staged {
+        let mut staged_moves = Vec::with_capacity(state.staged.len());
+        for entry in &state.staged {
             let line = read_line(&source, entry.offset, entry.len)?;
             let mine = entry.user == Some(user);
             let (offset, len) = copy.line(&line, mine, entry.offset)?;
+            staged_moves.push((offset, len, mine));
+        }
+        let (file, len, changed) = copy.finish()?;
+        // Handles on the copy before it takes the history's name: they follow the file.
+        let appender = OpenOptions::new()
+            .append(true)
+            .read(true)
+            .open(&temporary)?;
+        let new_reader = File::open(&temporary)?;
+        drop(file);
+        std::fs::rename(&temporary, &self.path)?;
+        // The copy is the history now: switch everything to it before anything else can fail,
+        // so that no later append lands in the replaced file.
+        for (entry, (offset, len, mine)) in state.staged.iter_mut().zip(staged_moves) {
             entry.offset = offset;
             entry.len = len;
             if mine {
                 entry.user = None;
             }
         }
-        let (file, len, changed) = copy.finish()?;
-        std::fs::rename(&temporary, &self.path)?;
-        sync_dir(&self.dir)?;
-        drop(file);
-        let appender = OpenOptions::new()
-            .append(true)
-            .read(true)
-            .open(&self.path)?;
-        *write(&self.reader) = Arc::new(File::open(&self.path)?);
+        *write(&self.reader) = Arc::new(new_reader);
         state.replace_file(appender, len);
         index.rewritten(&new_lines, user);
+        if let Err(err) = sync_dir(&self.dir) {
+            // The rename may not survive a crash: refuse writes until the store is reopened.
+            state.fail(format!(
+                "syncing the directory after a rewrite failed: {err}"
+            ));
+            return Err(err.into());
+        }
         Ok(changed)
     }
 }
