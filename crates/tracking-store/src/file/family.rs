@@ -153,7 +153,8 @@ impl Family {
 }
 
 /// Writes a snapshot once the journal outgrows both `compact_after` bytes and the last snapshot,
-/// so that compaction costs a constant share of the bytes written, then empties the journal.
+/// so that compaction costs a constant share of the bytes written, then empties the journal; also
+/// right after a deleted user's erasure, so that no journal line keeps the user's data.
 fn compactor(
     dir: PathBuf,
     state: Arc<Mutex<FamilyState>>,
@@ -166,7 +167,8 @@ fn compactor(
     );
     Box::new(move |log: &mut LogState<(u64, Change)>| {
         let mut last_snapshot = lock(&last_snapshot);
-        if log.len < compact_after.max(*last_snapshot) {
+        let forced = std::mem::take(&mut lock(&state).compact_soon);
+        if !forced && log.len < compact_after.max(*last_snapshot) {
             return;
         }
         let snapshot = lock(&state).snapshot(log.seq);
@@ -175,6 +177,7 @@ fn compactor(
             Err(err) => {
                 // The journal is whole: the next round tries again.
                 log::error!("{}: writing a snapshot failed: {err}", dir.display());
+                lock(&state).compact_soon |= forced;
                 return;
             }
         };

@@ -103,6 +103,9 @@ pub(crate) struct FamilyState {
     /// Undelivered events by journal sequence number: commit order.
     pub(crate) outbox: BTreeMap<u64, TrackingEvent>,
     pub(crate) outbox_seqs: HashMap<EventId, u64>,
+    /// Set when a deleted user's erasure is confirmed: the journal still holds the user's name,
+    /// token hash and events, so it is compacted at the next chance whatever its size.
+    pub(crate) compact_soon: bool,
 }
 
 /// The snapshot file's contents: the whole state as of journal line `last_seq`.
@@ -207,6 +210,7 @@ impl FamilyState {
             }
             Change::UserAnonymized { user_id } => {
                 self.to_anonymize.remove(&user_id);
+                self.compact_soon = true;
             }
             Change::ChildCreated { child } => {
                 self.children.insert(child.id, child);
