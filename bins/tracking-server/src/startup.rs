@@ -1,7 +1,7 @@
 //! Builds the application from its settings, binds its listener, and runs it until a signal.
 
 use std::net::TcpListener;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use actix_cors::Cors;
@@ -11,6 +11,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tracking_api::{ApiState, LiveHub, Tracker, configure, json_not_found};
 use tracking_audit::{AuditConfig, AuditLog};
+use tracking_store::FileStore;
 
 use crate::settings::Settings;
 use crate::{admin, demo, storage};
@@ -23,14 +24,18 @@ pub struct Application {
     port: u16,
     server: Server,
     tracker: Arc<Tracker>,
+    store: Arc<FileStore>,
 }
 
 /// Stops a running application gracefully: streams end, in-flight requests finish.
 #[derive(Debug, Clone)]
 pub struct Stopper {
     handle: ServerHandle,
-    tracker: Arc<Tracker>,
+    tracker: Weak<Tracker>,
 }
+
+/// How long a stop waits for the last users of the store to let go of it.
+const STORE_RELEASE_WAIT: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -50,7 +55,7 @@ impl Application {
                 "Generated admin token (shown only this once; only its hash is kept): {token}"
             );
         }
-        let (family, history) = storage::open(&settings)?;
+        let store = storage::open(&settings)?;
         let audit_config = AuditConfig {
             max_bytes: settings.audit_max_bytes,
             backups: settings.audit_backups,
@@ -59,7 +64,8 @@ impl Application {
         };
         let audit = AuditLog::new(audit_config).context("opening the audit log directory")?;
         let hub = LiveHub::with_streams_per_user(settings.max_streams_per_user);
-        let tracker = Arc::new(Tracker::new(family, history, Arc::new(audit)).with_hub(hub));
+        let tracker =
+            Arc::new(Tracker::new(store.clone(), store.clone(), Arc::new(audit)).with_hub(hub));
         match tracker.catch_up().await {
             Ok(done) => log::info!("started; caught up with {done:?}"),
             Err(error) => log::error!("tracking events wait for the history: {error}"),
@@ -101,6 +107,7 @@ impl Application {
             port: address.port(),
             server,
             tracker,
+            store,
         })
     }
 
@@ -113,7 +120,7 @@ impl Application {
     pub fn stopper(&self) -> Stopper {
         Stopper {
             handle: self.server.handle(),
-            tracker: self.tracker.clone(),
+            tracker: Arc::downgrade(&self.tracker),
         }
     }
 
@@ -127,10 +134,20 @@ impl Application {
             stopper.stop().await;
         });
         let catch_up = self.tracker.spawn_catch_up(CATCH_UP_PERIOD);
-        let served = self.server.await;
+        let Self {
+            server,
+            tracker,
+            store,
+            ..
+        } = self;
+        let served = server.await;
         signals.abort();
         catch_up.abort();
-        self.tracker.close();
+        let _ = signals.await;
+        let _ = catch_up.await;
+        tracker.close();
+        drop(tracker);
+        close(store).await;
         log::info!("stopped");
         Ok(served?)
     }
@@ -139,8 +156,24 @@ impl Application {
 impl Stopper {
     /// Ends the live streams and stops the server gracefully.
     pub async fn stop(&self) {
-        self.tracker.hub().disconnect_all();
+        if let Some(tracker) = self.tracker.upgrade() {
+            tracker.hub().disconnect_all();
+        }
         self.handle.stop(true).await;
+    }
+}
+
+/// Drops the store once the stopped workers have let go of it, so that its files are synced and
+/// its lock released when the application returns (a restart in the same process can reopen it).
+async fn close(store: Arc<FileStore>) {
+    let deadline = tokio::time::Instant::now() + STORE_RELEASE_WAIT;
+    while Arc::strong_count(&store) > 1 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    if Arc::strong_count(&store) > 1 {
+        log::warn!(
+            "the store is still in use after the stop; it closes when the last user lets go"
+        );
     }
 }
 

@@ -4,20 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tracking_store::{
-    Durability as StoreDurability, FamilyRepository, FileStore, FileStoreOptions,
-    TrackingRepository,
-};
+use tracking_store::{Durability as StoreDurability, FileStore, FileStoreOptions};
 
 use crate::settings::{Durability, Settings};
 
 /// How often the `interval` durability mode syncs to disk.
 const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The family store and the history, both kept in the data dir.
-pub fn open(
-    settings: &Settings,
-) -> anyhow::Result<(Arc<dyn FamilyRepository>, Arc<dyn TrackingRepository>)> {
+/// The store of the family data and the history, in the data dir.
+pub fn open(settings: &Settings) -> anyhow::Result<Arc<FileStore>> {
     let durability = match settings.durability {
         Durability::Durable => StoreDurability::Durable,
         Durability::Interval => StoreDurability::Interval(SYNC_INTERVAL),
@@ -36,6 +31,5 @@ pub fn open(
         report.journal_lines,
         report.outbox
     );
-    let store = Arc::new(store);
-    Ok((store.clone(), store))
+    Ok(Arc::new(store))
 }

@@ -10,6 +10,8 @@ use crate::{hash_token, new_token};
 
 /// How long a ticket stays valid, in milliseconds.
 const TICKET_LIFETIME_MS: i64 = 60_000;
+/// Unused tickets one user may hold; issuing one more drops that user's oldest.
+const TICKETS_PER_USER: usize = 16;
 
 /// Tickets not yet used, by hash. Each works once, within 60 seconds; none survives a restart.
 #[derive(Debug, Default)]
@@ -25,6 +27,16 @@ impl Tickets {
         let ticket = new_token();
         let mut open = self.lock();
         open.retain(|_, (_, expiry)| *expiry > now);
+        let mine: Vec<(TokenHash, Timestamp)> = open
+            .iter()
+            .filter(|(_, (owner, _))| *owner == user)
+            .map(|(hash, (_, expiry))| (*hash, *expiry))
+            .collect();
+        if mine.len() >= TICKETS_PER_USER
+            && let Some((oldest, _)) = mine.iter().min_by_key(|(_, expiry)| *expiry)
+        {
+            open.remove(oldest);
+        }
         open.insert(hash_token(&ticket), (user, expires_at));
         EventTicket { ticket, expires_at }
     }
@@ -45,6 +57,17 @@ impl Tickets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_user_holds_a_bounded_number_of_tickets() {
+        let tickets = Tickets::default();
+        let user = UserId::generate();
+        let issued: Vec<EventTicket> = (0..TICKETS_PER_USER + 5)
+            .map(|_| tickets.issue(user))
+            .collect();
+        assert_eq!(tickets.lock().len(), TICKETS_PER_USER);
+        assert_eq!(tickets.redeem(&issued.last().unwrap().ticket), Some(user));
+    }
 
     #[test]
     fn a_ticket_works_once() {

@@ -4,7 +4,7 @@ use actix_web::{HttpRequest, Responder, web};
 use actix_web_lab::sse;
 use futures_util::StreamExt;
 use tokio_stream::wrappers::ReceiverStream;
-use tracking_model::{InvalidField, ServerEventType, TrackingEventCreated};
+use tracking_model::{ServerEventType, TrackingEventCreated};
 
 use super::query_pairs;
 use crate::auth::{Parent, bearer, parent_for};
@@ -26,7 +26,7 @@ pub(crate) async fn stream(
     let user = match bearer(&request) {
         Some(token) => parent_for(&state, &hash_token(token)).await?.0.id,
         None => {
-            let ticket = ticket_parameter(&request)?.ok_or(ApiError::Unauthorized)?;
+            let ticket = ticket_parameter(&request).ok_or(ApiError::Unauthorized)?;
             let user = state
                 .tickets
                 .redeem(&ticket)
@@ -44,15 +44,13 @@ pub(crate) async fn stream(
     Ok(sse::Sse::from_infallible_stream(events).with_keep_alive(state.keep_alive))
 }
 
-fn ticket_parameter(request: &HttpRequest) -> Result<Option<String>, ApiError> {
-    let mut ticket = None;
-    for (key, value) in query_pairs(request)? {
-        if key != "ticket" {
-            return Err(InvalidField::new(key, "is not a known parameter").into());
-        }
-        ticket = Some(value);
-    }
-    Ok(ticket)
+/// The `ticket` query parameter; other parameters (a cache buster, say) are ignored, and a query
+/// that cannot be read is no ticket: without credentials the answer is always 401.
+fn ticket_parameter(request: &HttpRequest) -> Option<String> {
+    let pairs = query_pairs(request).ok()?;
+    pairs
+        .into_iter()
+        .find_map(|(key, value)| (key == "ticket").then_some(value))
 }
 
 fn to_sse(payload: TrackingEventCreated) -> sse::Event {
