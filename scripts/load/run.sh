@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# The load measurements of issue 7 ("Load"), on this machine with the load generator beside the
+# server. Not part of scripts/test.sh: it takes about 10 minutes with the defaults, most of it in
+# the 1,000,000-event seed and the timed runs.
+#
+#   scripts/load/run.sh                    # every area, twice each
+#   LOAD_AREAS=activate scripts/load/run.sh
+#
+# Areas (LOAD_AREAS, comma-separated; default all):
+#   activate  GET /health, GET /children/{id} (an authenticated read, for comparison),
+#             POST .../activate over 1,000 children, then GET /health again: 64 connections each,
+#             back to back on one server process with default (durable) settings
+#   sse       the same activation load while 1,000 SSE streams are open; counts every delivery
+#   admin     startup time and memory with 1,000,000 stored events, then GET /admin/tracking with
+#             child_id + entity_type + from/to + limit=50 (1 and 64 connections)
+#
+# Settings (environment): LOAD_DIR (work directory, default /tmp/tracking-load), LOAD_REPEATS (2),
+# LOAD_SECONDS (15, per timed run), LOAD_CONNECTIONS (64), LOAD_EVENTS (1000000), LOAD_PARENTS
+# (10), LOAD_CHILDREN_PER_PARENT (100), LOAD_STREAMS (1000), LOAD_QUIET_WAIT (600: seconds to wait
+# for a quiet machine before each measurement), LOAD_RESEED=1 (seed again even if a seed exists).
+#
+# Needs: wrk (Debian: apt-get install -y wrk), python3, curl. Prints a table at the end; every raw
+# output is kept under LOAD_DIR.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+HERE=scripts/load
+OUT=${LOAD_DIR:-/tmp/tracking-load}
+REPEATS=${LOAD_REPEATS:-2}
+SECONDS_PER_RUN=${LOAD_SECONDS:-15}
+CONNECTIONS=${LOAD_CONNECTIONS:-64}
+EVENTS=${LOAD_EVENTS:-1000000}
+PARENTS=${LOAD_PARENTS:-10}
+CHILDREN_PER_PARENT=${LOAD_CHILDREN_PER_PARENT:-100}
+STREAMS=${LOAD_STREAMS:-1000}
+QUIET_WAIT=${LOAD_QUIET_WAIT:-600}
+AREAS=${LOAD_AREAS:-activate,sse,admin}
+ADMIN_TOKEN=load-measurement-admin-token-0123456789abcdef
+# 1,000 streams over 10 parents is 100 per parent, past the default limit of 64.
+STREAMS_PER_USER=$(((STREAMS + PARENTS - 1) / PARENTS + 28))
+
+for tool in wrk python3 curl; do
+  command -v "$tool" >/dev/null || { echo "run.sh needs $tool (wrk: apt-get install -y wrk)" >&2; exit 1; }
+done
+mkdir -p "$OUT"
+RESULTS=$OUT/results.tsv
+: >"$RESULTS"
+SERVER_PID=
+SSE_PID=
+cleanup() {
+  [[ -n $SSE_PID ]] && kill "$SSE_PID" 2>/dev/null || true
+  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
+
+# area, run, figure, value, command: one line of results.tsv, with the time (UTC) last.
+record() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" "$(date -u +%Y-%m-%dT%H:%MZ)" >>"$RESULTS"; }
+
+now_ms() { date +%s%3N; }
+
+# Per cent of both cores busy over two seconds, from /proc/stat.
+cpu_busy() {
+  local a b
+  a=($(head -1 /proc/stat))
+  sleep 2
+  b=($(head -1 /proc/stat))
+  local idle=$(((b[4] + b[5]) - (a[4] + a[5])))
+  local total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + b[i] - a[i])); done
+  echo $((100 - 100 * idle / (total > 0 ? total : 1)))
+}
+
+# Other people's builds, benchmarks and test runs (debug binaries) on this machine.
+heavy_processes() {
+  ps -eo pid=,pcpu=,comm=,args= |
+    awk '$3 ~ /^(cargo|rustc|cc|ld|rust-lld|clippy-driver|rustdoc|node)$/ || $0 ~ /-[-]bench|target\/[d]ebug\// {printf "%s(%s%%) ", $3, $2}'
+}
+
+# Waits (up to LOAD_QUIET_WAIT seconds) until nothing else uses the machine; prints the conditions.
+CONDITIONS=
+wait_quiet() {
+  local waited=0 busy heavy
+  while :; do
+    busy=$(cpu_busy)
+    heavy=$(heavy_processes)
+    if ((busy < 15)) && [[ -z $heavy ]]; then
+      break
+    fi
+    if ((waited >= QUIET_WAIT)); then
+      log "machine still busy after ${waited}s (busy ${busy}%, ${heavy:-no build}); measuring anyway"
+      break
+    fi
+    log "machine busy (${busy}% CPU; ${heavy:-no build/bench process}); waiting"
+    sleep 10
+    waited=$((waited + 12))
+  done
+  CONDITIONS="idle-before=$((100 - busy))% load=$(cut -d' ' -f1-3 /proc/loadavg) waited=${waited}s${heavy:+ busy-with=$heavy}"
+  log "conditions: $CONDITIONS"
+}
+
+BIN=target/release/tracking-server
+SEED=target/release/examples/seed
+SSE_COUNT=target/release/examples/sse_count
+
+# Starts the server on data dir $1 with extra flags; sets SERVER_PID, ADDR, START_LISTEN_MS,
+# START_READY_MS (from exec to the "listening" line, and to the first 200 from /health).
+start_server() {
+  local data=$1
+  shift
+  local err=$OUT/server-$(basename "$data")-$(date +%s%N).err
+  local started
+  started=$(now_ms)
+  "$BIN" --bind 127.0.0.1:0 --data-dir "$data" --log-dir "$data.logs" \
+    --admin-token "$ADMIN_TOKEN" "$@" 2>"$err" &
+  SERVER_PID=$!
+  ADDR=
+  for _ in $(seq 1 6000); do
+    ADDR=$(grep -o 'listening on http://[0-9.:]*' "$err" | head -1 | sed 's#.*http://##' || true)
+    [[ -n $ADDR ]] && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$err" >&2; exit 1; }
+    sleep 0.005
+  done
+  [[ -n $ADDR ]] || { echo "the server did not start" >&2; cat "$err" >&2; exit 1; }
+  START_LISTEN_MS=$(($(now_ms) - started))
+  until curl -fs "http://$ADDR/health" >/dev/null; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$err" >&2; exit 1; }
+    sleep 0.005
+  done
+  START_READY_MS=$(($(now_ms) - started))
+  SERVER_ERR=$err
+}
+
+stop_server() {
+  local started
+  started=$(now_ms)
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID" || true
+  STOP_MS=$(($(now_ms) - started))
+  SERVER_PID=
+}
+
+# VmRSS and VmHWM of the server, in MiB.
+memory() {
+  awk '/^VmRSS|^VmHWM/ {printf "%s=%.1fMiB ", $1, $2 / 1024}' "/proc/$SERVER_PID/status" | sed 's/://g'
+}
+rss_mib() { awk "/^$1/ {printf \"%.1f\", \$2 / 1024}" "/proc/$SERVER_PID/status"; }
+
+# Runs wrk with the shared script; $1 names the output file, the rest goes to wrk after the URL's
+# "--". Sets RPS P50 P90 P99 NON2XX ERRORS and WRK_CMD.
+run_wrk() {
+  local name=$1 threads=$2 connections=$3
+  shift 3
+  WRK_CMD="wrk -t$threads -c$connections -d${SECONDS_PER_RUN}s --latency -s $HERE/wrk.lua http://\$ADDR -- $*"
+  # Watches for other people's builds and benchmarks while wrk runs.
+  (while sleep 3; do heavy_processes; echo; done) >"$OUT/$name.others" 2>/dev/null &
+  local watcher=$!
+  local before=($(head -1 /proc/stat))
+  wrk "-t$threads" "-c$connections" "-d${SECONDS_PER_RUN}s" --latency -s "$HERE/wrk.lua" \
+    "http://$ADDR" -- "$@" >"$OUT/$name.wrk" 2>&1
+  local after=($(head -1 /proc/stat))
+  kill "$watcher" 2>/dev/null || true
+  wait "$watcher" 2>/dev/null || true
+  local idle=$(((after[4] + after[5]) - (before[4] + before[5]))) total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$((total + after[i] - before[i])); done
+  local seen
+  seen=$(tr ' ' '\n' <"$OUT/$name.others" | sed 's/(.*//' | grep -v '^$' | sort -u | tr '\n' ' ' || true)
+  DURING="machine idle during the run $((100 * idle / (total > 0 ? total : 1)))%${seen:+; others seen: $seen}"
+  local line
+  line=$(grep '^RESULT' "$OUT/$name.wrk") || { cat "$OUT/$name.wrk" >&2; exit 1; }
+  field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" ${line#RESULT}"; }
+  RPS=$(field rps) P50=$(field p50_ms) P90=$(field p90_ms) P99=$(field p99_ms)
+  NON2XX=$(field non2xx)
+  ERRORS="connect=$(field connect_errors) read=$(field read_errors) write=$(field write_errors) timeout=$(field timeouts)"
+  log "$name: $RPS req/s, p50 $P50 ms, p99 $P99 ms, non-2xx $NON2XX, $ERRORS; $DURING"
+}
+
+# Total events of each parent in the history, as "USER TOTAL" lines.
+history_totals() {
+  local user
+  while read -r _ user; do
+    echo "$user $(curl -fs -H "Authorization: Bearer $ADMIN_TOKEN" \
+      "http://$ADDR/admin/tracking?user_id=$user&limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')"
+  done <"$SEED_SMALL_OUT/parents.txt"
+}
+
+log "building (release)"
+cargo build --release -p tracking-server --bin tracking-server --example seed --example sse_count
+
+# Seeds: families only (the activation runs start from it), and 1,000,000 events.
+SEED_SMALL=$OUT/seed-families
+SEED_SMALL_OUT=$OUT/fixture-families
+SEED_BIG=$OUT/seed-events
+SEED_BIG_OUT=$OUT/fixture-events
+if [[ ${LOAD_RESEED:-0} == 1 || ! -f $SEED_SMALL_OUT/targets.txt ]]; then
+  rm -rf "$SEED_SMALL" "$SEED_SMALL_OUT"
+  "$SEED" --data-dir "$SEED_SMALL" --out "$SEED_SMALL_OUT" --parents "$PARENTS" \
+    --children-per-parent "$CHILDREN_PER_PARENT" --events 0
+fi
+if [[ $AREAS == *admin* ]] && [[ ${LOAD_RESEED:-0} == 1 || ! -f $SEED_BIG_OUT/admin_queries.txt ]]; then
+  rm -rf "$SEED_BIG" "$SEED_BIG.logs" "$SEED_BIG_OUT"
+  log "seeding $EVENTS events (interval durability)"
+  started=$(now_ms)
+  "$SEED" --data-dir "$SEED_BIG" --out "$SEED_BIG_OUT" --parents "$PARENTS" \
+    --children-per-parent "$CHILDREN_PER_PARENT" --events "$EVENTS" 2>&1 | tail -1 >&2
+  record seed - "seed of $EVENTS events (s)" "$(( ($(now_ms) - started) / 1000 ))" \
+    "$SEED --data-dir DIR --out FIXTURE --events $EVENTS"
+  record seed - "history file (MiB)" "$(du -m "$SEED_BIG/tracking_events.jsonl" | cut -f1)" "du -m"
+fi
+
+fresh_copy() {
+  local target=$OUT/run-$1
+  rm -rf "$target" "$target.logs"
+  cp -a "$SEED_SMALL" "$target"
+  echo "$target"
+}
+
+if [[ $AREAS == *activate* ]]; then
+  for run in $(seq 1 "$REPEATS"); do
+    wait_quiet
+    data=$(fresh_copy activate)
+    start_server "$data"
+    run_wrk "health-$run" 2 "$CONNECTIONS" health
+    health=$RPS
+    record activate "$run" "GET /health req/s" "$RPS" "$WRK_CMD"
+    record activate "$run" "GET /health p50 / p99 (ms)" "$P50 / $P99" "$WRK_CMD"
+    record activate "$run" "GET /health conditions" "$DURING" ""
+    run_wrk "child-$run" 2 "$CONNECTIONS" child "$SEED_SMALL_OUT/targets.txt"
+    record activate "$run" "GET /children/{id} (parent token, no write) req/s" "$RPS" "$WRK_CMD"
+    record activate "$run" "GET /children/{id} p50 / p99 (ms)" "$P50 / $P99" "$WRK_CMD"
+    run_wrk "activate-$run" 2 "$CONNECTIONS" activate "$SEED_SMALL_OUT/targets.txt"
+    activate=$RPS
+    record activate "$run" "POST activate req/s" "$RPS" "$WRK_CMD"
+    record activate "$run" "POST activate p50 / p90 / p99 (ms)" "$P50 / $P90 / $P99" "$WRK_CMD"
+    record activate "$run" "POST activate non-2xx; socket errors" "$NON2XX; $ERRORS" "$WRK_CMD"
+    record activate "$run" "POST activate conditions" "$DURING" ""
+    # /health again, so that a drift of the shared host during the run shows.
+    run_wrk "health-after-$run" 2 "$CONNECTIONS" health
+    record activate "$run" "GET /health again, req/s" "$RPS" "$WRK_CMD"
+    record activate "$run" "GET /health again, conditions" "$DURING" ""
+    record activate "$run" "activate / health (before; mean of before and after)" \
+      "$(python3 -c "print(f'{$activate / $health:.1%}; {2 * $activate / ($health + $RPS):.1%}')")" "(target >= 33%)"
+    record activate "$run" "server memory after" "$(memory)" "/proc/PID/status"
+    record activate "$run" "conditions before" "$CONDITIONS" "cpu_busy over 2 s before the run"
+    stop_server
+  done
+fi
+
+if [[ $AREAS == *sse* ]]; then
+  for run in $(seq 1 "$REPEATS"); do
+    wait_quiet
+    data=$(fresh_copy sse)
+    start_server "$data" --max-streams-per-user "$STREAMS_PER_USER"
+    ready=$OUT/sse-ready-$run
+    rm -f "$ready"
+    "$SSE_COUNT" --addr "$ADDR" --parents "$SEED_SMALL_OUT/parents.txt" --streams "$STREAMS" \
+      --ready-file "$ready" --out "$OUT/sse-$run.json" 2>"$OUT/sse-$run.err" &
+    SSE_PID=$!
+    for _ in $(seq 1 600); do [[ -f $ready ]] && break; sleep 0.1; done
+    [[ -f $ready ]] || { echo "the SSE streams did not open" >&2; cat "$OUT/sse-$run.err" >&2; exit 1; }
+    history_totals >"$OUT/sse-$run.before"
+    streams_memory=$(memory)
+    run_wrk "sse-activate-$run" 2 "$CONNECTIONS" activate-count "$SEED_SMALL_OUT/targets.txt"
+    sleep 1
+    history_totals >"$OUT/sse-$run.after"
+    kill -INT "$SSE_PID"
+    wait "$SSE_PID"
+    SSE_PID=
+    counted=$(python3 "$HERE/sse_expected.py" "$OUT/sse-$run.json" "$OUT/sse-activate-$run.wrk" \
+      "$OUT/sse-$run.before" "$OUT/sse-$run.after")
+    log "sse run $run: $counted"
+    record sse "$run" "POST activate req/s (1,000 streams open)" "$RPS" "$WRK_CMD"
+    record sse "$run" "POST activate p50 / p90 / p99 (ms)" "$P50 / $P90 / $P99" "$WRK_CMD"
+    record sse "$run" "POST activate non-2xx; socket errors" "$NON2XX; $ERRORS" "$WRK_CMD"
+    record sse "$run" "POST activate conditions" "$DURING" ""
+    record sse "$run" "deliveries" "$counted" \
+      "$SSE_COUNT --addr \$ADDR --parents parents.txt --streams $STREAMS (server --max-streams-per-user $STREAMS_PER_USER)"
+    record sse "$run" "server memory with the streams open" "$streams_memory" "/proc/PID/status"
+    record sse "$run" "conditions before" "$CONDITIONS" "cpu_busy over 2 s before the run"
+    stop_server
+  done
+fi
+
+if [[ $AREAS == *admin* ]]; then
+  for run in $(seq 1 "$REPEATS"); do
+    wait_quiet
+    start_server "$SEED_BIG"
+    record admin "$run" "startup to 'listening' / first 200 from /health (ms)" \
+      "$START_LISTEN_MS / $START_READY_MS" "$BIN --data-dir SEED ($EVENTS events, page cache warm)"
+    grep -o 'opened .*' "$SERVER_ERR" | head -1 | sed 's/^/  server: /' >&2 || true
+    sleep 2
+    record admin "$run" "memory at rest after start" "$(memory)" "/proc/PID/status"
+    run_wrk "admin-c1-$run" 1 1 admin "$SEED_BIG_OUT/admin_queries.txt" "$ADMIN_TOKEN"
+    record admin "$run" "GET /admin/tracking, 1 connection: req/s" "$RPS" "$WRK_CMD"
+    record admin "$run" "GET /admin/tracking, 1 connection: p50 / p99 (ms)" "$P50 / $P99" "$WRK_CMD"
+    record admin "$run" "1 connection: conditions" "$DURING" ""
+    run_wrk "admin-c$CONNECTIONS-$run" 2 "$CONNECTIONS" admin "$SEED_BIG_OUT/admin_queries.txt" "$ADMIN_TOKEN"
+    record admin "$run" "GET /admin/tracking, $CONNECTIONS connections: req/s" "$RPS" "$WRK_CMD"
+    record admin "$run" "GET /admin/tracking, $CONNECTIONS connections: p50 / p99 (ms)" "$P50 / $P99" "$WRK_CMD"
+    record admin "$run" "non-2xx" "$NON2XX; $ERRORS" "$WRK_CMD"
+    record admin "$run" "$CONNECTIONS connections: conditions" "$DURING" ""
+    record admin "$run" "memory after the queries" "$(memory)" "/proc/PID/status"
+    stop_server
+    record admin "$run" "graceful stop (ms)" "$STOP_MS" "kill -TERM"
+    record admin "$run" "conditions before" "$CONDITIONS" "cpu_busy over 2 s before the run"
+  done
+fi
+
+echo
+echo "Load figures, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $SECONDS_PER_RUN s per timed run"
+column -t -s $'\t' <(cut -f1-4 "$RESULTS")
+echo
+echo "Commands: $RESULTS (5th column); raw outputs in $OUT"
