@@ -91,10 +91,8 @@ struct Shared<T> {
     mode: SyncMode,
 }
 
-enum Request {
-    Wait(oneshot::Sender<Result<(), String>>),
-    Nudge,
-}
+/// A writer waiting for the next sync round.
+type Request = oneshot::Sender<Result<(), String>>;
 
 /// An append-only file of lines and the syncer thread that makes them durable.
 pub(crate) struct Log<T: Send + 'static> {
@@ -202,13 +200,12 @@ impl<T: Send + 'static> Log<T> {
             }
         };
         if !must_wait {
-            if wait == Wait::Lazy && self.shared.mode == SyncMode::Durable {
-                self.send(Request::Nudge);
-            }
+            // A lazy line rides on the next round that someone waits for (or on closing): a
+            // round of its own would cost an `fdatasync` for a record whose loss is harmless.
             return Ok(());
         }
         let (sender, receiver) = oneshot::channel();
-        if !self.send(Request::Wait(sender)) {
+        if !self.send(sender) {
             return Err(io::Error::other("the store is closing"));
         }
         match receiver.await {
@@ -273,10 +270,10 @@ fn run_syncer<T>(shared: &Shared<T>, receiver: &mpsc::Receiver<Request>) {
         let mut waiters = Vec::new();
         let closing = match first {
             Ok(request) => {
-                waiters.extend(waiter(request));
+                waiters.push(request);
                 loop {
                     match receiver.try_recv() {
-                        Ok(request) => waiters.extend(waiter(request)),
+                        Ok(request) => waiters.push(request),
                         Err(mpsc::TryRecvError::Empty) => break false,
                         Err(mpsc::TryRecvError::Disconnected) => break true,
                     }
@@ -308,13 +305,6 @@ fn wait_briefly(receiver: &mpsc::Receiver<Request>) -> Option<Request> {
         }
     }
     None
-}
-
-fn waiter(request: Request) -> Option<oneshot::Sender<Result<(), String>>> {
-    match request {
-        Request::Wait(sender) => Some(sender),
-        Request::Nudge => None,
-    }
 }
 
 /// Makes everything written so far durable, publishes what was staged, then maintains.
