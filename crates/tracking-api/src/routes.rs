@@ -37,16 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(mutations::activate)),
         )
         .service(
-            resource("/children/{child_id}/rewards/{reward_id}/request")
-                .route(web::post().to(mutations::request)),
-        )
-        .service(
-            resource("/children/{child_id}/rewards/{reward_id}/redeem")
-                .route(web::post().to(mutations::redeem)),
-        )
-        .service(
-            resource("/children/{child_id}/rewards/{reward_id}/cancel")
-                .route(web::post().to(mutations::cancel)),
+            resource("/children/{child_id}/rewards/{reward_id}/{action:request|redeem|cancel}")
+                .route(web::post().to(mutations::reward_action)),
         )
         .service(
             resource("/tasks")

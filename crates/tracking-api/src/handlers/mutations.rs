@@ -18,53 +18,21 @@ pub(crate) async fn activate(
     track(parent, &state, &path.0, target).await
 }
 
-/// `POST /children/{child_id}/rewards/{reward_id}/request`.
-pub(crate) async fn request(
+/// `POST /children/{child_id}/rewards/{reward_id}/{request|redeem|cancel}`.
+pub(crate) async fn reward_action(
     parent: Parent,
     state: web::Data<ApiState>,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    track(
-        parent,
-        &state,
-        &path.0,
-        ActionTarget::Request(reward(&path.1)?),
-    )
-    .await
-}
-
-/// `POST /children/{child_id}/rewards/{reward_id}/redeem`.
-pub(crate) async fn redeem(
-    parent: Parent,
-    state: web::Data<ApiState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    track(
-        parent,
-        &state,
-        &path.0,
-        ActionTarget::Redeem(reward(&path.1)?),
-    )
-    .await
-}
-
-/// `POST /children/{child_id}/rewards/{reward_id}/cancel`.
-pub(crate) async fn cancel(
-    parent: Parent,
-    state: web::Data<ApiState>,
-    path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
-    track(
-        parent,
-        &state,
-        &path.0,
-        ActionTarget::Cancel(reward(&path.1)?),
-    )
-    .await
-}
-
-fn reward(text: &str) -> Result<RewardId, ApiError> {
-    path_id(text)
+    let (child, reward, action) = path.into_inner();
+    let reward: RewardId = path_id(&reward)?;
+    let target = match action.as_str() {
+        "request" => ActionTarget::Request(reward),
+        "redeem" => ActionTarget::Redeem(reward),
+        "cancel" => ActionTarget::Cancel(reward),
+        _ => return Err(ApiError::NotFound),
+    };
+    track(parent, &state, &child, target).await
 }
 
 async fn track(
