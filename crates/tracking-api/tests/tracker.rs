@@ -1,50 +1,16 @@
 //! The recording pipeline without HTTP: a failing history write still succeeds, and the event is
 //! delivered later exactly once; audit failures never fail a mutation.
 
+mod common;
+
 use std::error::Error;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
+use common::{all_events, setup};
 use tracking_api::{AuditSink, NoAudit, Tracker};
-use tracking_model::{
-    Child, ChildId, EventId, Page, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User,
-    UserId,
-};
-use tracking_store::{
-    ActionTarget, FamilyRepository, HistoryError, MemoryStore, TokenHash, TrackingRepository,
-};
-
-/// A history that fails every write while `broken` is set, and counts appends that reached it.
-#[derive(Default)]
-struct FlakyHistory {
-    inner: MemoryStore,
-    broken: AtomicBool,
-    appends: AtomicUsize,
-}
-
-#[async_trait]
-impl TrackingRepository for FlakyHistory {
-    async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
-        if self.broken.load(Ordering::SeqCst) {
-            return Err(HistoryError::Io(std::io::Error::other("disk on fire")));
-        }
-        self.appends.fetch_add(1, Ordering::SeqCst);
-        self.inner.append(event).await
-    }
-    async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
-        self.inner.get(id).await
-    }
-    async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
-        self.inner.query(query).await
-    }
-    async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
-        if self.broken.load(Ordering::SeqCst) {
-            return Err(HistoryError::Io(std::io::Error::other("disk on fire")));
-        }
-        self.inner.anonymize_user(user).await
-    }
-}
+use tracking_model::{EventId, TrackingEvent, UserId};
+use tracking_store::{ActionTarget, FamilyRepository, TrackingRepository};
 
 /// An audit sink that always fails, and remembers it was asked.
 #[derive(Default)]
@@ -59,59 +25,6 @@ impl AuditSink for BrokenAudit {
     }
     fn purge_user(&self, _user: UserId) -> Result<(), Box<dyn Error + Send + Sync>> {
         Err("audit disk full".into())
-    }
-}
-
-struct Setup {
-    family: Arc<MemoryStore>,
-    history: Arc<FlakyHistory>,
-    user: UserId,
-    child: ChildId,
-    task: TaskId,
-}
-
-async fn setup() -> Setup {
-    let family = Arc::new(MemoryStore::new());
-    let now = Timestamp::now();
-    let user = User {
-        id: UserId::generate(),
-        name: "Alex".into(),
-        created_at: now,
-    };
-    family
-        .create_user(&user, &TokenHash([7; 32]))
-        .await
-        .unwrap();
-    let child = Child {
-        id: ChildId::generate(),
-        user_id: user.id,
-        name: "Sam".into(),
-        points: 0,
-        created_at: now,
-    };
-    family.create_child(&child).await.unwrap();
-    let task = Task {
-        id: TaskId::generate(),
-        user_id: user.id,
-        name: "Make bed".into(),
-        points: 5,
-        is_good: true,
-        created_at: now,
-    };
-    family.create_task(&task).await.unwrap();
-    Setup {
-        family,
-        history: Arc::new(FlakyHistory::default()),
-        user: user.id,
-        child: child.id,
-        task: task.id,
-    }
-}
-
-fn all_events() -> TrackingQuery {
-    TrackingQuery {
-        limit: Some(500),
-        ..TrackingQuery::default()
     }
 }
 

@@ -1,0 +1,102 @@
+//! What the tracker's tests share: a history that can be broken on purpose, and a small family.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use tracking_api::hash_token;
+use tracking_model::{
+    Child, ChildId, EventId, Page, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User,
+    UserId,
+};
+use tracking_store::{FamilyRepository, HistoryError, MemoryStore, TrackingRepository};
+
+/// The bearer token of the family's parent.
+pub const PARENT_TOKEN: &str = "parent-token";
+
+/// A history that fails every write while `broken` is set, and counts appends that reached it.
+#[derive(Default)]
+pub struct FlakyHistory {
+    pub inner: MemoryStore,
+    pub broken: AtomicBool,
+    pub appends: AtomicUsize,
+}
+
+#[async_trait]
+impl TrackingRepository for FlakyHistory {
+    async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(HistoryError::Io(std::io::Error::other("disk on fire")));
+        }
+        self.appends.fetch_add(1, Ordering::SeqCst);
+        self.inner.append(event).await
+    }
+    async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
+        self.inner.get(id).await
+    }
+    async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
+        self.inner.query(query).await
+    }
+    async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
+        if self.broken.load(Ordering::SeqCst) {
+            return Err(HistoryError::Io(std::io::Error::other("disk on fire")));
+        }
+        self.inner.anonymize_user(user).await
+    }
+}
+
+pub struct Setup {
+    pub family: Arc<MemoryStore>,
+    pub history: Arc<FlakyHistory>,
+    pub user: UserId,
+    pub child: ChildId,
+    pub task: TaskId,
+}
+
+/// A family with one child and one good task (5 points), whose parent's token is
+/// [`PARENT_TOKEN`], over a [`FlakyHistory`].
+pub async fn setup() -> Setup {
+    let family = Arc::new(MemoryStore::new());
+    let now = Timestamp::now();
+    let user = User {
+        id: UserId::generate(),
+        name: "Alex".into(),
+        created_at: now,
+    };
+    family
+        .create_user(&user, &hash_token(PARENT_TOKEN))
+        .await
+        .unwrap();
+    let child = Child {
+        id: ChildId::generate(),
+        user_id: user.id,
+        name: "Sam".into(),
+        points: 0,
+        created_at: now,
+    };
+    family.create_child(&child).await.unwrap();
+    let task = Task {
+        id: TaskId::generate(),
+        user_id: user.id,
+        name: "Make bed".into(),
+        points: 5,
+        is_good: true,
+        created_at: now,
+    };
+    family.create_task(&task).await.unwrap();
+    Setup {
+        family,
+        history: Arc::new(FlakyHistory::default()),
+        user: user.id,
+        child: child.id,
+        task: task.id,
+    }
+}
+
+/// Every event, in one page.
+pub fn all_events() -> TrackingQuery {
+    TrackingQuery {
+        limit: Some(500),
+        ..TrackingQuery::default()
+    }
+}
