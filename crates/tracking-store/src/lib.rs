@@ -10,6 +10,7 @@ mod error;
 mod family;
 mod file;
 mod history;
+mod keyed_lock;
 mod memory;
 mod token;
 
@@ -20,5 +21,6 @@ pub use file::{
     OpenReport, SNAPSHOT_FILE, TornLine,
 };
 pub use history::TrackingRepository;
+pub use keyed_lock::{KeyedGuard, KeyedLock};
 pub use memory::MemoryStore;
 pub use token::TokenHash;
