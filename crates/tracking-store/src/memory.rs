@@ -1,9 +1,9 @@
 //! Both repositories in memory: for tests, and for embedders that keep nothing on disk.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
+use parking_lot::{Mutex, MutexGuard};
 use tracking_model::{
     Child, ChildId, Effect, EventId, Page, Reward, RewardId, RewardRequest, RewardRequestId,
     RewardRequestStatus, SortOrder, Task, TaskId, Timestamp, TrackedAction, TrackingEvent,
@@ -43,15 +43,11 @@ impl MemoryStore {
     }
 
     fn family(&self) -> MutexGuard<'_, Family> {
-        self.family
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.family.lock()
     }
 
     fn history(&self) -> MutexGuard<'_, BTreeMap<EventId, TrackingEvent>> {
-        self.history
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.history.lock()
     }
 }
 

@@ -1,11 +1,12 @@
 //! The family data on disk: `family.journal.jsonl` (one change per line) and
 //! `family.snapshot.json` (the whole state as of a journal line), compacted on the syncer thread.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
 
 use tracking_model::ChildId;
 
@@ -13,7 +14,7 @@ use super::lines::{ReadOutcome, read_lines};
 use super::log::{Log, LogState, Maintain, SyncMode, Wait};
 use super::state::{Change, FamilyState, Record, SNAPSHOT_FORMAT, Snapshot};
 use super::{OpenError, sync_dir};
-use crate::FamilyError;
+use crate::{FamilyError, KeyedGuard, KeyedLock};
 
 /// The name of the journal file in the data directory.
 pub const JOURNAL_FILE: &str = "family.journal.jsonl";
@@ -29,7 +30,7 @@ pub(crate) struct Family {
     /// mutation never races with the deletion of what it acts on.
     pub(crate) structure: tokio::sync::RwLock<()>,
     /// One tracked mutation per child at a time.
-    children: Mutex<HashMap<ChildId, Arc<tokio::sync::Mutex<()>>>>,
+    children: KeyedLock<ChildId>,
 }
 
 impl Family {
@@ -91,7 +92,7 @@ impl Family {
         let publish = {
             let state = Arc::clone(&state);
             Box::new(move |changes: Vec<(u64, Change)>| {
-                let mut state = lock(&state);
+                let mut state = state.lock();
                 for (seq, change) in changes {
                     state.apply(seq, change);
                 }
@@ -113,7 +114,7 @@ impl Family {
                 state,
                 log,
                 structure: tokio::sync::RwLock::new(()),
-                children: Mutex::new(HashMap::new()),
+                children: KeyedLock::new(),
             },
             outcome,
         ))
@@ -121,17 +122,12 @@ impl Family {
 
     /// Locks the in-memory state for a read or a check; never held across an await.
     pub(crate) fn state(&self) -> MutexGuard<'_, FamilyState> {
-        lock(&self.state)
+        self.state.lock()
     }
 
-    /// The lock of one child's tracked mutations.
-    pub(crate) fn child_lock(&self, child: ChildId) -> Arc<tokio::sync::Mutex<()>> {
-        Arc::clone(lock(&self.children).entry(child).or_default())
-    }
-
-    /// Forgets the lock of a deleted child; call with the structure lock held exclusively.
-    pub(crate) fn forget_child_lock(&self, child: ChildId) {
-        lock(&self.children).remove(&child);
+    /// Waits for the child's turn: one tracked mutation per child at a time.
+    pub(crate) async fn child_turn(&self, child: ChildId) -> KeyedGuard<'_, ChildId> {
+        self.children.lock(child).await
     }
 
     /// Writes `change` to the journal and applies it in memory once durable.
@@ -166,18 +162,18 @@ fn compactor(
             .unwrap_or(0),
     );
     Box::new(move |log: &mut LogState<(u64, Change)>| {
-        let mut last_snapshot = lock(&last_snapshot);
-        let forced = std::mem::take(&mut lock(&state).compact_soon);
+        let mut last_snapshot = last_snapshot.lock();
+        let forced = std::mem::take(&mut state.lock().compact_soon);
         if !forced && log.len < compact_after.max(*last_snapshot) {
             return;
         }
-        let snapshot = lock(&state).snapshot(log.seq);
+        let snapshot = state.lock().snapshot(log.seq);
         let written = match write_snapshot(&dir, &snapshot) {
             Ok(written) => written,
             Err(err) => {
                 // The journal is whole: the next round tries again.
                 log::error!("{}: writing a snapshot failed: {err}", dir.display());
-                lock(&state).compact_soon |= forced;
+                state.lock().compact_soon |= forced;
                 return;
             }
         };
@@ -205,10 +201,4 @@ fn write_snapshot(dir: &Path, snapshot: &Snapshot) -> io::Result<u64> {
     std::fs::rename(&temporary, dir.join(SNAPSHOT_FILE))?;
     sync_dir(dir)?;
     Ok(bytes.len() as u64 + 1)
-}
-
-fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

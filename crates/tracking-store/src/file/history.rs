@@ -5,8 +5,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
+use std::sync::Arc;
 
+use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 use tracking_model::{
     Action, ChildId, EntityType, EventId, Page, Timestamp, TrackingEvent, TrackingQuery, UserId,
@@ -81,7 +82,7 @@ impl History {
         let publish = {
             let index = Arc::clone(&index);
             Box::new(move |entries: Vec<NewEntry>| {
-                let mut index = write(&index);
+                let mut index = index.write();
                 for entry in &entries {
                     index.insert(entry);
                 }
@@ -104,17 +105,17 @@ impl History {
 
     /// The number of stored events.
     pub(crate) fn len(&self) -> usize {
-        read(&self.index).len()
+        self.index.read().len()
     }
 
     /// Whether the event with this id is stored.
     pub(crate) fn contains(&self, id: EventId) -> bool {
-        read(&self.index).contains(id)
+        self.index.read().contains(id)
     }
 
     /// Roughly how many bytes the index holds on the heap.
     pub(crate) fn index_heap_bytes(&self) -> usize {
-        read(&self.index).heap_bytes()
+        self.index.read().heap_bytes()
     }
 
     pub(crate) async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
@@ -126,7 +127,7 @@ impl History {
         let index = &self.index;
         self.log
             .append(Wait::Durable, |state| {
-                if read(index).contains(id) || state.staged.iter().any(|entry| entry.id == id) {
+                if index.read().contains(id) || state.staged.iter().any(|entry| entry.id == id) {
                     return Ok(None);
                 }
                 let entry = NewEntry {
@@ -146,16 +147,16 @@ impl History {
     }
 
     pub(crate) fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
-        let index = read(&self.index);
+        let index = self.index.read();
         let (offset, len) = index.line_of(id).ok_or(HistoryError::NotFound)?;
-        let file = Arc::clone(&read(&self.reader));
+        let file = Arc::clone(&self.reader.read());
         self.read_event(&file, offset, len)
     }
 
     pub(crate) fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
-        let index = read(&self.index);
+        let index = self.index.read();
         let plan = index.plan(query);
-        let file = Arc::clone(&read(&self.reader));
+        let file = Arc::clone(&self.reader.read());
         let items = plan
             .lines
             .iter()
@@ -187,11 +188,8 @@ impl History {
     /// appends, then, with appends held, copies what they added meanwhile, syncs, renames the
     /// copy over the file, syncs the directory and points the index at the new lines.
     pub(crate) fn anonymize(&self, user: UserId) -> Result<u64, HistoryError> {
-        let _one_at_a_time = self
-            .rewriting
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let lines = read(&self.index).lines_with_user(user);
+        let _one_at_a_time = self.rewriting.lock();
+        let lines = self.index.read().lines_with_user(user);
         if !lines.iter().any(|&(_, _, mine)| mine) {
             return Ok(0);
         }
@@ -223,7 +221,7 @@ impl History {
 
         let _no_rounds = self.log.exclusive();
         let mut state = self.log.state();
-        let mut index = write(&self.index);
+        let mut index = self.index.write();
         // Events published or staged while the copy ran: their lines follow the copied ones.
         let published = index.lines_with_user(user);
         for &(offset, len, mine) in &published[lines.len()..] {
@@ -255,7 +253,7 @@ impl History {
                 entry.user = None;
             }
         }
-        *write(&self.reader) = Arc::new(new_reader);
+        *self.reader.write() = Arc::new(new_reader);
         state.replace_file(appender, len);
         index.rewritten(&new_lines, user);
         if let Err(err) = sync_dir(&self.dir) {
@@ -352,13 +350,4 @@ fn parse_entry(line: &[u8], offset: u64) -> Result<NewEntry, String> {
         offset,
         len: line.len() as u32,
     })
-}
-
-fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    lock.write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -8,11 +8,12 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
 /// When an append is acknowledged.
@@ -166,12 +167,12 @@ impl<T: Send + 'static> Log<T> {
 
     /// Locks the state, for reads and for replacing the file.
     pub(crate) fn state(&self) -> MutexGuard<'_, LogState<T>> {
-        lock(&self.shared.state)
+        self.shared.state.lock()
     }
 
     /// Locks out sync rounds, for replacing the file; take it before [`Self::state`].
     pub(crate) fn exclusive(&self) -> MutexGuard<'_, ()> {
-        lock(&self.shared.round)
+        self.shared.round.lock()
     }
 
     /// Runs `prepare` under the lock and appends the line it returns. Returns once the line is
@@ -216,7 +217,8 @@ impl<T: Send + 'static> Log<T> {
     }
 
     fn send(&self, request: Request) -> bool {
-        lock(&self.requests)
+        self.requests
+            .lock()
             .as_ref()
             .is_some_and(|sender| sender.send(request).is_ok())
     }
@@ -224,17 +226,11 @@ impl<T: Send + 'static> Log<T> {
 
 impl<T: Send + 'static> Drop for Log<T> {
     fn drop(&mut self) {
-        lock(&self.requests).take();
+        self.requests.lock().take();
         if let Some(syncer) = self.syncer.take() {
             let _ = syncer.join();
         }
     }
-}
-
-fn lock<V>(mutex: &Mutex<V>) -> MutexGuard<'_, V> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Appends `line`; on failure cuts the file back so that no partial line stays in the middle.
@@ -312,9 +308,9 @@ fn wait_briefly(receiver: &mpsc::Receiver<Request>) -> Option<Request> {
 /// Staged items leave `staged` only as they are published, both under the state lock: an append
 /// that checks for an item (say, an event id) always finds it in one place or the other.
 fn sync_round<T>(shared: &Shared<T>) -> Result<(), String> {
-    let _round = lock(&shared.round);
+    let _round = shared.round.lock();
     let (file, len, count) = {
-        let state = lock(&shared.state);
+        let state = shared.state.lock();
         if let Some(reason) = &state.failed {
             return Err(reason.clone());
         }
@@ -330,10 +326,10 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), String> {
     };
     if let Some(Err(err)) = file.map(|file| file.sync_data()) {
         let reason = format!("fdatasync failed: {err}");
-        lock(&shared.state).fail(reason.clone());
+        shared.state.lock().fail(reason.clone());
         return Err(reason);
     }
-    let mut state = lock(&shared.state);
+    let mut state = shared.state.lock();
     state.synced_len = state.synced_len.max(len);
     if count > 0 {
         let items: Vec<T> = state.staged.drain(..count).collect();

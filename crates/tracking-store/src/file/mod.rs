@@ -209,18 +209,3 @@ fn take_lock(dir: &Path) -> Result<File, OpenError> {
 pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
-
-/// Runs `work` on its own thread, so an async caller never blocks its runtime on it.
-pub(crate) async fn off_runtime<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> io::Result<T> {
-    let (sender, receiver) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("tracking-store".into())
-        .spawn(move || {
-            let _ = sender.send(work());
-        })?;
-    receiver
-        .await
-        .map_err(|_| io::Error::other("a storage thread panicked"))
-}

@@ -11,7 +11,6 @@ use tracking_model::{
 
 use super::FileStore;
 use super::log::Wait;
-use super::off_runtime;
 use super::state::{Change, StoredHash};
 use crate::family::after_last;
 use crate::{
@@ -76,25 +75,12 @@ impl FamilyRepository for FileStore {
 
     async fn delete_user(&self, id: UserId) -> Result<(), FamilyError> {
         let _exclusive = self.family.structure.write().await;
-        let children: Vec<ChildId> = {
-            let state = self.family.state();
-            if !state.users.contains_key(&id) {
-                return Err(FamilyError::NotFound);
-            }
-            state
-                .children
-                .values()
-                .filter(|child| child.user_id == id)
-                .map(|child| child.id)
-                .collect()
-        };
+        if !self.family.state().users.contains_key(&id) {
+            return Err(FamilyError::NotFound);
+        }
         self.family
             .commit(Change::UserDeleted { user_id: id }, Wait::Durable)
-            .await?;
-        for child in children {
-            self.family.forget_child_lock(child);
-        }
-        Ok(())
+            .await
     }
 
     async fn users_to_anonymize(&self) -> Result<Vec<UserId>, FamilyError> {
@@ -148,9 +134,7 @@ impl FamilyRepository for FileStore {
             |state| state.child(owner, id).map(drop),
             Change::ChildDeleted { child_id: id },
         )
-        .await?;
-        self.family.forget_child_lock(id);
-        Ok(())
+        .await
     }
 
     async fn create_task(&self, task: &Task) -> Result<(), FamilyError> {
@@ -256,8 +240,7 @@ impl FamilyRepository for FileStore {
         occurred_at: Timestamp,
     ) -> Result<Effect, FamilyError> {
         let _shared = self.family.structure.read().await;
-        let child_lock = self.family.child_lock(child);
-        let _one_at_a_time = child_lock.lock().await;
+        let _one_at_a_time = self.family.child_turn(child).await;
         let effect = {
             let state = self.family.state();
             let current = state.child(owner, child)?;
@@ -339,6 +322,8 @@ impl TrackingRepository for FileStore {
 
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
         let history = Arc::clone(&self.history);
-        off_runtime(move || history.anonymize(user)).await?
+        tokio::task::spawn_blocking(move || history.anonymize(user))
+            .await
+            .map_err(|err| HistoryError::Io(std::io::Error::other(err)))?
     }
 }
