@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use tracking_api::{hash_token, new_token};
+use tracking_model::test_support::seeded;
 use tracking_model::{
     Child, ChildId, EventId, Reward, RewardId, Task, TaskId, Timestamp, User, UserId,
 };
@@ -246,13 +247,14 @@ fn write_fixture(args: &Args, families: &[Family], start: i64, span: i64) -> any
         }
     }
     let mut queries = String::new();
-    let mut random = SplitMix(0x5EED);
+    // The same seed on every run, so that every run asks the same queries.
+    let mut random = seeded(0x5EED);
     let window = 90 * DAY_MILLIS;
     for _ in 0..args.queries {
-        let child = all_children[random.below(all_children.len() as u64) as usize];
-        let entity_type = ["task", "penalty", "reward"][random.below(3) as usize];
+        let child = all_children[random.usize(..all_children.len())];
+        let entity_type = ["task", "penalty", "reward"][random.usize(..3)];
         let latest_from = u64::try_from((span - window).max(1))?;
-        let from = Timestamp::from_unix_millis(start + i64::try_from(random.below(latest_from))?)?;
+        let from = Timestamp::from_unix_millis(start + i64::try_from(random.u64(..latest_from))?)?;
         let to = from.plus_millis(window)?;
         queries.push_str(&format!(
             "/admin/tracking?child_id={child}&entity_type={entity_type}&from={from}&to={to}&limit=50\n"
@@ -269,17 +271,4 @@ fn write_fixture(args: &Args, families: &[Family], start: i64, span: i64) -> any
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
-}
-
-/// A small deterministic generator, so that every run asks the same queries.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % bound.max(1)
-    }
 }

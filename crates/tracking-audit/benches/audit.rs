@@ -7,33 +7,24 @@ use std::time::Duration;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
 use tracking_audit::{AuditConfig, AuditLog, DEFAULT_MAX_OPEN_FILES};
-use tracking_model::{
-    Action, ChildId, EntityId, EntityType, EventId, Timestamp, TrackingEvent, TrackingEventParts,
-    UserId,
-};
+use tracking_model::test_support::EventBuilder;
+use tracking_model::{Timestamp, TrackingEvent, UserId};
 
 const USERS: usize = 1_000;
 
 /// A typical event: a task activation with the entity's name in its metadata.
 fn event(user: UserId) -> TrackingEvent {
-    let occurred_at = Timestamp::now();
-    TrackingEvent::new(TrackingEventParts {
-        id: EventId::generate(),
-        user_id: Some(user),
-        child_id: ChildId::generate(),
-        entity_type: EntityType::Task,
-        entity_id: EntityId::generate(),
-        action: Action::Activated,
-        points_before: 10,
-        points_after: 15,
-        delta: 5,
-        occurred_at,
-        created_at: occurred_at,
-        metadata: json!({ "entity_name": "Make bed", "points": 5 })
-            .as_object()
-            .cloned(),
-    })
-    .expect("the event is valid")
+    EventBuilder::new()
+        .user(user)
+        .points_before(10)
+        .occurred_at(Timestamp::now())
+        .created_later_by(0)
+        .metadata(
+            json!({ "entity_name": "Make bed", "points": 5 })
+                .as_object()
+                .cloned(),
+        )
+        .build()
 }
 
 fn one_user(c: &mut Criterion) {

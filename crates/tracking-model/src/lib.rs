@@ -15,6 +15,8 @@ pub mod query;
 pub mod requests;
 pub mod responses;
 pub mod rules;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod timestamp;
 pub mod typescript;
 

@@ -6,7 +6,8 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{Rng, at, child, event, reward, task, token, user};
+use common::{at, child, event, reward, task, token, user};
+use tracking_model::test_support::{Rng, seeded};
 use tracking_model::{
     Action, EntityType, EventId, MAX_POINTS, Refusal, RewardRequestStatus, SortOrder,
     TrackingEvent, TrackingQuery, UserId,
@@ -574,19 +575,19 @@ fn history_fixture(
     ];
     let events = (0..240)
         .map(|_| {
-            let kid = rng.below(3) as usize;
-            let owner = match (kid, rng.below(10)) {
+            let kid = rng.u64(..3) as usize;
+            let owner = match (kid, rng.u64(..10)) {
                 (_, 0) => None,
                 (2, _) => Some(users[1]),
                 _ => Some(users[0]),
             };
-            let kind = rng.below(5) as usize;
+            let kind = rng.u64(..5) as usize;
             event(
                 owner,
                 children[kid],
                 kind,
-                at(rng.below(60) as i64 * 1000),
-                rng.below(3) as i64,
+                at(rng.u64(..60) as i64 * 1000),
+                rng.u64(..3) as i64,
             )
         })
         .collect();
@@ -615,16 +616,16 @@ fn random_query(
     users: &[UserId],
     children: &[tracking_model::ChildId],
 ) -> TrackingQuery {
-    let pick = |rng: &mut Rng, odds: u64| rng.below(odds) == 0;
+    let pick = |rng: &mut Rng, odds: u64| rng.u64(..odds) == 0;
     TrackingQuery {
-        child_id: pick(rng, 2).then(|| children[rng.below(3) as usize]),
-        user_id: pick(rng, 3).then(|| users[rng.below(2) as usize]),
-        entity_type: pick(rng, 2).then(|| EntityType::ALL[rng.below(3) as usize]),
-        action: pick(rng, 3).then(|| Action::ALL[rng.below(4) as usize]),
-        from: pick(rng, 3).then(|| at(rng.below(60) as i64 * 1000)),
-        to: pick(rng, 3).then(|| at(rng.below(70) as i64 * 1000)),
-        limit: Some(1 + rng.below(40) as u32),
-        offset: Some(if pick(rng, 4) { 0 } else { rng.below(120) }),
+        child_id: pick(rng, 2).then(|| children[rng.u64(..3) as usize]),
+        user_id: pick(rng, 3).then(|| users[rng.u64(..2) as usize]),
+        entity_type: pick(rng, 2).then(|| EntityType::ALL[rng.u64(..3) as usize]),
+        action: pick(rng, 3).then(|| Action::ALL[rng.u64(..4) as usize]),
+        from: pick(rng, 3).then(|| at(rng.u64(..60) as i64 * 1000)),
+        to: pick(rng, 3).then(|| at(rng.u64(..70) as i64 * 1000)),
+        limit: Some(1 + rng.u64(..40) as u32),
+        offset: Some(if pick(rng, 4) { 0 } else { rng.u64(..120) }),
         order: Some(if pick(rng, 2) {
             SortOrder::Desc
         } else {
@@ -634,7 +635,7 @@ fn random_query(
 }
 
 async fn history_queries_match_a_reference<S: Subject>(subject: S) {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = seeded(0x9E37_79B9_7F4A_7C15);
     let (events, users, children) = history_fixture(&mut rng);
     for event in &events {
         subject.store().append(event).await.unwrap();
@@ -662,7 +663,7 @@ async fn history_queries_match_a_reference<S: Subject>(subject: S) {
 }
 
 async fn anonymizing_clears_only_that_user<S: Subject>(subject: S) {
-    let mut rng = Rng(42);
+    let mut rng = seeded(42);
     let (events, users, children) = history_fixture(&mut rng);
     for event in &events {
         subject.store().append(event).await.unwrap();

@@ -1,24 +1,15 @@
 //! Helpers shared by the test binaries: events of every kind, and reading files back.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::fs;
 use std::path::Path;
 
 use serde_json::{Value, json};
-use tracking_model::{
-    Action, ChildId, EntityId, EntityType, EventId, Timestamp, TrackingEvent, TrackingEventParts,
-    UserId,
-};
+use tracking_model::test_support::EventBuilder;
+use tracking_model::{Action, EntityType, TrackingEvent, UserId};
 
-/// Every valid (entity type, action) pair with a delta that fits it.
-pub const KINDS: [(EntityType, Action, i64); 5] = [
-    (EntityType::Task, Action::Activated, 5),
-    (EntityType::Penalty, Action::Activated, -3),
-    (EntityType::Reward, Action::Requested, 0),
-    (EntityType::Reward, Action::Redeemed, -10),
-    (EntityType::Reward, Action::Cancelled, 0),
-];
+pub use tracking_model::test_support::KINDS;
 
 /// A valid event of `user` with the given kind; `points_before` tells events apart.
 pub fn event(
@@ -28,23 +19,13 @@ pub fn event(
     delta: i64,
     points_before: i64,
 ) -> TrackingEvent {
-    let occurred_at = Timestamp::parse("2026-02-09T18:42:15.123Z").unwrap();
     let metadata = json!({ "entity_name": "Make bed", "points": delta.abs() });
-    TrackingEvent::new(TrackingEventParts {
-        id: EventId::generate(),
-        user_id: user,
-        child_id: ChildId::generate(),
-        entity_type,
-        entity_id: EntityId::generate(),
-        action,
-        points_before,
-        points_after: points_before + delta,
-        delta,
-        occurred_at,
-        created_at: occurred_at.plus_millis(2).unwrap(),
-        metadata: metadata.as_object().cloned(),
-    })
-    .unwrap()
+    EventBuilder::new()
+        .user(user)
+        .action(entity_type, action, delta)
+        .points_before(points_before)
+        .metadata(metadata.as_object().cloned())
+        .build()
 }
 
 /// A task activation of `user` worth 1 point, starting at `points_before`.

@@ -6,8 +6,9 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use rusqlite::{Connection, params};
+use tracking_model::test_support::{EventBuilder, KINDS};
 use tracking_model::{
-    Action, ChildId, EntityId, EntityType, EventId, Metadata, Page, Timestamp, TrackingEvent,
+    ChildId, EntityId, EntityType, EventId, Metadata, Page, Timestamp, TrackingEvent,
     TrackingEventParts, TrackingQuery, UserId,
 };
 use tracking_store::HISTORY_FILE;
@@ -15,13 +16,6 @@ use ulid::Ulid;
 
 /// The first instant of the data set; one event a minute after it.
 pub const START_MILLIS: i64 = 1_700_000_000_000;
-const KINDS: [(EntityType, Action); 5] = [
-    (EntityType::Task, Action::Activated),
-    (EntityType::Penalty, Action::Activated),
-    (EntityType::Reward, Action::Requested),
-    (EntityType::Reward, Action::Redeemed),
-    (EntityType::Reward, Action::Cancelled),
-];
 
 /// The ids of a data set's children (and of their parents, two children each).
 #[derive(Debug)]
@@ -60,39 +54,25 @@ impl Family {
     }
 }
 
-/// A realistic event (about 400 bytes of JSON) of kind `kind`.
+/// A realistic event (about 400 bytes of JSON) of kind `kind` (an index into [`KINDS`]).
 pub fn event(
     user: Option<UserId>,
     child: ChildId,
     kind: usize,
     occurred_at: Timestamp,
 ) -> TrackingEvent {
-    let (entity_type, action) = KINDS[kind];
-    let delta = match kind {
-        0 => 5,
-        1 => -3,
-        3 => -20,
-        _ => 0,
-    };
     let mut metadata = Metadata::new();
     metadata.insert("entity_name".into(), "Make the bed".into());
     metadata.insert("points".into(), 5.into());
     metadata.insert("is_good".into(), true.into());
-    TrackingEvent::new(TrackingEventParts {
-        id: EventId::generate(),
-        user_id: user,
-        child_id: child,
-        entity_type,
-        entity_id: EntityId::generate(),
-        action,
-        points_before: 100,
-        points_after: 100 + delta,
-        delta,
-        occurred_at,
-        created_at: occurred_at.plus_millis(2).unwrap(),
-        metadata: Some(metadata),
-    })
-    .unwrap()
+    EventBuilder::new()
+        .user(user)
+        .child(child)
+        .kind(kind)
+        .points_before(100)
+        .occurred_at(occurred_at)
+        .metadata(Some(metadata))
+        .build()
 }
 
 /// Writes `count` events of `family` straight into a history file in `dir`.

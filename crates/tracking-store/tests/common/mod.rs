@@ -1,10 +1,11 @@
-//! Builders shared by the integration tests: users, family records and tracking events.
+//! Builders shared by the integration tests: users, family records and tracking events (the
+//! events through the model's `test-support` builder).
 
 #![allow(dead_code)]
 
+use tracking_model::test_support::EventBuilder;
 use tracking_model::{
-    Action, Child, ChildId, EntityId, EntityType, EventId, Reward, RewardId, Task, TaskId,
-    Timestamp, TrackingEvent, TrackingEventParts, User, UserId,
+    Child, ChildId, Reward, RewardId, Task, TaskId, Timestamp, TrackingEvent, User, UserId,
 };
 use tracking_store::TokenHash;
 
@@ -59,16 +60,8 @@ pub fn reward(owner: UserId, cost: i64) -> Reward {
     }
 }
 
-/// The five (entity type, action) pairs an event can have.
-pub const KINDS: [(EntityType, Action); 5] = [
-    (EntityType::Task, Action::Activated),
-    (EntityType::Penalty, Action::Activated),
-    (EntityType::Reward, Action::Requested),
-    (EntityType::Reward, Action::Redeemed),
-    (EntityType::Reward, Action::Cancelled),
-];
-
-/// A valid event of kind `kind` (an index into [`KINDS`]) at `occurred_at`.
+/// A valid event of kind `kind` (an index into [`KINDS`](tracking_model::test_support::KINDS))
+/// at `occurred_at`, created `created_later_by` ms later.
 pub fn event(
     user: Option<UserId>,
     child: ChildId,
@@ -76,45 +69,11 @@ pub fn event(
     occurred_at: Timestamp,
     created_later_by: i64,
 ) -> TrackingEvent {
-    let (entity_type, action) = KINDS[kind];
-    let delta = match kind {
-        0 => 5,
-        1 => -3,
-        3 => -10,
-        _ => 0,
-    };
-    let mut metadata = tracking_model::Metadata::new();
-    metadata.insert("entity_name".into(), "Make bed".into());
-    TrackingEvent::new(TrackingEventParts {
-        id: EventId::generate(),
-        user_id: user,
-        child_id: child,
-        entity_type,
-        entity_id: EntityId::generate(),
-        action,
-        points_before: 20,
-        points_after: 20 + delta,
-        delta,
-        occurred_at,
-        created_at: occurred_at.plus_millis(created_later_by).unwrap(),
-        metadata: Some(metadata),
-    })
-    .unwrap()
-}
-
-/// A small deterministic pseudo-random sequence (xorshift), so failures repeat.
-#[derive(Debug)]
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    pub fn below(&mut self, bound: u64) -> u64 {
-        self.next() % bound
-    }
+    EventBuilder::new()
+        .user(user)
+        .child(child)
+        .kind(kind)
+        .occurred_at(occurred_at)
+        .created_later_by(created_later_by)
+        .build()
 }
