@@ -1,0 +1,282 @@
+//! What must hold for the files after every restart: the store's JSON Lines files and snapshot,
+//! and the audit files with their lines.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::AUDIT_BACKUPS;
+use crate::checks::Restarted;
+use crate::harness::audit_file;
+use crate::report::Stats;
+
+/// Every JSON Lines file of the data dir parses line by line and ends with its newline; the
+/// history file holds exactly the events the API shows, each once; the snapshot parses.
+pub fn data_files_are_whole_and_hold_the_history(
+    round: usize,
+    by_id: &HashMap<&str, &Value>,
+    data: &Path,
+    stats: &mut Stats,
+) {
+    for entry in std::fs::read_dir(data).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let bytes = std::fs::read(entry.path()).unwrap();
+        if name.ends_with(".jsonl") {
+            let lines = json_lines_are_whole(round, &name, &bytes);
+            if name == "tracking_events.jsonl" {
+                history_file_matches_the_api(round, &name, &lines, by_id);
+            }
+            if name == "family.journal.jsonl" {
+                stats.journal_bytes_max = stats.journal_bytes_max.max(bytes.len() as u64);
+            }
+        } else if name == "family.snapshot.json" {
+            let snapshot: Value = serde_json::from_slice(&bytes).unwrap_or_else(|error| {
+                panic!("round {round}: {name} does not parse after the restart: {error}")
+            });
+            let last_seq = snapshot["last_seq"].as_u64();
+            stats
+                .snapshots
+                .insert(last_seq.expect("a snapshot has last_seq"));
+        }
+    }
+}
+
+/// The file ends with its newline and every line is JSON; the lines, parsed.
+fn json_lines_are_whole(round: usize, name: &str, bytes: &[u8]) -> Vec<Value> {
+    assert!(
+        bytes.is_empty() || bytes.ends_with(b"\n"),
+        "round {round}: {name} ends inside a line after the restart"
+    );
+    let lines: Vec<&[u8]> = bytes.split(|&byte| byte == b'\n').collect();
+    // The piece after the last newline is empty (checked above).
+    lines[..lines.len() - 1]
+        .iter()
+        .enumerate()
+        .map(|(at, line)| {
+            serde_json::from_slice(line).unwrap_or_else(|error| {
+                panic!(
+                    "round {round}: {name}, line {}: not JSON after the restart ({error}): {}",
+                    at + 1,
+                    String::from_utf8_lossy(line)
+                )
+            })
+        })
+        .collect()
+}
+
+/// The history file holds each event the API shows once, and nothing else.
+fn history_file_matches_the_api(
+    round: usize,
+    name: &str,
+    lines: &[Value],
+    by_id: &HashMap<&str, &Value>,
+) {
+    let mut ids = HashSet::new();
+    for (at, value) in lines.iter().enumerate() {
+        let id = value["id"].as_str().expect("a stored event has an id");
+        assert!(
+            by_id.contains_key(id),
+            "round {round}: {name}, line {}: event {id} is stored but the API does not show it",
+            at + 1
+        );
+        assert!(
+            ids.insert(id.to_owned()),
+            "round {round}: {name}, line {}: event {id} is stored twice",
+            at + 1
+        );
+    }
+    assert_eq!(
+        ids.len(),
+        by_id.len(),
+        "round {round}: the history file and the API disagree"
+    );
+}
+
+/// Audit files exist only for users that exist, named `.log` or `.log.1` … `.log.N` with N at
+/// most `--audit-backups`. Returns each user's file numbers.
+pub fn audit_files_belong_to_existing_users(
+    seen: &Restarted,
+    logs: &Path,
+    stats: &mut Stats,
+) -> BTreeMap<String, Vec<u32>> {
+    let round = seen.round;
+    let families = &seen.world.families;
+    let mut files: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for entry in std::fs::read_dir(logs).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let (user, number) = audit_file(&name)
+            .unwrap_or_else(|| panic!("round {round}: unexpected file {name} in the log dir"));
+        assert!(
+            number <= AUDIT_BACKUPS,
+            "round {round}: {name}: more rolled files than --audit-backups {AUDIT_BACKUPS}"
+        );
+        let family = families.iter().find(|family| family.user == user);
+        match family {
+            Some(family) if !family.deletion.done() => {}
+            Some(family) => panic!(
+                "round {round}: audit file {name} remains although its user was deleted ({:?})",
+                family.deletion
+            ),
+            None => {
+                panic!("round {round}: audit file {name} remains although no such user was created")
+            }
+        }
+        files.entry(user).or_default().push(number);
+    }
+    let count = files.values().map(Vec::len).sum();
+    stats.audit_files_max = stats.audit_files_max.max(count);
+    files
+}
+
+/// What the audit lines seen so far established.
+#[derive(Default)]
+struct AuditTally {
+    /// Events with a line.
+    seen: HashSet<String>,
+    lines: usize,
+    torn: usize,
+}
+
+/// Every audit line is whole and equal to its event, except a line torn by a kill, which must
+/// stand alone (a prefix of a real line, followed by a newline) — at the end of the live file it
+/// may lack the newline until the file is written again. No event twice; a user's lines of one
+/// child come in the child's order.
+pub fn audit_lines_are_whole_in_order_and_once(
+    seen: &Restarted,
+    files: BTreeMap<String, Vec<u32>>,
+    logs: &Path,
+    stats: &mut Stats,
+) {
+    let position: HashMap<&str, usize> = seen
+        .chains
+        .values()
+        .flat_map(|chain| chain.iter().enumerate())
+        .map(|(at, event)| (event["id"].as_str().unwrap(), at))
+        .collect();
+    let mut tally = AuditTally::default();
+    for (user, mut numbers) in files {
+        // Oldest first: .log.N … .log.1, then the live .log.
+        numbers.sort_by_key(|&number| match number {
+            0 => u32::MAX,
+            rolled => u32::MAX - 1 - rolled,
+        });
+        let mut last_at: HashMap<String, usize> = HashMap::new();
+        for number in numbers {
+            let name = match number {
+                0 => format!("tracking_user_{user}.log"),
+                _ => format!("tracking_user_{user}.log.{number}"),
+            };
+            let text = audit_file_text(seen.round, &name, number, logs);
+            for (at, line) in text.split_terminator('\n').enumerate() {
+                let place = format!("{name}, line {}", at + 1);
+                let audit_line = AuditLine {
+                    seen,
+                    user: &user,
+                    place: &place,
+                    position: &position,
+                };
+                audit_line.check(line, &mut last_at, &mut tally);
+            }
+        }
+    }
+    stats.audit_lines = tally.lines;
+    stats.audit_torn_lines = stats.audit_torn_lines.max(tally.torn);
+}
+
+/// The text of one audit file; only the live file may end inside a line (the next line written
+/// adds the newline first), a rolled file was rolled right after a whole line.
+fn audit_file_text(round: usize, name: &str, number: u32, logs: &Path) -> String {
+    let text = std::fs::read(logs.join(name)).unwrap();
+    let text =
+        String::from_utf8(text).unwrap_or_else(|_| panic!("round {round}: {name} is not UTF-8"));
+    assert!(
+        number == 0 || text.is_empty() || text.ends_with('\n'),
+        "round {round}: rolled file {name} ends inside a line"
+    );
+    text
+}
+
+/// Where a line of a user's audit file stands, and what it is checked against.
+struct AuditLine<'a> {
+    seen: &'a Restarted<'a>,
+    user: &'a str,
+    place: &'a str,
+    /// Each event's index in its child's chain.
+    position: &'a HashMap<&'a str, usize>,
+}
+
+impl AuditLine<'_> {
+    fn check(&self, line: &str, last_at: &mut HashMap<String, usize>, tally: &mut AuditTally) {
+        let (round, place) = (self.seen.round, self.place);
+        let id = serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|value| value["tracking_event_id"].as_str().map(str::to_owned));
+        let Some(id) = id else {
+            assert!(
+                self.is_torn(line),
+                "round {round}: {place}: neither a whole audit line nor a torn one: {line:?}"
+            );
+            tally.torn += 1;
+            return;
+        };
+        let event = self.seen.by_id.get(id.as_str()).unwrap_or_else(|| {
+            panic!("round {round}: {place}: a line for event {id}, which is not stored")
+        });
+        assert_eq!(
+            line,
+            audit_line(event, self.user),
+            "round {round}: {place}: not the line of event {id}"
+        );
+        assert!(
+            tally.seen.insert(id.clone()),
+            "round {round}: event {id} has two audit lines"
+        );
+        let child = event["child_id"].as_str().unwrap().to_owned();
+        let here = self.position[id.as_str()];
+        assert!(
+            last_at.get(&child).is_none_or(|&before| before <= here),
+            "round {round}: {place}: the line of event {id} comes after a later event of its child"
+        );
+        last_at.insert(child, here);
+        tally.lines += 1;
+    }
+
+    /// A torn line: a strict prefix of the line of an event of this user.
+    fn is_torn(&self, line: &str) -> bool {
+        !line.is_empty()
+            && self.seen.by_id.values().any(|event| {
+                event["user_id"] == self.user && {
+                    let whole = audit_line(event, self.user);
+                    whole.len() > line.len() && whole.starts_with(line)
+                }
+            })
+    }
+}
+
+/// The audit line tracking-audit writes for `event` in the file of `user` (docs/audit.md).
+fn audit_line(event: &Value, user: &str) -> String {
+    let mut line = format!(
+        "{{\"tracking_event_id\":{},\"user_id\":{}",
+        event["id"],
+        Value::from(user)
+    );
+    for field in [
+        "child_id",
+        "entity_type",
+        "entity_id",
+        "action",
+        "points_before",
+        "points_after",
+        "delta",
+        "occurred_at",
+        "created_at",
+        "metadata",
+    ] {
+        write!(line, ",\"{field}\":{}", event[field]).unwrap();
+    }
+    line.push('}');
+    line
+}

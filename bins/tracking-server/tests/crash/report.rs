@@ -1,0 +1,74 @@
+//! What the runs found: counted along the way, printed at the end (and recorded in
+//! `docs/reliability.md`).
+
+use std::collections::HashSet;
+
+use crate::workload::World;
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub kills: usize,
+    pub deletions_acknowledged: usize,
+    pub deletions_cut: usize,
+    pub deletions_cut_found_done: usize,
+    pub deletions_cut_not_done: usize,
+    pub kills_mid_anonymization: usize,
+    pub kills_mid_snapshot: usize,
+    pub kills_mid_rollover: usize,
+    pub store_torn_tails: usize,
+    /// The most torn audit lines seen after one restart.
+    pub audit_torn_lines: usize,
+    /// Audit lines checked after the last restart.
+    pub audit_lines: usize,
+    pub audit_files_max: usize,
+    pub snapshots: HashSet<u64>,
+    pub journal_bytes_max: u64,
+    pub events: usize,
+    pub anonymization_ms_max: u64,
+    pub error_lines: Vec<String>,
+}
+
+/// Users whose deletion is done.
+pub fn deleted(world: &World) -> usize {
+    world
+        .families
+        .iter()
+        .filter(|family| family.deletion.done())
+        .count()
+}
+
+/// The summary line of a run, and the server's error lines.
+pub fn print_summary(seed: u64, world: &World, stats: &Stats, seconds: f64) {
+    eprintln!(
+        "seed {seed:#x}: {} kills, {} mutations acknowledged, {} refused (409), {} \
+         unanswered, {} events stored; {} users deleted ({} acknowledged, {} cut by the \
+         kill: {} found done, {} not done and sent again); kills that left evidence of an \
+         interrupted anonymization: {}, snapshot: {}, audit roll-over: {}; torn tails dropped by \
+         the store: {}; torn audit lines: {}; audit lines checked (last round): {}, audit files \
+         at most: {}; distinct snapshots: {}, journal at \
+         most {} bytes; slowest acknowledged deletion {} ms; {seconds:.1} s",
+        stats.kills,
+        world.ledger.acked.len(),
+        world.ledger.refused,
+        world.ledger.unanswered.values().sum::<u64>(),
+        stats.events,
+        deleted(world),
+        stats.deletions_acknowledged,
+        stats.deletions_cut,
+        stats.deletions_cut_found_done,
+        stats.deletions_cut_not_done,
+        stats.kills_mid_anonymization,
+        stats.kills_mid_snapshot,
+        stats.kills_mid_rollover,
+        stats.store_torn_tails,
+        stats.audit_torn_lines,
+        stats.audit_lines,
+        stats.audit_files_max,
+        stats.snapshots.len(),
+        stats.journal_bytes_max,
+        stats.anonymization_ms_max,
+    );
+    if !stats.error_lines.is_empty() {
+        eprintln!("server errors:\n{}", stats.error_lines.join("\n"));
+    }
+}
