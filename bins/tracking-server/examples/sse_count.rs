@@ -12,18 +12,19 @@
 //! `--ready-file`. On SIGINT or SIGTERM (or after `--max-seconds`) it waits until no event has
 //! arrived for `--quiet-ms`, then writes per parent: streams opened, streams that ended early, and
 //! the sum, minimum and maximum of `tracking_event_created` events received per stream, as JSON.
-//! It speaks HTTP/1.1 over plain TCP and decodes the chunked body itself, on one thread.
+//! It reads every stream with one `awc` client, on one thread.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use awc::Connector;
 use clap::Parser;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Opens live event streams and counts the events each receives.
@@ -77,53 +78,20 @@ impl Clock {
     }
 }
 
-#[tokio::main(flavor = "current_thread")]
+/// One open stream: its parent's user id, what it saw, and the task reading it.
+type Stream = (String, Arc<Counts>, actix_rt::task::JoinHandle<()>);
+
+#[actix_rt::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let text = std::fs::read_to_string(&args.parents)
-        .with_context(|| format!("reading {}", args.parents.display()))?;
-    let parents: Vec<(String, String)> = text
-        .lines()
-        .filter_map(|line| {
-            let mut fields = line.split_whitespace();
-            Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
-        })
-        .collect();
-    if parents.is_empty() {
-        bail!("{} lists no parent", args.parents.display());
-    }
+    let parents = read_parents(&args.parents)?;
     let clock = Arc::new(Clock {
         start: Instant::now(),
         last_event_ms: AtomicU64::new(0),
     });
-    let mut streams = Vec::with_capacity(args.streams);
-    for number in 0..args.streams {
-        let (token, user) = parents[number % parents.len()].clone();
-        let counts = Arc::new(Counts::default());
-        let task = tokio::spawn(follow(
-            args.addr.clone(),
-            token,
-            Arc::clone(&counts),
-            Arc::clone(&clock),
-        ));
-        streams.push((user, counts, task));
-    }
-
+    let streams = open_streams(&args, &parents, &clock);
     let deadline = Instant::now() + Duration::from_secs(args.max_seconds);
-    let opened = loop {
-        let open = streams
-            .iter()
-            .filter(|(_, counts, _)| counts.open.load(Ordering::Relaxed))
-            .count();
-        let ended = streams
-            .iter()
-            .filter(|(_, counts, _)| counts.ended.load(Ordering::Relaxed))
-            .count();
-        if open + ended >= streams.len() || Instant::now() > deadline {
-            break open;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let opened = wait_until_open(&streams, deadline).await;
     eprintln!(
         "sse_count: {opened} of {} streams open after {} ms",
         streams.len(),
@@ -134,70 +102,14 @@ async fn main() -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
 
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    tokio::select! {
-        _ = interrupt.recv() => {}
-        _ = terminate.recv() => {}
-        () = tokio::time::sleep_until(deadline.into()) => {}
-    }
+    wait_for_stop(deadline).await?;
     let stopped = clock.now_ms();
-    loop {
-        let now = clock.now_ms();
-        let last = clock.last_event_ms.load(Ordering::Relaxed).max(stopped);
-        if now.saturating_sub(last) >= args.quiet_ms || now - stopped > 60_000 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-
-    let mut users: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = BTreeMap::new();
-    for (user, counts, task) in &streams {
-        task.abort();
-        let events = counts.events.load(Ordering::Relaxed);
-        let entry = users.entry(user.clone()).or_default();
-        let add =
-            |entry: &mut serde_json::Map<String, serde_json::Value>, key: &str, value: u64| {
-                let old = entry
-                    .get(key)
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0);
-                entry.insert(key.into(), (old + value).into());
-            };
-        add(entry, "streams", 1);
-        add(
-            entry,
-            "opened",
-            u64::from(counts.open.load(Ordering::Relaxed)),
-        );
-        add(
-            entry,
-            "ended_early",
-            u64::from(counts.ended.load(Ordering::Relaxed)),
-        );
-        add(entry, "events_sum", events);
-        add(entry, "ids_sum", counts.ids.load(Ordering::Relaxed));
-        add(
-            entry,
-            "comments_sum",
-            counts.comments.load(Ordering::Relaxed),
-        );
-        let min = entry
-            .get("events_min")
-            .and_then(serde_json::Value::as_u64)
-            .map_or(events, |min| min.min(events));
-        let max = entry
-            .get("events_max")
-            .and_then(serde_json::Value::as_u64)
-            .map_or(events, |max| max.max(events));
-        entry.insert("events_min".into(), min.into());
-        entry.insert("events_max".into(), max.into());
-    }
+    wait_until_quiet(&clock, stopped, args.quiet_ms).await;
     let result = serde_json::json!({
         "streams": streams.len(),
         "opened": opened,
         "drain_ms": clock.now_ms() - stopped,
-        "users": users,
+        "users": per_user(&streams),
     });
     std::fs::write(&args.out, serde_json::to_vec_pretty(&result)?)
         .with_context(|| format!("writing {}", args.out.display()))?;
@@ -211,165 +123,158 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The `TOKEN USER_ID` lines of the seed's `parents.txt`.
+fn read_parents(path: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let parents: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            Some((fields.next()?.to_owned(), fields.next()?.to_owned()))
+        })
+        .collect();
+    if parents.is_empty() {
+        bail!("{} lists no parent", path.display());
+    }
+    Ok(parents)
+}
+
+/// Starts reading `--streams` streams, dealt round-robin over the parents.
+fn open_streams(args: &Args, parents: &[(String, String)], clock: &Arc<Clock>) -> Vec<Stream> {
+    // No limit on connections (awc's default is 100) and no deadline: a stream stays open.
+    let client = awc::Client::builder()
+        .connector(Connector::new().limit(0))
+        .disable_timeout()
+        .finish();
+    let url = format!("http://{}/events", args.addr);
+    (0..args.streams)
+        .map(|number| {
+            let (token, user) = parents[number % parents.len()].clone();
+            let counts = Arc::new(Counts::default());
+            let request = client
+                .get(&url)
+                .bearer_auth(token)
+                .insert_header(("Accept", "text/event-stream"));
+            let task = actix_rt::spawn(follow(request, Arc::clone(&counts), Arc::clone(clock)));
+            (user, counts, task)
+        })
+        .collect()
+}
+
+/// Waits until every stream is open or has ended (or the deadline); how many are open.
+async fn wait_until_open(streams: &[Stream], deadline: Instant) -> usize {
+    loop {
+        let count = |flag: fn(&Counts) -> &AtomicBool| {
+            streams
+                .iter()
+                .filter(|(_, counts, _)| flag(counts).load(Ordering::Relaxed))
+                .count()
+        };
+        let (open, ended) = (count(|counts| &counts.open), count(|counts| &counts.ended));
+        if open + ended >= streams.len() || Instant::now() > deadline {
+            return open;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Returns on SIGINT, SIGTERM or at the deadline.
+async fn wait_for_stop(deadline: Instant) -> anyhow::Result<()> {
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+        () = tokio::time::sleep_until(deadline.into()) => {}
+    }
+    Ok(())
+}
+
+/// Waits until no event has arrived for `quiet_ms` (at most a minute after `stopped`).
+async fn wait_until_quiet(clock: &Clock, stopped: u64, quiet_ms: u64) {
+    loop {
+        let now = clock.now_ms();
+        let last = clock.last_event_ms.load(Ordering::Relaxed).max(stopped);
+        if now.saturating_sub(last) >= quiet_ms || now - stopped > 60_000 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Per parent: streams, opened, ended early, and the sum, minimum and maximum of events per
+/// stream (plus ids and comments); stops every stream.
+fn per_user(streams: &[Stream]) -> BTreeMap<String, Map<String, Value>> {
+    let mut users: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    for (user, counts, task) in streams {
+        task.abort();
+        let events = counts.events.load(Ordering::Relaxed);
+        let entry = users.entry(user.clone()).or_default();
+        let mut add = |key: &str, value: u64| {
+            let old = entry.get(key).and_then(Value::as_u64).unwrap_or(0);
+            entry.insert(key.into(), (old + value).into());
+        };
+        add("streams", 1);
+        add("opened", u64::from(counts.open.load(Ordering::Relaxed)));
+        add(
+            "ended_early",
+            u64::from(counts.ended.load(Ordering::Relaxed)),
+        );
+        add("events_sum", events);
+        add("ids_sum", counts.ids.load(Ordering::Relaxed));
+        add("comments_sum", counts.comments.load(Ordering::Relaxed));
+        let min = entry.get("events_min").and_then(Value::as_u64);
+        let max = entry.get("events_max").and_then(Value::as_u64);
+        entry.insert(
+            "events_min".into(),
+            min.map_or(events, |min| min.min(events)).into(),
+        );
+        entry.insert(
+            "events_max".into(),
+            max.map_or(events, |max| max.max(events)).into(),
+        );
+    }
+    users
+}
+
 /// Opens one stream and counts its events until it ends.
-async fn follow(addr: String, token: String, counts: Arc<Counts>, clock: Arc<Clock>) {
-    if let Err(error) = read_stream(&addr, &token, &counts, &clock).await {
+async fn follow(request: awc::ClientRequest, counts: Arc<Counts>, clock: Arc<Clock>) {
+    if let Err(error) = read_stream(request, &counts, &clock).await {
         eprintln!("sse_count: a stream failed: {error:#}");
     }
     counts.ended.store(true, Ordering::Relaxed);
 }
 
 async fn read_stream(
-    addr: &str,
-    token: &str,
+    request: awc::ClientRequest,
     counts: &Counts,
     clock: &Clock,
 ) -> anyhow::Result<()> {
-    let mut socket = TcpStream::connect(addr).await?;
-    socket.set_nodelay(true)?;
-    let request = format!(
-        "GET /events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
-         Accept: text/event-stream\r\n\r\n"
-    );
-    socket.write_all(request.as_bytes()).await?;
-
-    let mut buffer = vec![0_u8; 64 * 1024];
-    let mut head = Vec::new();
-    let body_start = loop {
-        let read = socket.read(&mut buffer).await?;
-        if read == 0 {
-            bail!("the server closed the stream before its head");
-        }
-        head.extend_from_slice(&buffer[..read]);
-        if let Some(end) = head.windows(4).position(|window| window == b"\r\n\r\n") {
-            break end + 4;
-        }
-        if head.len() > 64 * 1024 {
-            bail!("no end of head in 64 KiB");
-        }
-    };
-    let head_text = String::from_utf8_lossy(&head[..body_start]).to_ascii_lowercase();
-    if !head_text.starts_with("http/1.1 200") {
-        bail!(
-            "answered {}",
-            head_text.lines().next().unwrap_or_default().trim()
-        );
+    let mut response = request
+        .send()
+        .await
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    if response.status() != awc::http::StatusCode::OK {
+        bail!("answered {}", response.status());
     }
-    let chunked = head_text.contains("transfer-encoding: chunked");
     counts.open.store(true, Ordering::Relaxed);
-
-    let mut decoder = Decoder::new(chunked);
     let mut lines = Lines::default();
-    let mut feed = |bytes: &[u8]| {
-        decoder.feed(bytes, |data| {
-            lines.feed(data, |line| {
-                if line == b"event: tracking_event_created" {
-                    counts.events.fetch_add(1, Ordering::Relaxed);
-                    clock
-                        .last_event_ms
-                        .fetch_max(clock.now_ms(), Ordering::Relaxed);
-                } else if line.starts_with(b"id:") {
-                    counts.ids.fetch_add(1, Ordering::Relaxed);
-                } else if line.starts_with(b":") {
-                    counts.comments.fetch_add(1, Ordering::Relaxed);
-                }
-            });
-        })
-    };
-    feed(&head[body_start..])?;
-    loop {
-        let read = socket.read(&mut buffer).await?;
-        if read == 0 {
-            return Ok(());
-        }
-        feed(&buffer[..read])?;
-    }
-}
-
-/// Decodes a chunked (or plain) body as it arrives.
-#[derive(Debug)]
-struct Decoder {
-    chunked: bool,
-    state: State,
-    size: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    /// Reading the hex size; `true` once past an extension (`;`).
-    Size(bool),
-    /// Expecting the `\n` that ends the size line.
-    SizeLf,
-    Data,
-    /// Skipping the `\r\n` after a chunk's data; counts the bytes left.
-    DataEnd(u8),
-    Done,
-}
-
-impl Decoder {
-    fn new(chunked: bool) -> Self {
-        Self {
-            chunked,
-            state: State::Size(false),
-            size: 0,
-        }
-    }
-
-    fn feed(&mut self, mut bytes: &[u8], mut data: impl FnMut(&[u8])) -> anyhow::Result<()> {
-        if !self.chunked {
-            data(bytes);
-            return Ok(());
-        }
-        while let Some(&byte) = bytes.first() {
-            match self.state {
-                State::Size(extension) => {
-                    bytes = &bytes[1..];
-                    match byte {
-                        b'\r' => self.state = State::SizeLf,
-                        b';' => self.state = State::Size(true),
-                        _ if extension => {}
-                        _ => {
-                            let digit =
-                                char::from(byte).to_digit(16).context("a bad chunk size")?;
-                            self.size = self.size * 16 + u64::from(digit);
-                        }
-                    }
-                }
-                State::SizeLf => {
-                    bytes = &bytes[1..];
-                    if byte != b'\n' {
-                        bail!("a chunk size line without \\n");
-                    }
-                    self.state = if self.size == 0 {
-                        State::Done
-                    } else {
-                        State::Data
-                    };
-                }
-                State::Data => {
-                    let take = usize::try_from(self.size)
-                        .unwrap_or(usize::MAX)
-                        .min(bytes.len());
-                    data(&bytes[..take]);
-                    bytes = &bytes[take..];
-                    self.size -= take as u64;
-                    if self.size == 0 {
-                        self.state = State::DataEnd(2);
-                    }
-                }
-                State::DataEnd(left) => {
-                    bytes = &bytes[1..];
-                    self.state = if left == 1 {
-                        State::Size(false)
-                    } else {
-                        State::DataEnd(left - 1)
-                    };
-                }
-                State::Done => return Ok(()),
+    while let Some(bytes) = response.next().await {
+        lines.feed(&bytes?, |line| {
+            if line == b"event: tracking_event_created" {
+                counts.events.fetch_add(1, Ordering::Relaxed);
+                clock
+                    .last_event_ms
+                    .fetch_max(clock.now_ms(), Ordering::Relaxed);
+            } else if line.starts_with(b"id:") {
+                counts.ids.fetch_add(1, Ordering::Relaxed);
+            } else if line.starts_with(b":") {
+                counts.comments.fetch_add(1, Ordering::Relaxed);
             }
-        }
-        Ok(())
+        });
     }
+    Ok(())
 }
 
 /// Splits a byte stream into lines, keeping only each line's first bytes (enough to tell them).
