@@ -73,29 +73,64 @@ export interface RunningServer {
   stderr(): string;
   /** Sends SIGTERM and resolves with how it exited; SIGKILLs it and rejects after `timeoutMs`. */
   stop(timeoutMs: number): Promise<ExitStatus>;
+  /** Kills it if it still runs (SIGKILL), keeping its dirs; resolves once it is gone. */
+  kill(): Promise<void>;
   /** Kills it if it still runs (SIGKILL) and removes the temp dirs; for clean-up after a failure. */
   dispose(): Promise<void>;
+  /**
+   * SIGKILLs it (unless `kill` did already), then starts the same binary again on the same port with the same data and log
+   * dirs, admin token and options, like a crash and a supervisor's restart. The new handle owns
+   * the temp dirs from then on (this one's `dispose` no longer removes them).
+   */
+  restart(startTimeoutMs: number): Promise<RunningServer>;
 }
+
+export type ServerOptions = {
+  /** Front-end origins the server allows by CORS (`--cors-origins`); none by default. */
+  corsOrigins?: readonly string[] | undefined;
+};
+
+/** Where one server keeps its files, and how it is started; kept across a restart. */
+type Layout = {
+  root: string;
+  dataDir: string;
+  logDir: string;
+  adminToken: string;
+  options: ServerOptions;
+};
 
 /**
  * Starts `binary` on a free port (`--bind 127.0.0.1:0`) with fresh temp data and log dirs and a
  * random admin token, and resolves once it logs `listening on http://127.0.0.1:PORT`. No
  * `TRACKING_*` variable of the caller's environment reaches it, so only these flags configure it.
  */
-export async function startServer(binary: string, startTimeoutMs: number): Promise<RunningServer> {
+export async function startServer(
+  binary: string,
+  startTimeoutMs: number,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
   const root = await mkdtemp(join(tmpdir(), "tracking-server-e2e-"));
-  const dataDir = join(root, "data");
-  const logDir = join(root, "logs");
-  const adminToken = randomBytes(24).toString("hex"); // 48 characters, the contract asks ≥ 32
+  const layout: Layout = {
+    root,
+    dataDir: join(root, "data"),
+    logDir: join(root, "logs"),
+    adminToken: randomBytes(24).toString("hex"), // 48 characters, the contract asks ≥ 32
+    options,
+  };
+  return launch(binary, layout, "127.0.0.1:0", startTimeoutMs);
+}
 
+async function launch(binary: string, layout: Layout, bind: string, startTimeoutMs: number): Promise<RunningServer> {
+  const { root, dataDir, logDir, adminToken, options } = layout;
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("TRACKING_")) env[key] = value;
 
-  const child: ChildProcess = spawn(
-    binary,
-    ["--bind", "127.0.0.1:0", "--data-dir", dataDir, "--log-dir", logDir, "--admin-token", adminToken],
-    { cwd: root, env, stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const args = ["--bind", bind, "--data-dir", dataDir, "--log-dir", logDir, "--admin-token", adminToken];
+  const corsOrigins = options.corsOrigins ?? [];
+  if (corsOrigins.length > 0) args.push("--cors-origins", corsOrigins.join(","));
+  const child: ChildProcess = spawn(binary, args, { cwd: root, env, stdio: ["ignore", "ignore", "pipe"] });
+  /** Set once `restart` handed the temp dirs to the next process. */
+  let handedOver = false;
 
   // Should the test process end without stopping it (a crash, Ctrl-C), the server goes too.
   const killOnExit = (): void => {
@@ -125,7 +160,7 @@ export async function startServer(binary: string, startTimeoutMs: number): Promi
   }
   async function dispose(): Promise<void> {
     await kill();
-    await rm(root, { recursive: true, force: true });
+    if (!handedOver) await rm(root, { recursive: true, force: true });
   }
 
   let baseUrl: string;
@@ -185,6 +220,12 @@ export async function startServer(binary: string, startTimeoutMs: number): Promi
         clearTimeout(timer);
       }
     },
+    kill,
     dispose,
+    async restart(timeoutMs) {
+      await kill();
+      handedOver = true;
+      return launch(binary, layout, new URL(baseUrl).host, timeoutMs);
+    },
   };
 }

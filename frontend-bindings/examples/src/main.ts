@@ -1,0 +1,7 @@
+// Mounts the example app.
+
+import { createApp } from "vue";
+
+import App from "./App.vue";
+
+createApp(App).mount("#app");
