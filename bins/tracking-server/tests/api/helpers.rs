@@ -1,6 +1,6 @@
 //! `spawn_app` and typed helpers: each test gets its own data dir, log dir and port.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use actix_web::web::Bytes;
@@ -9,8 +9,10 @@ use awc::http::{Method, StatusCode};
 use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
 use std::pin::Pin;
-use tempfile::TempDir;
 use tracking_server::{Application, Settings, Stopper};
+
+/// The data and log directories of a test, kept across restarts.
+pub use crate::support::Dirs;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-that-is-long-enough-0123456789";
 
@@ -21,27 +23,6 @@ pub struct TestApp {
     client: awc::Client,
     stopper: Stopper,
     running: actix_rt::task::JoinHandle<anyhow::Result<()>>,
-}
-
-/// The data and log directories of a test, kept across restarts.
-pub struct Dirs {
-    data: TempDir,
-    logs: TempDir,
-}
-
-impl Dirs {
-    pub fn new() -> Self {
-        Self {
-            data: tempfile::tempdir().unwrap(),
-            logs: tempfile::tempdir().unwrap(),
-        }
-    }
-    pub fn data(&self) -> &Path {
-        self.data.path()
-    }
-    pub fn logs(&self) -> &Path {
-        self.logs.path()
-    }
 }
 
 /// A parent as the tests use it: its record and its token.

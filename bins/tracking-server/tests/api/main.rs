@@ -12,3 +12,6 @@ mod mutations;
 mod ordering;
 mod reading;
 mod restart;
+
+#[path = "../support/mod.rs"]
+mod support;

@@ -18,8 +18,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(20);
 /// A data directory and a log directory, removed when dropped.
 #[derive(Debug)]
 pub struct Dirs {
-    pub data: TempDir,
-    pub logs: TempDir,
+    data: TempDir,
+    logs: TempDir,
 }
 
 impl Dirs {
