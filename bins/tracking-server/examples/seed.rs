@@ -86,17 +86,53 @@ struct Family {
 const CONFIRM_BATCH: usize = 1024;
 const DAY_MILLIS: i64 = 24 * 60 * 60 * 1000;
 
+/// The events' time range: `start` plus `step` per event, over `span` milliseconds.
+struct Span {
+    start: i64,
+    span: i64,
+    step: i64,
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.parents == 0 || args.children_per_parent == 0 {
         bail!("--parents and --children-per-parent must be at least 1");
     }
+    let started = Instant::now();
+    let store = open_empty_store(&args).await?;
+    let families = create_families(&store, &args).await?;
+    let span = args.span_days.max(1) * DAY_MILLIS;
+    let span = Span {
+        start: Timestamp::now().unix_millis() - span,
+        span,
+        step: span / i64::try_from(args.events.max(1))?,
+    };
+    let (applied, refused) = apply_events(&store, &families, &span, args.events, started).await?;
+    let outbox = store.outbox_len().await?;
+    drop(store);
+
+    write_fixture(&args, &families, span.start, span.span)?;
+    eprintln!(
+        "seed: {} parents, {} children, {applied} events applied ({refused} refused), outbox {outbox}, \
+         in {:.1} s ({:?} durability)",
+        families.len(),
+        families
+            .iter()
+            .map(|family| family.children.len())
+            .sum::<usize>(),
+        started.elapsed().as_secs_f64(),
+        args.durability,
+    );
+    Ok(())
+}
+
+/// The store of `--data-dir`, which must hold nothing yet.
+async fn open_empty_store(args: &Args) -> anyhow::Result<FileStore> {
     let durability = match args.durability {
         SeedDurability::Durable => Durability::Durable,
         SeedDurability::Interval => Durability::Interval(Duration::from_secs(1)),
     };
-    let started = Instant::now();
     let store = FileStore::open(
         &args.data_dir,
         FileStoreOptions {
@@ -108,33 +144,34 @@ async fn main() -> anyhow::Result<()> {
     if store.open_report().history_events > 0 || !store.list_users().await?.is_empty() {
         bail!("{} is not empty", args.data_dir.display());
     }
+    Ok(store)
+}
 
-    let families = create_families(&store, &args).await?;
-    let children: Vec<(UserId, ChildId, usize)> = families
+/// Applies `events` mutations round-robin over every child and moves them into the history;
+/// how many were applied and refused.
+async fn apply_events(
+    store: &FileStore,
+    families: &[Family],
+    span: &Span,
+    events: u64,
+    started: Instant,
+) -> anyhow::Result<(u64, u64)> {
+    let children: Vec<(&Family, ChildId)> = families
         .iter()
-        .enumerate()
-        .flat_map(|(family, f)| f.children.iter().map(move |&child| (f.user, child, family)))
+        .flat_map(|family| family.children.iter().map(move |&child| (family, child)))
         .collect();
-
-    let now = Timestamp::now().unix_millis();
-    let span = args.span_days.max(1) * DAY_MILLIS;
-    let start = now - span;
-    let step = span / i64::try_from(args.events.max(1))?;
     let mut pending: Vec<EventId> = Vec::with_capacity(CONFIRM_BATCH);
     let (mut applied, mut refused) = (0_u64, 0_u64);
-    for i in 0..args.events {
-        let slot = usize::try_from(i % children.len() as u64)?;
-        let round = i / children.len() as u64;
-        let (user, child, family) = children[slot];
-        let family = &families[family];
-        let target = match round % 10 {
+    for i in 0..events {
+        let (family, child) = children[usize::try_from(i % children.len() as u64)?];
+        let target = match (i / children.len() as u64) % 10 {
             2 | 8 => ActionTarget::Activate(family.penalty),
             4 => ActionTarget::Request(family.reward),
             6 => ActionTarget::Redeem(family.reward),
             _ => ActionTarget::Activate(family.task),
         };
-        let occurred_at = Timestamp::from_unix_millis(start + step * i64::try_from(i)?)?;
-        match store.apply(user, child, target, occurred_at).await {
+        let occurred_at = Timestamp::from_unix_millis(span.start + span.step * i64::try_from(i)?)?;
+        match store.apply(family.user, child, target, occurred_at).await {
             Ok(effect) => {
                 store.append(&effect.event).await?;
                 pending.push(effect.event.id());
@@ -148,27 +185,12 @@ async fn main() -> anyhow::Result<()> {
             pending.clear();
         }
         if (i + 1) % 100_000 == 0 {
-            eprintln!(
-                "seed: {} events in {:.1} s",
-                i + 1,
-                started.elapsed().as_secs_f64()
-            );
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!("seed: {} events in {seconds:.1} s", i + 1);
         }
     }
     store.confirm_delivered(&pending).await?;
-    let outbox = store.outbox_len().await?;
-    drop(store);
-
-    write_fixture(&args, &families, start, span)?;
-    eprintln!(
-        "seed: {} parents, {} children, {applied} events applied ({refused} refused), outbox {outbox}, \
-         in {:.1} s ({:?} durability)",
-        families.len(),
-        children.len(),
-        started.elapsed().as_secs_f64(),
-        args.durability,
-    );
-    Ok(())
+    Ok((applied, refused))
 }
 
 async fn create_families(store: &FileStore, args: &Args) -> anyhow::Result<Vec<Family>> {
