@@ -5,7 +5,7 @@ mod common;
 use std::error::Error;
 use std::fs;
 
-use common::{numbered, numbers};
+use common::{numbered, numbers, rolling_every_line};
 use tracking_audit::{AuditConfig, AuditError, AuditLog, file_name};
 use tracking_model::UserId;
 
@@ -78,12 +78,7 @@ fn a_full_disk_is_an_error() {
 #[test]
 fn a_failed_rollover_is_an_error_and_keeps_the_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::new(AuditConfig {
-        max_bytes: 1,
-        backups: 1,
-        ..AuditConfig::new(dir.path())
-    })
-    .unwrap();
+    let log = rolling_every_line(dir.path(), 1);
     let user = UserId::generate();
     // A directory where the only backup should go makes every rollover fail.
     let blocker = dir.path().join(format!("{}.1", file_name(user)));

@@ -2,19 +2,14 @@
 
 mod common;
 
-use common::{names, numbered, numbers};
+use common::{names, numbered, numbers, rolling_every_line};
 use tracking_audit::{AuditConfig, AuditLog, file_name};
 use tracking_model::UserId;
 
 #[test]
 fn purge_removes_the_live_and_every_rolled_file() {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::new(AuditConfig {
-        max_bytes: 1,
-        backups: 3,
-        ..AuditConfig::new(dir.path())
-    })
-    .unwrap();
+    let log = rolling_every_line(dir.path(), 3);
     let (gone, stays) = (UserId::generate(), UserId::generate());
     for n in 0..5 {
         log.record(&numbered(gone, n)).unwrap();

@@ -4,7 +4,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{names, numbered, numbers};
+use common::{names, numbered, numbers, rolling_every_line};
 use tracking_audit::{AuditConfig, AuditLog, file_name};
 use tracking_model::UserId;
 
@@ -37,12 +37,7 @@ fn rolled(log: &AuditLog, user: UserId, n: u32) -> PathBuf {
 #[test]
 fn lines_move_from_log_to_log_1_and_on_until_dropped() {
     let dir = tempfile::tempdir().unwrap();
-    let log = AuditLog::new(AuditConfig {
-        max_bytes: 1,
-        backups: 3,
-        ..AuditConfig::new(dir.path())
-    })
-    .unwrap();
+    let log = rolling_every_line(dir.path(), 3);
     let user = UserId::generate();
     let base = file_name(user);
 

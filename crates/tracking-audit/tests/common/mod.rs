@@ -6,6 +6,7 @@ use std::fs;
 use std::path::Path;
 
 use serde_json::{Value, json};
+use tracking_audit::{AuditConfig, AuditLog};
 use tracking_model::test_support::EventBuilder;
 use tracking_model::{Action, EntityType, TrackingEvent, UserId};
 
@@ -37,6 +38,17 @@ pub fn numbered(user: UserId, points_before: i64) -> TrackingEvent {
         1,
         points_before,
     )
+}
+
+/// A log in `dir` whose every line passes the size limit, so each one is rolled away as soon as
+/// it is written, keeping `backups` rolled files.
+pub fn rolling_every_line(dir: &Path, backups: u32) -> AuditLog {
+    AuditLog::new(AuditConfig {
+        max_bytes: 1,
+        backups,
+        ..AuditConfig::new(dir)
+    })
+    .unwrap()
 }
 
 /// The lines of the file at `path`, each parsed as JSON; an absent file has none.
