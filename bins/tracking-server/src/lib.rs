@@ -1,6 +1,7 @@
 //! The tracking server: configuration, composition of the crates, start and graceful stop.
 
 pub mod admin;
+pub mod answers;
 pub mod demo;
 pub mod logging;
 pub mod settings;

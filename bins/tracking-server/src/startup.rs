@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderName};
 use actix_web::middleware::Condition;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
@@ -14,7 +16,7 @@ use tracking_audit::{AuditConfig, AuditLog};
 use tracking_store::FileStore;
 
 use crate::settings::Settings;
-use crate::{admin, demo, storage};
+use crate::{admin, answers, demo, storage};
 
 /// How often waiting tracking events are retried into the history.
 const CATCH_UP_PERIOD: Duration = Duration::from_secs(1);
@@ -88,6 +90,7 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
+                .wrap(answers::json_errors())
                 .configure(configure)
                 .default_service(web::to(json_not_found))
         })
@@ -177,13 +180,24 @@ async fn close(store: Arc<FileStore>) {
     }
 }
 
+/// How long a browser may cache a preflight answer.
+const CORS_MAX_AGE_SECONDS: usize = 600;
+
+/// CORS for the configured origins, saying only what is true: the methods the routes have, the
+/// request headers the contract reads, and the answer headers a client must see.
 fn cors(origins: &[String]) -> Cors {
     origins
         .iter()
         .fold(Cors::default(), |cors, origin| cors.allowed_origin(origin))
-        .allow_any_method()
-        .allow_any_header()
-        .max_age(3600)
+        .allowed_methods([Method::GET, Method::POST, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([HeaderName::from_static("idempotent-replayed")])
+        .max_age(CORS_MAX_AGE_SECONDS)
 }
 
 async fn wait_for_signal() {

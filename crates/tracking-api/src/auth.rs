@@ -5,7 +5,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tracking_model::User;
+use tracking_model::{InvalidField, User};
 use tracking_store::{FamilyError, TokenHash};
 
 use crate::{ApiError, ApiState};
@@ -44,18 +44,34 @@ impl std::fmt::Debug for AdminCredential {
     }
 }
 
-/// The bearer token of a request, if it carries one.
-pub(crate) fn bearer(request: &HttpRequest) -> Option<&str> {
-    let value = request
+/// The bearer token of a request, if it carries one. Two `Authorization` headers are refused:
+/// a proxy in front may read the other one.
+pub(crate) fn bearer(request: &HttpRequest) -> Result<Option<&str>, ApiError> {
+    let mut values = request
         .headers()
-        .get(actix_web::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
-    let (scheme, token) = value.split_once(' ')?;
+        .get_all(actix_web::http::header::AUTHORIZATION);
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(InvalidField::new("Authorization", "must be sent once").into());
+    }
+    Ok(bearer_token(value.to_str().ok()))
+}
+
+fn bearer_token(value: Option<&str>) -> Option<&str> {
+    let (scheme, token) = value?.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|token| !token.is_empty())
+}
+
+/// The hash of the request's bearer token; 401 without one.
+fn presented_hash(request: &HttpRequest) -> Result<TokenHash, ApiError> {
+    bearer(request)?
+        .map(hash_token)
+        .ok_or(ApiError::Unauthorized)
 }
 
 pub(crate) fn state(request: &HttpRequest) -> Result<web::Data<ApiState>, ApiError> {
@@ -78,10 +94,10 @@ impl FromRequest for Parent {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(request).map(hash_token);
+        let token = presented_hash(request);
         let state = state(request);
         Box::pin(async move {
-            let (state, token) = (state?, token.ok_or(ApiError::Unauthorized)?);
+            let (state, token) = (state?, token?);
             parent_for(&state, &token).await
         })
     }
@@ -102,10 +118,10 @@ impl FromRequest for Admin {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(request).map(hash_token);
+        let token = presented_hash(request);
         let state = state(request);
         Box::pin(async move {
-            let (state, token) = (state?, token.ok_or(ApiError::Unauthorized)?);
+            let (state, token) = (state?, token?);
             if state.admin.matches(&token) {
                 return Ok(Admin);
             }

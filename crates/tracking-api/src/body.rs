@@ -16,9 +16,36 @@ use crate::{ApiError, MAX_BODY_BYTES};
 /// client learns nothing from body errors.
 pub(crate) async fn json_body<T: DeserializeOwned + Validate>(
     request: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<T, ApiError> {
     check_content_type(request)?;
+    let bytes = read_limited(request, payload).await?;
+    let body: T = parse(&bytes)?;
+    check(&body)?;
+    Ok(body)
+}
+
+/// Checks that a route which takes no body got none: nothing, white space, or an empty JSON
+/// object (what some clients send with every POST). Anything else is refused as a bad body.
+pub(crate) async fn no_body(request: &HttpRequest, payload: web::Payload) -> Result<(), ApiError> {
+    let bytes = read_limited(request, payload).await?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    check_content_type(request)?;
+    let object: serde_json::Map<String, serde_json::Value> = parse(&bytes)?;
+    if object.is_empty() {
+        Ok(())
+    } else {
+        Err(InvalidField::new("body", "this route takes no body; send none or {}").into())
+    }
+}
+
+/// The whole body, refused as too large beyond 16 KiB whether declared or sent.
+async fn read_limited(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<web::BytesMut, ApiError> {
     let declared = request
         .headers()
         .get(CONTENT_LENGTH)
@@ -34,9 +61,7 @@ pub(crate) async fn json_body<T: DeserializeOwned + Validate>(
         }
         bytes.extend_from_slice(&chunk);
     }
-    let body: T = parse(&bytes)?;
-    check(&body)?;
-    Ok(body)
+    Ok(bytes)
 }
 
 fn check_content_type(request: &HttpRequest) -> Result<(), ApiError> {
@@ -64,7 +89,7 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InvalidField> {
         return Err(InvalidField::new("body", "must be a JSON object"));
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+    let value = serde_path_to_error::deserialize(&mut *deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
         let message = inner.to_string();
@@ -79,7 +104,12 @@ fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, InvalidField> {
             .unwrap_or_default()
             .to_owned();
         InvalidField::new(field, message)
-    })
+    })?;
+    // One reading of each request: a second value after the object would be seen by no one.
+    deserializer
+        .end()
+        .map_err(|_| InvalidField::new("body", "must hold one JSON object and nothing after it"))?;
+    Ok(value)
 }
 
 /// The first backquoted name in a serde message, e.g. `age` in "unknown field `age`, expected …".
@@ -101,7 +131,7 @@ mod tests {
 
     #[test]
     fn names_the_field_of_a_parse_error() {
-        let cases: [(&[u8], &str); 8] = [
+        let cases: [(&[u8], &str); 9] = [
             (br#"{"name":"x","points":"5","is_good":true}"#, "points"),
             (
                 br#"{"name":"x","points":5,"is_good":true,"extra":1}"#,
@@ -113,6 +143,10 @@ mod tests {
             (b"{not json", "body"),
             (b"[1,2]", "body"),
             (br#"["x",5,true]"#, "body"),
+            (
+                br#"{"name":"x","points":5,"is_good":true}{"points":9}"#,
+                "body",
+            ),
         ];
         for (bytes, field) in cases {
             let error = parse::<CreateTask>(bytes).unwrap_err();
@@ -130,6 +164,12 @@ mod tests {
     fn parses_a_good_body() {
         assert_eq!(
             parse::<CreateChild>(br#"{"name":"Sam"}"#).unwrap().name,
+            "Sam"
+        );
+        assert_eq!(
+            parse::<CreateChild>(b" {\"name\":\"Sam\"} \r\n\t")
+                .unwrap()
+                .name,
             "Sam"
         );
     }

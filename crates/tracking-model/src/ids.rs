@@ -1,10 +1,13 @@
 //! Typed ULID identifiers: 26-character Crockford base32 strings that grow with time.
+//!
+//! A ULID holds 128 bits, so its first character is at most `7`; a larger one would overflow and
+//! wrap onto another id, and is refused. Lowercase is read too; ids are always written uppercase.
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Mutex;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use ts_rs::TS;
 use ulid::{Generator, Ulid};
 
@@ -20,10 +23,35 @@ fn next_ulid() -> Ulid {
     generator.generate().unwrap_or_else(|_| Ulid::generate())
 }
 
+/// Reads the one spelling of a ULID (either case): 26 characters of Crockford base32 whose first
+/// is `0` to `7`, so that the value fits in 128 bits instead of wrapping around.
+fn parse_ulid(text: &str) -> Option<Ulid> {
+    let first = text.as_bytes().first()?;
+    if !(b'0'..=b'7').contains(first) {
+        return None;
+    }
+    Ulid::from_string(text).ok()
+}
+
+/// Deserializes an id through [`parse_ulid`], so stored and sent ids obey the same rule.
+struct UlidVisitor;
+
+impl serde::de::Visitor<'_> for UlidVisitor {
+    type Value = Ulid;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a ULID: 26 Crockford base32 characters, the first 0 to 7")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Ulid, E> {
+        parse_ulid(text).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(text), &self))
+    }
+}
+
 macro_rules! ulid_id {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, TS)]
         pub struct $name(#[ts(type = "string")] Ulid);
 
         impl $name {
@@ -47,9 +75,17 @@ macro_rules! ulid_id {
             type Err = ModelError;
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
-                Ulid::from_string(text)
+                parse_ulid(text)
                     .map(Self)
-                    .map_err(|_| ModelError::BadId { kind: stringify!($name) })
+                    .ok_or(ModelError::BadId { kind: stringify!($name) })
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer
+                    .deserialize_str(UlidVisitor)
+                    .map(Self)
             }
         }
 
@@ -126,6 +162,38 @@ mod tests {
         assert!("not-a-ulid".parse::<ChildId>().is_err());
         assert!("".parse::<ChildId>().is_err());
         assert!("01JKZ8Q4V3X9T7M2N5P6R8S0A".parse::<ChildId>().is_err());
+    }
+
+    #[test]
+    fn refuses_ids_that_overflow_128_bits() {
+        let id: ChildId = "01JKZ8M1C2D3E4F5G6H7J8K9MN".parse().unwrap();
+        assert_eq!(
+            "71JKZ8M1C2D3E4F5G6H7J8K9MN"
+                .parse::<ChildId>()
+                .map(|id| id.to_string()),
+            Ok("71JKZ8M1C2D3E4F5G6H7J8K9MN".to_owned())
+        );
+        for first in ['8', '9', 'G', 'R', 'Z', 'g', 'z'] {
+            let text = format!("{first}1JKZ8M1C2D3E4F5G6H7J8K9MN");
+            assert!(text.parse::<ChildId>().is_err(), "{text}");
+            assert!(
+                serde_json::from_str::<ChildId>(&format!("\"{text}\"")).is_err(),
+                "{text}"
+            );
+        }
+        assert_eq!("01jkz8m1c2d3e4f5g6h7j8k9mn".parse::<ChildId>(), Ok(id));
+        assert_eq!(
+            "01jkz8m1c2d3e4f5g6h7j8k9mn"
+                .parse::<ChildId>()
+                .unwrap()
+                .to_string(),
+            "01JKZ8M1C2D3E4F5G6H7J8K9MN"
+        );
+        assert_eq!(
+            serde_json::from_str::<ChildId>("\"01JKZ8M1C2D3E4F5G6H7J8K9MN\"").unwrap(),
+            id
+        );
+        assert!(serde_json::from_str::<ChildId>("7").is_err());
     }
 
     #[test]

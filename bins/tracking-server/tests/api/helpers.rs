@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use actix_web::web::Bytes;
 use awc::error::PayloadError;
+use awc::http::header::HeaderMap;
 use awc::http::{Method, StatusCode};
 use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
@@ -165,6 +166,23 @@ impl TestApp {
             request = request.insert_header(("Authorization", format!("Bearer {token}")));
         }
         read(request.send_body(body).await.expect("the server answers")).await
+    }
+
+    /// Sends these exact headers (a name may repeat) and body; returns the answer and its headers.
+    pub async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> (Answer, HeaderMap) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        for &(name, value) in headers {
+            request = request.append_header((name, value));
+        }
+        let response = request.send_body(body).await.expect("the server answers");
+        let headers = response.headers().clone();
+        (read(response).await, headers)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {

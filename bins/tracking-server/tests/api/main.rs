@@ -10,6 +10,7 @@ mod limits;
 mod live_events;
 mod mutations;
 mod ordering;
+mod outside_attack;
 mod reading;
 mod restart;
 

@@ -5,7 +5,7 @@ use tracking_model::requests::clean_name;
 use tracking_model::{Child, ChildId, CreateChild, Timestamp};
 
 use crate::auth::Parent;
-use crate::body::{json_body, path_id};
+use crate::body::{json_body, no_body, path_id};
 use crate::{ApiError, ApiState};
 
 /// `POST /children`: points start at 0.
@@ -54,7 +54,10 @@ pub(crate) async fn delete(
     Parent(user): Parent,
     state: web::Data<ApiState>,
     path: web::Path<String>,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    no_body(&request, payload).await?;
     state
         .tracker
         .family()

@@ -8,14 +8,18 @@ use tracking_model::{ServerEventType, TrackingEventCreated};
 
 use super::query_pairs;
 use crate::auth::{Parent, bearer, parent_for};
+use crate::body::no_body;
 use crate::{ApiError, ApiState, hash_token};
 
 /// `POST /events/ticket`.
 pub(crate) async fn ticket(
     Parent(user): Parent,
     state: web::Data<ApiState>,
-) -> web::Json<tracking_model::EventTicket> {
-    web::Json(state.tickets.issue(user.id))
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<web::Json<tracking_model::EventTicket>, ApiError> {
+    no_body(&request, payload).await?;
+    Ok(web::Json(state.tickets.issue(user.id)))
 }
 
 /// `GET /events`, with `Authorization` or `?ticket=`.
@@ -23,7 +27,7 @@ pub(crate) async fn stream(
     state: web::Data<ApiState>,
     request: HttpRequest,
 ) -> Result<impl Responder, ApiError> {
-    let user = match bearer(&request) {
+    let user = match bearer(&request)? {
         Some(token) => parent_for(&state, &hash_token(token)).await?.0.id,
         None => {
             let ticket = ticket_parameter(&request).ok_or(ApiError::Unauthorized)?;

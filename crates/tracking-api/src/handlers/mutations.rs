@@ -1,11 +1,11 @@
 //! The four tracked mutations: activate a task or penalty; request, redeem or cancel a reward.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use tracking_model::{ChildId, RewardId, TrackedMutation};
 use tracking_store::ActionTarget;
 
 use crate::auth::Parent;
-use crate::body::path_id;
+use crate::body::{no_body, path_id};
 use crate::{ApiError, ApiState};
 
 /// `POST /children/{child_id}/tasks/{task_id}/activate`.
@@ -13,7 +13,10 @@ pub(crate) async fn activate(
     parent: Parent,
     state: web::Data<ApiState>,
     path: web::Path<(String, String)>,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    no_body(&request, payload).await?;
     let target = ActionTarget::Activate(path_id(&path.1)?);
     track(parent, &state, &path.0, target).await
 }
@@ -23,7 +26,10 @@ pub(crate) async fn reward_action(
     parent: Parent,
     state: web::Data<ApiState>,
     path: web::Path<(String, String, String)>,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    no_body(&request, payload).await?;
     let (child, reward, action) = path.into_inner();
     let reward: RewardId = path_id(&reward)?;
     let target = match action.as_str() {

@@ -5,7 +5,7 @@ use tracking_model::requests::clean_name;
 use tracking_model::{CreateTask, Task, TaskId, Timestamp};
 
 use crate::auth::Parent;
-use crate::body::{json_body, path_id};
+use crate::body::{json_body, no_body, path_id};
 use crate::{ApiError, ApiState};
 
 /// `POST /tasks`.
@@ -56,7 +56,10 @@ pub(crate) async fn delete(
     Parent(user): Parent,
     state: web::Data<ApiState>,
     path: web::Path<String>,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    no_body(&request, payload).await?;
     state
         .tracker
         .family()

@@ -5,7 +5,7 @@ use tracking_model::requests::clean_name;
 use tracking_model::{CreateUser, CreatedUser, Timestamp, User, UserId};
 
 use crate::auth::{Admin, Parent};
-use crate::body::{json_body, path_id};
+use crate::body::{json_body, no_body, path_id};
 use crate::{ApiError, ApiState, hash_token, new_token};
 
 /// `POST /admin/users`: the token is shown in this answer only.
@@ -40,7 +40,10 @@ pub(crate) async fn delete(
     _: Admin,
     state: web::Data<ApiState>,
     path: web::Path<String>,
+    request: HttpRequest,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    no_body(&request, payload).await?;
     let id: UserId = path_id(&path)?;
     state.tracker.delete_user(id).await?;
     Ok(HttpResponse::NoContent().finish())
