@@ -9,17 +9,21 @@ use std::thread;
 use common::{names, numbered, read_lines};
 use serde_json::json;
 use tracking_audit::{AuditConfig, AuditLog};
-use tracking_model::{TrackingEvent, UserId};
+use tracking_model::test_support::EventBuilder;
+use tracking_model::{Action, EntityType, TrackingEvent, UserId};
 
 const THREADS: i64 = 8;
 const LINES: i64 = 300;
 
 /// An event with an entity name long enough that one line outgrows log4rs's 1 KiB buffer.
 fn long_event(user: UserId, number: i64) -> TrackingEvent {
-    let mut parts = numbered(user, number).into_parts();
     let name = format!("{number:06}-").repeat(400);
-    parts.metadata = json!({ "entity_name": name }).as_object().cloned();
-    TrackingEvent::new(parts).unwrap()
+    EventBuilder::new()
+        .user(user)
+        .action(EntityType::Task, Action::Activated, 1)
+        .points_before(number)
+        .metadata(json!({ "entity_name": name }).as_object().cloned())
+        .build()
 }
 
 #[test]

@@ -7,7 +7,8 @@ use std::fs;
 use common::{KINDS, event, read_lines};
 use serde_json::{Value, json};
 use tracking_audit::{AuditConfig, AuditLog, file_name};
-use tracking_model::{Action, EntityType, TrackingEvent, TrackingEventParts, UserId};
+use tracking_model::test_support::EventBuilder;
+use tracking_model::{Action, EntityType, TrackingEvent, UserId};
 
 #[test]
 fn every_action_gives_one_line_with_every_field() {
@@ -83,10 +84,13 @@ fn names_from_users_cannot_break_a_line() {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::new(AuditConfig::new(dir.path())).unwrap();
     let user = UserId::generate();
-    let mut parts = event(Some(user), EntityType::Task, Action::Activated, 5, 10).into_parts();
     let nasty = "Make bed\n{\"forged\":true}\r\n\u{2028}\"}";
-    parts.metadata = json!({ "entity_name": nasty }).as_object().cloned();
-    log.record(&TrackingEvent::new(parts).unwrap()).unwrap();
+    let event = EventBuilder::new()
+        .user(user)
+        .points_before(10)
+        .metadata(json!({ "entity_name": nasty }).as_object().cloned())
+        .build();
+    log.record(&event).unwrap();
 
     let lines = read_lines(&log.file_path(user));
     assert_eq!(lines.len(), 1);
@@ -98,11 +102,13 @@ fn an_event_without_metadata_writes_null() {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::new(AuditConfig::new(dir.path())).unwrap();
     let user = UserId::generate();
-    let parts = TrackingEventParts {
-        metadata: None,
-        ..event(Some(user), EntityType::Reward, Action::Requested, 0, 7).into_parts()
-    };
-    log.record(&TrackingEvent::new(parts).unwrap()).unwrap();
+    let event = EventBuilder::new()
+        .user(user)
+        .action(EntityType::Reward, Action::Requested, 0)
+        .points_before(7)
+        .metadata(None)
+        .build();
+    log.record(&event).unwrap();
     assert_eq!(read_lines(&log.file_path(user))[0]["metadata"], Value::Null);
 }
 
