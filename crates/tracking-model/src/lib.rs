@@ -29,5 +29,5 @@ pub use points::MAX_POINTS;
 pub use query::{Page, SortOrder, TrackingQuery};
 pub use requests::{CreateChild, CreateReward, CreateTask, CreateUser};
 pub use responses::{CreatedUser, EventTicket, Health, TrackedMutation};
-pub use rules::{Effect, Moments, Refusal, TrackedAction, decide};
+pub use rules::{Effect, Moments, Refusal, TrackedAction, after_last, decide};
 pub use timestamp::Timestamp;

@@ -55,6 +55,30 @@ pub struct Moments {
     pub created_at: Timestamp,
 }
 
+/// The moments of a child's next event, given its last one's: never before them, so that the
+/// child's events in the order (`occurred_at`, `created_at`, `id`) are the order they were
+/// applied in, even when callers that raced for the child's turn stamped `occurred_at` in the
+/// other order. `now` is the time the record is built.
+pub fn after_last(last: Option<Moments>, occurred_at: Timestamp, now: Timestamp) -> Moments {
+    let Some(last) = last else {
+        return Moments {
+            occurred_at,
+            created_at: now,
+        };
+    };
+    let occurred_at = occurred_at.max(last.occurred_at);
+    let mut created_at = now.max(last.created_at);
+    // Equal moments would leave the order to the ids, which grow only within a process: after a
+    // restart with the clock behind, a new id can be smaller than the last one.
+    if occurred_at == last.occurred_at && created_at == last.created_at {
+        created_at = last.created_at.plus_millis(1).unwrap_or(last.created_at);
+    }
+    Moments {
+        occurred_at,
+        created_at,
+    }
+}
+
 /// Applies `action` to `child`. `pending` is the child's pending request for the same reward.
 pub fn decide(
     child: &Child,
@@ -399,5 +423,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(effect.event.created_at(), at);
+    }
+
+    #[test]
+    fn the_next_moments_order_after_the_last_even_when_the_clock_is_behind() {
+        let now = Timestamp::now();
+        let ahead = now.plus_millis(3_600_000).unwrap();
+        let last = Moments {
+            occurred_at: ahead,
+            created_at: ahead,
+        };
+        let next = after_last(Some(last), now, now);
+        assert!((next.occurred_at, next.created_at) > (ahead, ahead));
+        let later = now.plus_millis(10).unwrap();
+        let last = Moments {
+            occurred_at: now,
+            created_at: now,
+        };
+        assert_eq!(after_last(Some(last), later, now).occurred_at, later);
+        let first = after_last(None, later, now);
+        assert_eq!((first.occurred_at, first.created_at), (later, now));
     }
 }

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use tracking_model::{
-    Child, ChildId, Effect, EventId, Moments, Reward, RewardId, RewardRequest, Task, TaskId,
-    Timestamp, TrackingEvent, User, UserId,
+    Child, ChildId, Effect, EventId, Reward, RewardId, RewardRequest, Task, TaskId, Timestamp,
+    TrackingEvent, User, UserId,
 };
 
 use crate::{FamilyError, TokenHash};
@@ -79,46 +79,4 @@ pub trait FamilyRepository: Send + Sync + 'static {
     async fn outbox_len(&self) -> Result<u64, FamilyError>;
     /// Confirms that these events are in the history. Unknown ids are ignored.
     async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError>;
-}
-
-/// The moments of a child's next event: never before its last one, so that the child's events
-/// in the order (`occurred_at`, `created_at`, `id`) are the order they were applied in, even
-/// when callers that raced for the child's lock stamped `occurred_at` in the other order.
-pub(crate) fn after_last(last: Option<(Timestamp, Timestamp)>, occurred_at: Timestamp) -> Moments {
-    let created_at = Timestamp::now();
-    match last {
-        Some((last_occurred, last_created)) => {
-            let occurred_at = occurred_at.max(last_occurred);
-            let mut created_at = created_at.max(last_created);
-            // Equal moments would leave the order to the ids, which grow only within a process:
-            // after a restart with the clock behind, a new id can be smaller than the last one.
-            if occurred_at == last_occurred && created_at == last_created {
-                created_at = last_created.plus_millis(1).unwrap_or(last_created);
-            }
-            Moments {
-                occurred_at,
-                created_at,
-            }
-        }
-        None => Moments {
-            occurred_at,
-            created_at,
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_next_moments_order_after_the_last_even_when_the_clock_is_behind() {
-        let ahead = Timestamp::now().plus_millis(3_600_000).unwrap();
-        let next = after_last(Some((ahead, ahead)), Timestamp::now());
-        assert!((next.occurred_at, next.created_at) > (ahead, ahead));
-        let now = Timestamp::now();
-        let later = now.plus_millis(10).unwrap();
-        let next = after_last(Some((now, now)), later);
-        assert_eq!(next.occurred_at, later);
-    }
 }

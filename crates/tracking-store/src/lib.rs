@@ -5,6 +5,12 @@
 //! event (the outbox). [`TrackingRepository`] is the append-only history those events move to.
 //! [`FileStore`] implements both durably in one data directory of JSON Lines files;
 //! [`MemoryStore`] implements both in memory, for tests and embedders.
+//!
+//! Both stores keep the family data as one `state::FamilyState`, where every rule of the family
+//! data lives: a request is checked against the state and becomes a `state::Change`, which the
+//! state applies. `MemoryStore` is that state alone; `FileStore` writes each change to its journal
+//! first (`file::journal`, over `file::snapshot`) and applies it once durable. Either implements
+//! [`FamilyRepository`] through the one implementation in `state::repository`.
 
 mod error;
 mod family;
@@ -12,6 +18,7 @@ mod file;
 mod history;
 mod keyed_lock;
 mod memory;
+mod state;
 mod token;
 
 pub use error::{FamilyError, HistoryError};

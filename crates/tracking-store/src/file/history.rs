@@ -7,17 +7,18 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
 use serde::Deserialize;
 use tracking_model::{
     Action, ChildId, EntityType, EventId, Page, Timestamp, TrackingEvent, TrackingQuery, UserId,
 };
 
+use super::group_commit::{Broken, Log, LogConfig, Wait};
 use super::index::{Index, NewEntry, kind_of};
-use super::lines::{ReadOutcome, read_lines};
-use super::log::{Log, SyncMode, Wait};
-use super::{OpenError, sync_dir};
-use crate::HistoryError;
+use super::lines::{ReadOutcome, open_lines, read_lines};
+use super::{Durability, FileStore, OpenError, sync_dir};
+use crate::{HistoryError, TrackingRepository};
 
 /// The name of the history file in the data directory.
 pub const HISTORY_FILE: &str = "tracking_events.jsonl";
@@ -49,18 +50,12 @@ pub(crate) struct History {
 
 impl History {
     /// Opens (or creates) the history file and indexes it.
-    pub(crate) fn open(dir: &Path, mode: SyncMode) -> Result<(Self, ReadOutcome), OpenError> {
+    pub(crate) fn open(
+        dir: &Path,
+        durability: Durability,
+    ) -> Result<(Self, ReadOutcome), OpenError> {
         let path = dir.join(HISTORY_FILE);
-        let io_error = |source| OpenError::Io {
-            path: path.clone(),
-            source,
-        };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(io_error)?;
+        let mut file = open_lines(&path)?;
         let mut index = Index::default();
         let mut duplicates = 0_u64;
         let outcome = read_lines(&mut file, &path, |_, offset, line| {
@@ -77,7 +72,9 @@ impl History {
             );
         }
         index.rebuild_lists();
-        let reader = Arc::new(RwLock::new(Arc::new(File::open(&path).map_err(io_error)?)));
+        let reader = Arc::new(RwLock::new(Arc::new(
+            File::open(&path).map_err(OpenError::io(&path))?,
+        )));
         let index = Arc::new(RwLock::new(index));
         let publish = {
             let index = Arc::clone(&index);
@@ -88,8 +85,16 @@ impl History {
                 }
             })
         };
-        let log = Log::start(file, path.clone(), outcome.len, 0, mode, publish, None)
-            .map_err(io_error)?;
+        let log = Log::start(LogConfig {
+            file,
+            path: path.clone(),
+            len: outcome.len,
+            seq: 0,
+            durability,
+            publish,
+            maintain: None,
+        })
+        .map_err(OpenError::io(&path))?;
         Ok((
             Self {
                 dir: dir.to_owned(),
@@ -258,10 +263,9 @@ impl History {
         index.rewritten(&new_lines, user);
         if let Err(err) = sync_dir(&self.dir) {
             // The rename may not survive a crash: refuse writes until the store is reopened.
-            state.fail(format!(
-                "syncing the directory after a rewrite failed: {err}"
-            ));
-            return Err(err.into());
+            let reason = Broken::Rename(Arc::new(err));
+            state.fail(reason.clone());
+            return Err(HistoryError::Io(io::Error::other(reason)));
         }
         Ok(changed)
     }
@@ -350,4 +354,26 @@ fn parse_entry(line: &[u8], offset: u64) -> Result<NewEntry, String> {
         offset,
         len: line.len() as u32,
     })
+}
+
+#[async_trait]
+impl TrackingRepository for FileStore {
+    async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
+        self.history.append(event).await
+    }
+
+    async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
+        self.history.get(id)
+    }
+
+    async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
+        self.history.query(query)
+    }
+
+    async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
+        let history = Arc::clone(&self.history);
+        tokio::task::spawn_blocking(move || history.anonymize(user))
+            .await
+            .map_err(|err| HistoryError::Io(io::Error::other(err)))?
+    }
 }

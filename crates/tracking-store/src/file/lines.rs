@@ -1,7 +1,7 @@
 //! Reads a JSON Lines file back on open: a torn last line is cut off and reported, a damaged
 //! line before it stops the open.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
 
@@ -18,6 +18,16 @@ pub(crate) struct ReadOutcome {
     pub(crate) torn: Option<TornLine>,
 }
 
+/// Opens (or creates) a file of lines for reading and appending.
+pub(crate) fn open_lines(path: &Path) -> Result<File, OpenError> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(OpenError::io(path))
+}
+
 /// Calls `each(line_number, offset, line)` for every line of `file` (without its newline).
 ///
 /// A last line that lacks its newline, or that `each` refuses, is what a crash in the middle of
@@ -29,12 +39,9 @@ pub(crate) fn read_lines(
     path: &Path,
     mut each: impl FnMut(u64, u64, &[u8]) -> Result<(), String>,
 ) -> Result<ReadOutcome, OpenError> {
-    let io_error = |source| OpenError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let file_len = file.metadata().map_err(io_error)?.len();
-    file.seek(SeekFrom::Start(0)).map_err(io_error)?;
+    let io_error = OpenError::io(path);
+    let file_len = file.metadata().map_err(&io_error)?.len();
+    file.seek(SeekFrom::Start(0)).map_err(&io_error)?;
     let mut reader = BufReader::with_capacity(1 << 20, &*file);
     let mut line = Vec::with_capacity(1024);
     let mut offset = 0_u64;
@@ -42,7 +49,7 @@ pub(crate) fn read_lines(
     let mut torn_reason = None;
     loop {
         line.clear();
-        let read = reader.read_until(b'\n', &mut line).map_err(io_error)?;
+        let read = reader.read_until(b'\n', &mut line).map_err(&io_error)?;
         if read == 0 {
             break;
         }
@@ -80,8 +87,8 @@ pub(crate) fn read_lines(
             reason,
         };
         log::warn!("{torn}");
-        file.set_len(offset).map_err(io_error)?;
-        file.sync_all().map_err(io_error)?;
+        file.set_len(offset).map_err(&io_error)?;
+        file.sync_all().map_err(&io_error)?;
         outcome.torn = Some(torn);
     }
     Ok(outcome)

@@ -4,12 +4,12 @@
 //! `family.snapshot.json` (the family data), and `store.lock`. `docs/storage.md` describes them.
 
 mod family;
+mod group_commit;
 mod history;
 mod index;
+mod journal;
 mod lines;
-mod log;
-mod repository;
-mod state;
+mod snapshot;
 
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
@@ -17,9 +17,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use self::family::{JOURNAL_FILE, SNAPSHOT_FILE};
 pub use self::history::HISTORY_FILE;
-use self::log::SyncMode;
+pub use self::journal::JOURNAL_FILE;
+pub use self::snapshot::SNAPSHOT_FILE;
 
 /// The name of the lock file in the data directory.
 pub const LOCK_FILE: &str = "store.lock";
@@ -69,6 +69,17 @@ pub enum OpenError {
     },
     #[error("storage i/o failed on {}: {source}", .path.display())]
     Io { path: PathBuf, source: io::Error },
+}
+
+impl OpenError {
+    /// Wraps an I/O error on `path`.
+    pub(crate) fn io(path: &Path) -> impl Fn(io::Error) -> Self {
+        let path = path.to_owned();
+        move |source| Self::Io {
+            path: path.clone(),
+            source,
+        }
+    }
 }
 
 /// A last line cut off on open: what a crash in the middle of a write leaves.
@@ -126,19 +137,12 @@ impl FileStore {
     /// indexes the history, loads the family snapshot and replays the journal.
     pub fn open(dir: impl AsRef<Path>, options: FileStoreOptions) -> Result<Self, OpenError> {
         let dir = dir.as_ref().to_owned();
-        let io_error = |path: &Path| {
-            let path = path.to_owned();
-            move |source| OpenError::Io { path, source }
-        };
-        std::fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+        std::fs::create_dir_all(&dir).map_err(OpenError::io(&dir))?;
         let lock = take_lock(&dir)?;
-        let mode = match options.durability {
-            Durability::Durable => SyncMode::Durable,
-            Durability::Interval(every) => SyncMode::Interval(every),
-        };
-        let (history, history_read) = history::History::open(&dir, mode)?;
-        let (family, journal_read) = family::Family::open(&dir, mode, options.compact_after_bytes)?;
-        sync_dir(&dir).map_err(io_error(&dir))?;
+        let (history, history_read) = history::History::open(&dir, options.durability)?;
+        let (family, journal_read) =
+            family::Family::open(&dir, options.durability, options.compact_after_bytes)?;
+        sync_dir(&dir).map_err(OpenError::io(&dir))?;
         let delivered_unconfirmed =
             family.state().forget_delivered(|id| history.contains(id)) as u64;
         let report = OpenReport {
@@ -148,7 +152,7 @@ impl FileStore {
                 .collect(),
             history_events: history.len() as u64,
             journal_lines: journal_read.lines,
-            outbox: family.state().outbox.len() as u64,
+            outbox: family.state().outbox_len(),
             delivered_unconfirmed,
         };
         Ok(Self {

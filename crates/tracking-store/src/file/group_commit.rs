@@ -3,7 +3,7 @@
 //!
 //! Each append carries an item of type `T` (an index entry, a journal change) that is *published*
 //! (made visible in memory) only once its line is durable, in the order the lines were written.
-//! In [`SyncMode::Interval`] items are published at once and the syncer only syncs on a timer.
+//! In [`Durability::Interval`] items are published at once and the syncer only syncs on a timer.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -16,13 +16,60 @@ use std::time::Duration;
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
-/// When an append is acknowledged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SyncMode {
-    /// After `fdatasync`; concurrent appends share one.
-    Durable,
-    /// After the write reaches the operating system; `fdatasync` runs on this interval.
-    Interval(Duration),
+use super::Durability;
+use crate::{FamilyError, HistoryError};
+
+/// Why a log refuses every write until the store is reopened: the kernel may have dropped
+/// unwritten pages, or the file on disk may not be the one in use, so a retry could acknowledge
+/// data that is not on disk.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum Broken {
+    #[error("fdatasync failed: {0}")]
+    Sync(Arc<io::Error>),
+    /// A write failed, and cutting its partial line off failed too.
+    #[error("cutting off a failed write failed: {0}")]
+    CutOff(Arc<io::Error>),
+    #[error("emptying the journal after a snapshot failed: {0}")]
+    Compaction(Arc<io::Error>),
+    #[error("syncing the directory after a rewrite failed: {0}")]
+    Rename(Arc<io::Error>),
+}
+
+/// Why an append failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AppendError {
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    #[error("{} is unusable until the store is reopened: {reason}", .path.display())]
+    Unusable { path: PathBuf, reason: Broken },
+    /// The sync round this append waited for failed.
+    #[error(transparent)]
+    Round(Broken),
+    #[error("the store is closing")]
+    Closing,
+    #[error("the syncer thread stopped")]
+    SyncerStopped,
+}
+
+impl From<AppendError> for io::Error {
+    fn from(err: AppendError) -> Self {
+        match err {
+            AppendError::Io(err) => err,
+            other => io::Error::other(other),
+        }
+    }
+}
+
+impl From<AppendError> for FamilyError {
+    fn from(err: AppendError) -> Self {
+        Self::Io(err.into())
+    }
+}
+
+impl From<AppendError> for HistoryError {
+    fn from(err: AppendError) -> Self {
+        Self::Io(err.into())
+    }
 }
 
 /// Publishes items, in write order, once their lines are durable.
@@ -41,7 +88,7 @@ pub(crate) struct LogState<T> {
     /// Written but not yet durable, in write order.
     pub(crate) staged: Vec<T>,
     /// Set after a failed `fdatasync` or a failed clean-up: the log refuses every later write.
-    failed: Option<String>,
+    failed: Option<Broken>,
     /// A counter the owner may use to number its lines.
     pub(crate) seq: u64,
 }
@@ -66,17 +113,17 @@ impl<T> LogState<T> {
     }
 
     /// Refuses every later write with `reason`.
-    pub(crate) fn fail(&mut self, reason: String) {
+    pub(crate) fn fail(&mut self, reason: Broken) {
         log::error!("{}: {reason}", self.path.display());
         self.failed = Some(reason);
     }
 
-    fn check(&self) -> io::Result<()> {
+    fn check(&self) -> Result<(), AppendError> {
         match &self.failed {
-            Some(reason) => Err(io::Error::other(format!(
-                "{} is unusable until the store is reopened: {reason}",
-                self.path.display()
-            ))),
+            Some(reason) => Err(AppendError::Unusable {
+                path: self.path.clone(),
+                reason: reason.clone(),
+            }),
             None => Ok(()),
         }
     }
@@ -89,23 +136,23 @@ struct Shared<T> {
     round: Mutex<()>,
     publish: Publish<T>,
     maintain: Option<Maintain<T>>,
-    mode: SyncMode,
+    durability: Durability,
 }
 
 /// A writer waiting for the next sync round.
-type Request = oneshot::Sender<Result<(), String>>;
+type Waiter = oneshot::Sender<Result<(), Broken>>;
 
 /// An append-only file of lines and the syncer thread that makes them durable.
 pub(crate) struct Log<T: Send + 'static> {
     shared: Arc<Shared<T>>,
-    requests: Mutex<Option<mpsc::Sender<Request>>>,
+    requests: Mutex<Option<mpsc::Sender<Waiter>>>,
     syncer: Option<JoinHandle<()>>,
 }
 
 impl<T: Send + 'static> std::fmt::Debug for Log<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Log")
-            .field("mode", &self.shared.mode)
+            .field("durability", &self.shared.durability)
             .finish_non_exhaustive()
     }
 }
@@ -116,24 +163,38 @@ pub(crate) type Prepared<T> = Option<(Vec<u8>, T)>;
 /// How long an append waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wait {
-    /// Until the line is durable (in [`SyncMode::Durable`]).
+    /// Until the line is durable (in [`Durability::Durable`]).
     Durable,
     /// Publishes at once and leaves the sync to the next round; for records whose loss on a
     /// crash is harmless.
     Lazy,
 }
 
+/// What [`Log::start`] takes over: a file of lines and what to do with their items.
+pub(crate) struct LogConfig<T> {
+    /// The file, opened for appending; its first `len` bytes are whole lines, all durable.
+    pub(crate) file: File,
+    pub(crate) path: PathBuf,
+    pub(crate) len: u64,
+    /// The first value of [`LogState::seq`].
+    pub(crate) seq: u64,
+    pub(crate) durability: Durability,
+    pub(crate) publish: Publish<T>,
+    pub(crate) maintain: Option<Maintain<T>>,
+}
+
 impl<T: Send + 'static> Log<T> {
-    /// Takes over `file` (opened for appending, `len` bytes long, all of them durable).
-    pub(crate) fn start(
-        file: File,
-        path: PathBuf,
-        len: u64,
-        seq: u64,
-        mode: SyncMode,
-        publish: Publish<T>,
-        maintain: Option<Maintain<T>>,
-    ) -> io::Result<Self> {
+    /// Takes over the file and starts its syncer thread.
+    pub(crate) fn start(config: LogConfig<T>) -> io::Result<Self> {
+        let LogConfig {
+            file,
+            path,
+            len,
+            seq,
+            durability,
+            publish,
+            maintain,
+        } = config;
         let shared = Arc::new(Shared {
             state: Mutex::new(LogState {
                 file: Arc::new(file),
@@ -147,7 +208,7 @@ impl<T: Send + 'static> Log<T> {
             round: Mutex::new(()),
             publish,
             maintain,
-            mode,
+            durability,
         });
         let (sender, receiver) = mpsc::channel();
         let name = format!(
@@ -182,14 +243,14 @@ impl<T: Send + 'static> Log<T> {
         &self,
         wait: Wait,
         prepare: impl FnOnce(&mut LogState<T>) -> io::Result<Prepared<T>>,
-    ) -> io::Result<()> {
+    ) -> Result<(), AppendError> {
         let must_wait = {
             let mut state = self.state();
             state.check()?;
             match prepare(&mut state)? {
                 Some((line, item)) => {
                     write_line(&mut state, &line)?;
-                    if wait == Wait::Lazy || self.shared.mode != SyncMode::Durable {
+                    if wait == Wait::Lazy || self.shared.durability != Durability::Durable {
                         (self.shared.publish)(vec![item]);
                         false
                     } else {
@@ -197,7 +258,7 @@ impl<T: Send + 'static> Log<T> {
                         true
                     }
                 }
-                None => !state.staged.is_empty() && self.shared.mode == SyncMode::Durable,
+                None => !state.staged.is_empty() && self.shared.durability == Durability::Durable,
             }
         };
         if !must_wait {
@@ -207,16 +268,16 @@ impl<T: Send + 'static> Log<T> {
         }
         let (sender, receiver) = oneshot::channel();
         if !self.send(sender) {
-            return Err(io::Error::other("the store is closing"));
+            return Err(AppendError::Closing);
         }
         match receiver.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(reason)) => Err(io::Error::other(reason)),
-            Err(_) => Err(io::Error::other("the syncer thread stopped")),
+            Ok(Err(reason)) => Err(AppendError::Round(reason)),
+            Err(_) => Err(AppendError::SyncerStopped),
         }
     }
 
-    fn send(&self, request: Request) -> bool {
+    fn send(&self, request: Waiter) -> bool {
         self.requests
             .lock()
             .as_ref()
@@ -242,19 +303,17 @@ fn write_line<T>(state: &mut LogState<T>, line: &[u8]) -> io::Result<()> {
         }
         Err(err) => {
             if let Err(cut) = state.file.set_len(state.len) {
-                state.fail(format!(
-                    "a write failed ({err}) and cutting it off failed ({cut})"
-                ));
+                state.fail(Broken::CutOff(Arc::new(cut)));
             }
             Err(err)
         }
     }
 }
 
-fn run_syncer<T>(shared: &Shared<T>, receiver: &mpsc::Receiver<Request>) {
-    let tick = match shared.mode {
-        SyncMode::Durable => None,
-        SyncMode::Interval(every) => Some(every),
+fn run_syncer<T>(shared: &Shared<T>, receiver: &mpsc::Receiver<Waiter>) {
+    let tick = match shared.durability {
+        Durability::Durable => None,
+        Durability::Interval(every) => Some(every),
     };
     loop {
         let first = match tick {
@@ -291,7 +350,7 @@ fn run_syncer<T>(shared: &Shared<T>, receiver: &mpsc::Receiver<Request>) {
 /// Polls for a request for a few tens of microseconds before the syncer goes to sleep: a lone
 /// writer that appends again right after its acknowledgement then finds the syncer awake, which
 /// saves a thread wake-up on every durable append.
-fn wait_briefly(receiver: &mpsc::Receiver<Request>) -> Option<Request> {
+fn wait_briefly(receiver: &mpsc::Receiver<Waiter>) -> Option<Waiter> {
     let start = std::time::Instant::now();
     while start.elapsed() < Duration::from_micros(60) {
         match receiver.try_recv() {
@@ -307,7 +366,7 @@ fn wait_briefly(receiver: &mpsc::Receiver<Request>) -> Option<Request> {
 ///
 /// Staged items leave `staged` only as they are published, both under the state lock: an append
 /// that checks for an item (say, an event id) always finds it in one place or the other.
-fn sync_round<T>(shared: &Shared<T>) -> Result<(), String> {
+fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
     let _round = shared.round.lock();
     let (file, len, count) = {
         let state = shared.state.lock();
@@ -325,7 +384,7 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), String> {
         )
     };
     if let Some(Err(err)) = file.map(|file| file.sync_data()) {
-        let reason = format!("fdatasync failed: {err}");
+        let reason = Broken::Sync(Arc::new(err));
         shared.state.lock().fail(reason.clone());
         return Err(reason);
     }

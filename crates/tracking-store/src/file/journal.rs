@@ -1,0 +1,165 @@
+//! `family.journal.jsonl`: one change of the family data per line, numbered by `seq`, replayed
+//! over the snapshot on open and compacted into a new snapshot on the syncer thread.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+
+use super::group_commit::{AppendError, Broken, Log, LogConfig, LogState, Maintain, Wait};
+use super::lines::{ReadOutcome, open_lines, read_lines};
+use super::snapshot::{self, Snapshot};
+use super::{Durability, OpenError};
+use crate::state::{Change, FamilyState};
+
+/// The name of the journal file in the data directory.
+pub const JOURNAL_FILE: &str = "family.journal.jsonl";
+
+/// A journal line: a change and its sequence number.
+#[derive(Debug, Serialize, Deserialize)]
+struct Record {
+    seq: u64,
+    #[serde(flatten)]
+    change: Change,
+}
+
+/// The journal's writer: each change is applied to the state once its line is durable.
+#[derive(Debug)]
+pub(crate) struct Journal {
+    log: Log<(u64, Change)>,
+}
+
+impl Journal {
+    /// Replays the journal in `dir` onto `state`, which the snapshot filled up to line
+    /// `last_seq`, and starts the writer.
+    pub(crate) fn open(
+        dir: &Path,
+        state: &Arc<Mutex<FamilyState>>,
+        last_seq: u64,
+        durability: Durability,
+        compact_after: u64,
+    ) -> Result<(Self, ReadOutcome), OpenError> {
+        let path = dir.join(JOURNAL_FILE);
+        let mut file = open_lines(&path)?;
+        // Set once a deleted user's erasure is confirmed: the journal still holds the user's
+        // name, token hash and events, so it is compacted at the next chance whatever its size.
+        let compact_soon = Arc::new(AtomicBool::new(false));
+        let mut seq = last_seq;
+        let outcome = {
+            let mut state = state.lock();
+            read_lines(&mut file, &path, |_, _, line| {
+                let record: Record = serde_json::from_slice(line)
+                    .map_err(|err| format!("not a journal record: {err}"))?;
+                if record.seq > last_seq {
+                    seq = seq.max(record.seq);
+                    note_erasure(&compact_soon, &record.change);
+                    state.apply(record.seq, record.change);
+                }
+                Ok(())
+            })?
+        };
+        let publish = {
+            let (state, compact_soon) = (Arc::clone(state), Arc::clone(&compact_soon));
+            Box::new(move |changes: Vec<(u64, Change)>| {
+                let mut state = state.lock();
+                for (seq, change) in changes {
+                    note_erasure(&compact_soon, &change);
+                    state.apply(seq, change);
+                }
+            })
+        };
+        let compactor = Compactor {
+            dir: dir.to_owned(),
+            state: Arc::clone(state),
+            compact_after,
+            compact_soon,
+            last_snapshot: Mutex::new(snapshot::size(dir)),
+        };
+        let log = Log::start(LogConfig {
+            file,
+            path: path.clone(),
+            len: outcome.len,
+            seq,
+            durability,
+            publish,
+            maintain: Some(compactor.into_maintain()),
+        })
+        .map_err(OpenError::io(&path))?;
+        Ok((Self { log }, outcome))
+    }
+
+    /// Writes `change` as the next line; returns once it is durable and applied, or at once when
+    /// it may be lost.
+    pub(crate) async fn write(&self, change: Change) -> Result<(), AppendError> {
+        let wait = if change.may_be_lost() {
+            Wait::Lazy
+        } else {
+            Wait::Durable
+        };
+        self.log
+            .append(wait, |log| {
+                log.seq += 1;
+                let record = Record {
+                    seq: log.seq,
+                    change,
+                };
+                let mut line = serde_json::to_vec(&record).map_err(io::Error::from)?;
+                line.push(b'\n');
+                Ok(Some((line, (record.seq, record.change))))
+            })
+            .await
+    }
+}
+
+fn note_erasure(compact_soon: &AtomicBool, change: &Change) {
+    if matches!(change, Change::UserAnonymized { .. }) {
+        compact_soon.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Writes a snapshot once the journal outgrows both `compact_after` bytes and the last snapshot,
+/// so that compaction costs a constant share of the bytes written, then empties the journal; also
+/// right after a deleted user's erasure, so that no journal line keeps the user's data.
+struct Compactor {
+    dir: PathBuf,
+    state: Arc<Mutex<FamilyState>>,
+    compact_after: u64,
+    compact_soon: Arc<AtomicBool>,
+    last_snapshot: Mutex<u64>,
+}
+
+impl Compactor {
+    fn into_maintain(self) -> Maintain<(u64, Change)> {
+        Box::new(move |log| self.run(log))
+    }
+
+    /// Runs on the syncer thread with nothing staged, so the state holds every line.
+    fn run(&self, log: &mut LogState<(u64, Change)>) {
+        let mut last_snapshot = self.last_snapshot.lock();
+        let forced = self.compact_soon.swap(false, Ordering::Relaxed);
+        if !forced && log.len < self.compact_after.max(*last_snapshot) {
+            return;
+        }
+        let snapshot = Snapshot::of(&self.state.lock(), log.seq);
+        let written = match snapshot::write(&self.dir, &snapshot) {
+            Ok(written) => written,
+            Err(err) => {
+                // The journal is whole: the next round tries again.
+                log::error!("{}: writing a snapshot failed: {err}", self.dir.display());
+                self.compact_soon.fetch_or(forced, Ordering::Relaxed);
+                return;
+            }
+        };
+        // The snapshot covers every line, so a crash before the cut only replays nothing.
+        match log.file().set_len(0).and_then(|()| log.file().sync_all()) {
+            Ok(()) => {
+                log.truncated(0);
+                *last_snapshot = written;
+            }
+            Err(err) => log.fail(Broken::Compaction(Arc::new(err))),
+        }
+    }
+}

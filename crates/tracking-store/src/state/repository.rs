@@ -1,0 +1,144 @@
+//! [`FamilyRepository`] for every store that keeps a [`FamilyState`]: reads come from the state,
+//! changes go through the store's [`StateStore::commit`].
+
+use async_trait::async_trait;
+use tracking_model::{
+    Child, ChildId, Effect, EventId, Reward, RewardId, RewardRequest, Task, TaskId, Timestamp,
+    TrackingEvent, User, UserId,
+};
+
+use super::{Command, FamilyState, NewRecord, RecordId, Request, TrackedRequest};
+use crate::{ActionTarget, FamilyError, FamilyRepository, TokenHash};
+
+/// A store of the family data: the [`FamilyState`] and the storage its changes go to.
+#[async_trait]
+pub trait StateStore: Send + Sync + 'static {
+    /// Runs `read` on the current state; never held across an await.
+    fn read<R>(&self, read: impl FnOnce(&FamilyState) -> R) -> R;
+
+    /// Checks `command` against the state in its [`super::Turn`], stores its change and applies
+    /// it, and answers once the change is durable (or at once when it [may be
+    /// lost](super::Change::may_be_lost)).
+    async fn commit<C: Command>(&self, command: C) -> Result<C::Answer, FamilyError>;
+}
+
+/// Commands first (creates, deletes, the rest), then reads; the trait's order is by record.
+#[async_trait]
+impl<S: StateStore> FamilyRepository for S {
+    async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError> {
+        let token = *token;
+        self.commit(Request::CreateUser { user, token }).await
+    }
+
+    async fn create_child(&self, child: &Child) -> Result<(), FamilyError> {
+        self.commit(Request::Create(NewRecord::Child(child))).await
+    }
+
+    async fn create_task(&self, task: &Task) -> Result<(), FamilyError> {
+        self.commit(Request::Create(NewRecord::Task(task))).await
+    }
+
+    async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
+        self.commit(Request::Create(NewRecord::Reward(reward)))
+            .await
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<(), FamilyError> {
+        self.commit(Request::DeleteUser(id)).await
+    }
+
+    async fn delete_child(&self, owner: UserId, id: ChildId) -> Result<(), FamilyError> {
+        let record = RecordId::Child(id);
+        self.commit(Request::Delete { owner, record }).await
+    }
+
+    async fn delete_task(&self, owner: UserId, id: TaskId) -> Result<(), FamilyError> {
+        let record = RecordId::Task(id);
+        self.commit(Request::Delete { owner, record }).await
+    }
+
+    async fn delete_reward(&self, owner: UserId, id: RewardId) -> Result<(), FamilyError> {
+        let record = RecordId::Reward(id);
+        self.commit(Request::Delete { owner, record }).await
+    }
+
+    async fn user_anonymized(&self, id: UserId) -> Result<(), FamilyError> {
+        self.commit(Request::UserAnonymized(id)).await
+    }
+
+    async fn apply(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+        occurred_at: Timestamp,
+    ) -> Result<Effect, FamilyError> {
+        let request = TrackedRequest {
+            owner,
+            child,
+            target,
+            occurred_at,
+        };
+        self.commit(request).await
+    }
+
+    async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError> {
+        self.commit(Request::ConfirmDelivered(ids)).await
+    }
+
+    async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError> {
+        self.read(|state| state.user_by_token(token))
+    }
+
+    async fn get_user(&self, id: UserId) -> Result<User, FamilyError> {
+        self.read(|state| state.user(id))
+    }
+
+    async fn get_child(&self, owner: UserId, id: ChildId) -> Result<Child, FamilyError> {
+        self.read(|state| state.child(owner, id))
+    }
+
+    async fn get_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError> {
+        self.read(|state| state.task(owner, id))
+    }
+
+    async fn get_reward(&self, owner: UserId, id: RewardId) -> Result<Reward, FamilyError> {
+        self.read(|state| state.reward(owner, id))
+    }
+
+    async fn pending_requests(
+        &self,
+        owner: UserId,
+        child: ChildId,
+    ) -> Result<Vec<RewardRequest>, FamilyError> {
+        self.read(|state| state.pending_requests(owner, child))
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, FamilyError> {
+        Ok(self.read(FamilyState::users))
+    }
+
+    async fn list_children(&self, owner: UserId) -> Result<Vec<Child>, FamilyError> {
+        Ok(self.read(|state| state.children(owner)))
+    }
+
+    async fn list_tasks(&self, owner: UserId) -> Result<Vec<Task>, FamilyError> {
+        Ok(self.read(|state| state.tasks(owner)))
+    }
+
+    async fn list_rewards(&self, owner: UserId) -> Result<Vec<Reward>, FamilyError> {
+        Ok(self.read(|state| state.rewards(owner)))
+    }
+
+    async fn users_to_anonymize(&self) -> Result<Vec<UserId>, FamilyError> {
+        Ok(self.read(FamilyState::users_to_anonymize))
+    }
+
+    async fn outbox(&self) -> Result<Vec<TrackingEvent>, FamilyError> {
+        Ok(self.read(FamilyState::outbox))
+    }
+
+    async fn outbox_len(&self) -> Result<u64, FamilyError> {
+        Ok(self.read(FamilyState::outbox_len))
+    }
+}
