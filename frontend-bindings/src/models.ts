@@ -313,6 +313,134 @@ export type Page<T> = {
 };
 
 /**
+ * The length of the periods a summary's totals are split into.
+ */
+export type Bucket = "day" | "week" | "month";
+
+/**
+ * The query parameters of `GET /children/{id}/summary`, `GET /admin/children/{id}/summary` and
+ * (without `bucket`) `GET /summary`, as a client sends them; all optional.
+ */
+export type SummaryQuery = {
+  /**
+   * Events with `occurred_at >=` this: RFC 3339, or a local date or date-time in `tz`.
+   */
+  from?: string;
+  /**
+   * Events with `occurred_at <` this: RFC 3339, or a local date or date-time in `tz`.
+   */
+  to?: string;
+  /**
+   * An IANA zone name; default `UTC`.
+   */
+  tz?: string;
+  /**
+   * Split the totals into periods of this length (child summaries only).
+   */
+  bucket?: Bucket;
+};
+
+/**
+ * What a set of events adds up to.
+ *
+ * `earned` sums the deltas of activated tasks, `lost` the absolute deltas of activated penalties,
+ * `spent` the absolute deltas of redeemed rewards; the rest count events by kind.
+ */
+export type Totals = {
+  earned: number;
+  lost: number;
+  spent: number;
+  tasks_activated: number;
+  penalties_activated: number;
+  rewards_requested: number;
+  rewards_redeemed: number;
+  rewards_cancelled: number;
+};
+
+/**
+ * One period of a bucketed summary.
+ */
+export type BucketTotals = {
+  /**
+   * The period's first instant: local midnight in the summary's `tz`, written in UTC.
+   */
+  start: Timestamp;
+  earned: number;
+  lost: number;
+  spent: number;
+};
+
+/**
+ * The answer of `GET /children/{id}/summary` and `GET /admin/children/{id}/summary`.
+ */
+export type ChildSummary = {
+  child_id: ChildId;
+  /**
+   * The child's current points (0 for a deleted child).
+   */
+  points: number;
+  /**
+   * The range's inclusive start in UTC; `null` for no lower bound.
+   */
+  from: Timestamp | null;
+  /**
+   * The range's exclusive end in UTC; `null` for no upper bound.
+   */
+  to: Timestamp | null;
+  /**
+   * The IANA zone of the bucket edges and of `from`/`to` given without offset.
+   */
+  tz: string;
+  /**
+   * Every event of the child in the range.
+   */
+  totals: Totals;
+  /**
+   * `earned / (earned + lost)` of `totals`; `null` when both are 0.
+   */
+  good_share: number | null;
+  /**
+   * Only with `bucket`: one entry per period in the range that has events, oldest first.
+   */
+  buckets?: Array<BucketTotals>;
+};
+
+/**
+ * One child's place in its family's ranking.
+ */
+export type RankedChild = {
+  child_id: ChildId;
+  name: string;
+  /**
+   * The child's current points.
+   */
+  points: number;
+  /**
+   * The child's events in the range.
+   */
+  totals: Totals;
+  /**
+   * `earned / (earned + lost)` of `totals`; `null` when both are 0.
+   */
+  good_share: number | null;
+  /**
+   * 1 for the most `earned`; children with equal `earned` share a rank, and the next rank
+   * skips as many places (1, 1, 3).
+   */
+  rank: number;
+};
+
+/**
+ * The answer of `GET /summary`: every child of the family, best first.
+ */
+export type FamilyRanking = {
+  /**
+   * Ordered by `totals.earned` descending, then by name, then by id.
+   */
+  children: Array<RankedChild>;
+};
+
+/**
  * The `event:` name of every server event.
  */
 export type ServerEventType = "tracking_event_created";

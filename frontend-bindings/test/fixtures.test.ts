@@ -12,7 +12,9 @@
 import { describe, expect, it } from "vitest";
 
 import type {
+  ChildSummary,
   ErrorBody,
+  FamilyRanking,
   Page,
   TrackedMutation,
   TrackingEvent,
@@ -23,6 +25,8 @@ import { assertValid, errorBody, trackedMutation, trackingEvent, trackingEventPa
 import type { Validator } from "../src/validate";
 import type { JsonShape } from "./support/jsonShape";
 
+import childSummaryFixture from "../../fixtures/child_summary.json";
+import familyRankingFixture from "../../fixtures/family_ranking.json";
 import errorInsufficientPoints from "../../fixtures/error_insufficient_points.json";
 import errorInvalidRequest from "../../fixtures/error_invalid_request.json";
 import penaltyActivated from "../../fixtures/events/penalty_activated.json";
@@ -46,6 +50,8 @@ sseTrackingEventCreated satisfies JsonShape<TrackingEventCreated>;
 trackedMutationFixture satisfies JsonShape<TrackedMutation>;
 errorInsufficientPoints satisfies JsonShape<ErrorBody>;
 errorInvalidRequest satisfies JsonShape<ErrorBody>;
+childSummaryFixture satisfies JsonShape<ChildSummary>;
+familyRankingFixture satisfies JsonShape<FamilyRanking>;
 
 // ---- run time: the values, then the narrowed types -------------------------------------------
 
@@ -88,6 +94,26 @@ describe("fixtures imported one by one", () => {
     const b = assertValid(errorBody, errorInvalidRequest, { exact: true }) satisfies ErrorBody;
     expect(a.error.code).toBe("insufficient_points");
     expect(b.error.details?.field).toBe("limit");
+  });
+});
+
+describe("summary fixtures", () => {
+  it("child_summary.json adds up: good_share and buckets follow from the totals", () => {
+    const s = childSummaryFixture;
+    expect(s.good_share).toBe(s.totals.earned / (s.totals.earned + s.totals.lost));
+    const sum = (key: "earned" | "lost" | "spent") => s.buckets.reduce((total, b) => total + b[key], 0);
+    expect([sum("earned"), sum("lost"), sum("spent")]).toEqual([s.totals.earned, s.totals.lost, s.totals.spent]);
+    expect(s.tz).toBe("America/Los_Angeles");
+    // Local midnight in Los Angeles (PST) is 08:00 UTC.
+    for (const b of s.buckets) expect(b.start).toMatch(/T08:00:00\.000Z$/);
+  });
+
+  it("family_ranking.json is ordered by earned, ties sharing a rank", () => {
+    const children = familyRankingFixture.children;
+    expect(children.map((c) => c.rank)).toEqual([1, 1, 3]);
+    const earned = children.map((c) => c.totals.earned);
+    expect(earned).toEqual([...earned].sort((a, b) => b - a));
+    expect(children.at(-1)?.good_share).toBeNull();
   });
 });
 

@@ -11,15 +11,19 @@ import { SERVER_EVENT_TYPES } from "../src/backendEvents";
 import type { EventSourceConstructor, ServerEventHandlers, ServerEventPayloads } from "../src/backendEvents";
 import type {
   ApiError,
+  Bucket,
   Child,
+  ChildSummary,
   EntityType,
   ErrorBody,
   ErrorCode,
   ErrorDetails,
   EventTicket,
   Page,
+  RankedChild,
   RewardRequest,
   ServerEventType,
+  SummaryQuery,
   TrackedMutation,
   TrackingEvent,
   TrackingEventCreated,
@@ -107,6 +111,50 @@ describe("the generated models are real types, not any", () => {
     // @ts-expect-error user_id may be null but not a number
     const numeric = { ...taskActivated, user_id: 7 } satisfies JsonShape<TrackingEvent>;
     expect([direct, shaped, missing, stringly, numeric].every((d) => typeof d === "object")).toBe(true);
+  });
+});
+
+describe("the summary types", () => {
+  const totals = {
+    earned: 40,
+    lost: 6,
+    spent: 22,
+    tasks_activated: 9,
+    penalties_activated: 2,
+    rewards_requested: 3,
+    rewards_redeemed: 2,
+    rewards_cancelled: 1,
+  };
+  const summary: ChildSummary = {
+    child_id: event.child_id,
+    points: 12,
+    from: null,
+    to: null,
+    tz: "UTC",
+    totals,
+    good_share: 40 / 46,
+  };
+
+  it("buckets are optional, good_share may be null, bucket is day, week or month", () => {
+    const bucketed: ChildSummary = {
+      ...summary,
+      good_share: null,
+      buckets: [{ start: "2026-02-09T00:00:00.000Z", earned: 10, lost: 0, spent: 5 }],
+    };
+    // @ts-expect-error good_share is a number or null, never a string
+    const stringShare: ChildSummary = { ...summary, good_share: "0.87" };
+    // @ts-expect-error totals need every count
+    const noCounts: ChildSummary = { ...summary, totals: { earned: 1, lost: 0, spent: 0 } };
+    const query: SummaryQuery = { from: "2026-03-08", tz: "America/Los_Angeles", bucket: "week" };
+    // @ts-expect-error "year" is not a Bucket
+    const yearly: SummaryQuery = { bucket: "year" };
+    // @ts-expect-error a ranked child has a rank
+    const unranked: RankedChild = { child_id: event.child_id, name: "Sam", points: 1, totals, good_share: null };
+    const buckets: Bucket[] = ["day", "week", "month"];
+    expect(bucketed.buckets).toHaveLength(1);
+    expect([stringShare, noCounts, query, yearly, unranked].every((v) => typeof v === "object")).toBe(true);
+    expect(buckets).toHaveLength(3);
+    expectTypeOf<ChildSummary["good_share"]>().toEqualTypeOf<number | null>();
   });
 });
 

@@ -31,6 +31,8 @@ pub enum ModelError {
     BadTimestamp { reason: String },
     #[error("not a valid {kind}: expected a 26-character ULID")]
     BadId { kind: &'static str },
+    #[error("{name:?} is not a known IANA time zone")]
+    UnknownTimeZone { name: String },
 }
 
 /// A request field or query parameter that is missing, malformed or out of range.

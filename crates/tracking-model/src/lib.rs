@@ -5,6 +5,7 @@
 //! other ([`TrackingEvent`], [`Timestamp`], the ids) can only be built through constructors that
 //! check them, and deserializing goes through the same checks.
 
+pub mod calendar;
 pub mod error;
 pub mod event;
 pub mod family;
@@ -12,14 +13,18 @@ pub mod ids;
 pub mod live;
 pub mod points;
 pub mod query;
+pub mod ranking;
 pub mod requests;
 pub mod responses;
 pub mod rules;
+pub mod summary;
+pub mod summary_query;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 pub mod timestamp;
 pub mod typescript;
 
+pub use calendar::{Bucket, BucketStarts, Zone};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetails, InvalidField, ModelError};
 pub use event::{Action, EntityType, Metadata, TrackingEvent, TrackingEventParts};
 pub use family::{Child, Reward, RewardRequest, RewardRequestStatus, Task, User};
@@ -27,7 +32,10 @@ pub use ids::{ChildId, EntityId, EventId, RewardId, RewardRequestId, TaskId, Use
 pub use live::{ServerEventType, TrackingEventCreated};
 pub use points::MAX_POINTS;
 pub use query::{Page, SortOrder, TrackingQuery};
+pub use ranking::{FamilyRanking, RankedChild, Standing};
 pub use requests::{CreateChild, CreateReward, CreateTask, CreateUser};
 pub use responses::{CreatedUser, EventTicket, Health, TrackedMutation};
 pub use rules::{Effect, Moments, Refusal, TrackedAction, after_last, decide};
+pub use summary::{BucketTotals, ChildSummary, Totals, summarize};
+pub use summary_query::{SummaryParams, SummaryQuery, SummaryScope};
 pub use timestamp::Timestamp;

@@ -3,11 +3,12 @@
 use ts_rs::{Config, TS};
 
 use crate::{
-    Action, ApiError, Child, ChildId, CreateChild, CreateReward, CreateTask, CreateUser,
-    CreatedUser, EntityId, EntityType, ErrorBody, ErrorCode, ErrorDetails, EventId, EventTicket,
-    Health, Page, Reward, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus,
-    ServerEventType, SortOrder, Task, TaskId, Timestamp, TrackedMutation, TrackingEvent,
-    TrackingEventCreated, TrackingQuery, User, UserId,
+    Action, ApiError, Bucket, BucketTotals, Child, ChildId, ChildSummary, CreateChild,
+    CreateReward, CreateTask, CreateUser, CreatedUser, EntityId, EntityType, ErrorBody, ErrorCode,
+    ErrorDetails, EventId, EventTicket, FamilyRanking, Health, Page, RankedChild, Reward, RewardId,
+    RewardRequest, RewardRequestId, RewardRequestStatus, ServerEventType, SortOrder, SummaryQuery,
+    Task, TaskId, Timestamp, Totals, TrackedMutation, TrackingEvent, TrackingEventCreated,
+    TrackingQuery, User, UserId,
 };
 
 /// The command that rewrites the generated files from the Rust types.
@@ -50,6 +51,13 @@ pub fn models_ts() -> String {
         declaration::<SortOrder>(&cfg),
         declaration::<TrackingQuery>(&cfg),
         declaration::<Page<TrackingEvent>>(&cfg),
+        declaration::<Bucket>(&cfg),
+        declaration::<SummaryQuery>(&cfg),
+        declaration::<Totals>(&cfg),
+        declaration::<BucketTotals>(&cfg),
+        declaration::<ChildSummary>(&cfg),
+        declaration::<RankedChild>(&cfg),
+        declaration::<FamilyRanking>(&cfg),
         declaration::<ServerEventType>(&cfg),
         declaration::<TrackingEventCreated>(&cfg),
         declaration::<ErrorCode>(&cfg),

@@ -7,9 +7,10 @@ use serde::Serialize;
 use serde_json::json;
 use tracking_model::typescript::{REGENERATE_COMMAND, models_ts};
 use tracking_model::{
-    Action, Child, ChildId, EntityId, EntityType, ErrorBody, ErrorCode, EventId, InvalidField,
-    Page, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, TaskId, Timestamp,
-    TrackedMutation, TrackingEvent, TrackingEventCreated, TrackingEventParts, UserId,
+    Action, Child, ChildId, EntityId, EntityType, ErrorBody, ErrorCode, EventId, FamilyRanking,
+    InvalidField, Page, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, Standing,
+    SummaryParams, SummaryScope, TaskId, Timestamp, Totals, TrackedMutation, TrackingEvent,
+    TrackingEventCreated, TrackingEventParts, UserId, summarize,
 };
 
 fn repo_root() -> PathBuf {
@@ -19,12 +20,13 @@ fn repo_root() -> PathBuf {
 /// Compares `path` with `expected`; rewrites it instead when `UPDATE_GENERATED` is set.
 fn ensure_file_contents(relative: &str, expected: &str) {
     let path = repo_root().join(relative);
-    if std::env::var_os("UPDATE_GENERATED").is_some() {
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    // Rewrite only what changed: another test of this file may be reading an unchanged file.
+    if std::env::var_os("UPDATE_GENERATED").is_some() && actual != expected {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, expected).unwrap();
         return;
     }
-    let actual = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         actual == expected,
         "{relative} is stale: it differs from what the Rust types generate.\nRefresh it with:\n\n    {REGENERATE_COMMAND}\n"
@@ -201,6 +203,74 @@ fn fixtures_are_fresh() {
         ))),
     );
     let _ = id::<TaskId>(TASK);
+}
+
+/// A task activated for another child of the family.
+fn other_child_task(child: &str, event: &str, delta: i64, time: &str) -> TrackingEvent {
+    let occurred_at = at(time);
+    TrackingEvent::new(TrackingEventParts {
+        id: id(event),
+        user_id: Some(id(USER)),
+        child_id: id(child),
+        entity_type: EntityType::Task,
+        entity_id: id(TASK),
+        action: Action::Activated,
+        points_before: 0,
+        points_after: delta,
+        delta,
+        occurred_at,
+        created_at: occurred_at,
+        metadata: None,
+    })
+    .unwrap()
+}
+
+#[test]
+fn summary_fixtures_are_fresh() {
+    let events: Vec<TrackingEvent> = example_events().into_iter().map(|(_, e)| e).collect();
+    let params = SummaryParams::from_pairs(
+        [
+            ("from", "2026-02-01"),
+            ("to", "2026-03-01"),
+            ("tz", "America/Los_Angeles"),
+            ("bucket", "day"),
+        ],
+        SummaryScope::Child,
+    )
+    .unwrap();
+    let sam = id::<ChildId>(CHILD);
+    let summary = summarize(sam, 2, &params, &events).unwrap();
+    ensure_file_contents("fixtures/child_summary.json", &json_text(&summary));
+
+    const ROBIN: &str = "01JKZ8N1A2B3C4D5E6F7G8H9JK";
+    const ZOE: &str = "01JKZ8N2A2B3C4D5E6F7G8H9JK";
+    let robin = [other_child_task(
+        ROBIN,
+        "01JKZ8Q9A0B1C2D3E4F5G6H7J8",
+        5,
+        "2026-02-09T17:00:00.000Z",
+    )];
+    let ranking = FamilyRanking::rank([
+        Standing {
+            child_id: id(ZOE),
+            name: "Zoë".into(),
+            points: 0,
+            totals: Totals::ZERO,
+        },
+        Standing {
+            child_id: id(ROBIN),
+            name: "Robin".into(),
+            points: 5,
+            totals: Totals::of_events(&robin),
+        },
+        Standing {
+            child_id: sam,
+            name: "Sam".into(),
+            points: summary.points,
+            totals: summary.totals,
+        },
+    ]);
+    ensure_file_contents("fixtures/family_ranking.json", &json_text(&ranking));
 }
 
 #[test]
