@@ -441,6 +441,11 @@ export type FamilyRanking = {
 };
 
 /**
+ * How an export is written.
+ */
+export type ExportFormat = "ndjson" | "csv";
+
+/**
  * The `event:` name of every server event.
  */
 export type ServerEventType = "tracking_event_created";

@@ -19,6 +19,7 @@ import type {
   ErrorCode,
   ErrorDetails,
   EventTicket,
+  ExportFormat,
   Page,
   RankedChild,
   RewardRequest,
@@ -151,6 +152,10 @@ describe("the summary types", () => {
     // @ts-expect-error a ranked child has a rank
     const unranked: RankedChild = { child_id: event.child_id, name: "Sam", points: 1, totals, good_share: null };
     const buckets: Bucket[] = ["day", "week", "month"];
+    const formats: ExportFormat[] = ["ndjson", "csv"];
+    // @ts-expect-error "xlsx" is not an ExportFormat
+    const spreadsheet: ExportFormat = "xlsx";
+    expect([...formats, spreadsheet]).toHaveLength(3);
     expect(bucketed.buckets).toHaveLength(1);
     expect([stringShare, noCounts, query, yearly, unranked].every((v) => typeof v === "object")).toBe(true);
     expect(buckets).toHaveLength(3);

@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod error;
 pub mod event;
+pub mod export;
 pub mod family;
 pub mod ids;
 pub mod live;
@@ -27,11 +28,15 @@ pub mod typescript;
 pub use calendar::{Bucket, BucketStarts, Zone};
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetails, InvalidField, ModelError};
 pub use event::{Action, EntityType, Metadata, TrackingEvent, TrackingEventParts};
+pub use export::{
+    CSV_HEADER, ExportError, ExportFormat, ExportQuery, ExportWriter, write_csv_header,
+    write_csv_row, write_ndjson_line,
+};
 pub use family::{Child, Reward, RewardRequest, RewardRequestStatus, Task, User};
 pub use ids::{ChildId, EntityId, EventId, RewardId, RewardRequestId, TaskId, UserId};
 pub use live::{ServerEventType, TrackingEventCreated};
 pub use points::MAX_POINTS;
-pub use query::{Page, SortOrder, TrackingQuery};
+pub use query::{Page, QueryScope, SortOrder, TrackingQuery};
 pub use ranking::{FamilyRanking, RankedChild, Standing};
 pub use requests::{CreateChild, CreateReward, CreateTask, CreateUser};
 pub use responses::{CreatedUser, EventTicket, Health, TrackedMutation};

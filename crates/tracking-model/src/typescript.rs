@@ -5,10 +5,10 @@ use ts_rs::{Config, TS};
 use crate::{
     Action, ApiError, Bucket, BucketTotals, Child, ChildId, ChildSummary, CreateChild,
     CreateReward, CreateTask, CreateUser, CreatedUser, EntityId, EntityType, ErrorBody, ErrorCode,
-    ErrorDetails, EventId, EventTicket, FamilyRanking, Health, Page, RankedChild, Reward, RewardId,
-    RewardRequest, RewardRequestId, RewardRequestStatus, ServerEventType, SortOrder, SummaryQuery,
-    Task, TaskId, Timestamp, Totals, TrackedMutation, TrackingEvent, TrackingEventCreated,
-    TrackingQuery, User, UserId,
+    ErrorDetails, EventId, EventTicket, ExportFormat, FamilyRanking, Health, Page, RankedChild,
+    Reward, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, ServerEventType,
+    SortOrder, SummaryQuery, Task, TaskId, Timestamp, Totals, TrackedMutation, TrackingEvent,
+    TrackingEventCreated, TrackingQuery, User, UserId,
 };
 
 /// The command that rewrites the generated files from the Rust types.
@@ -58,6 +58,7 @@ pub fn models_ts() -> String {
         declaration::<ChildSummary>(&cfg),
         declaration::<RankedChild>(&cfg),
         declaration::<FamilyRanking>(&cfg),
+        declaration::<ExportFormat>(&cfg),
         declaration::<ServerEventType>(&cfg),
         declaration::<TrackingEventCreated>(&cfg),
         declaration::<ErrorCode>(&cfg),

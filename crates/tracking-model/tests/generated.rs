@@ -7,10 +7,10 @@ use serde::Serialize;
 use serde_json::json;
 use tracking_model::typescript::{REGENERATE_COMMAND, models_ts};
 use tracking_model::{
-    Action, Child, ChildId, EntityId, EntityType, ErrorBody, ErrorCode, EventId, FamilyRanking,
-    InvalidField, Page, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, Standing,
-    SummaryParams, SummaryScope, TaskId, Timestamp, Totals, TrackedMutation, TrackingEvent,
-    TrackingEventCreated, TrackingEventParts, UserId, summarize,
+    Action, Child, ChildId, EntityId, EntityType, ErrorBody, ErrorCode, EventId, ExportFormat,
+    ExportWriter, FamilyRanking, InvalidField, Page, RewardId, RewardRequest, RewardRequestId,
+    RewardRequestStatus, Standing, SummaryParams, SummaryScope, TaskId, Timestamp, Totals,
+    TrackedMutation, TrackingEvent, TrackingEventCreated, TrackingEventParts, UserId, summarize,
 };
 
 fn repo_root() -> PathBuf {
@@ -284,5 +284,71 @@ fn fixtures_parse_back_into_the_same_values() {
             event,
             "{name}"
         );
+    }
+}
+
+/// The example events, then two whose names need quoting or guarding in a spreadsheet.
+fn export_events() -> Vec<TrackingEvent> {
+    let mut events: Vec<TrackingEvent> = example_events().into_iter().map(|(_, e)| e).collect();
+    let tricky = [
+        (
+            "01JKZ8QAA0B1C2D3E4F5G6H7J8",
+            EntityType::Task,
+            Action::Activated,
+            2,
+            "Tidy \"Lego\" room, then\nfeed the cat — Zoë's idea",
+        ),
+        (
+            "01JKZ8QBA0B1C2D3E4F5G6H7J8",
+            EntityType::Penalty,
+            Action::Activated,
+            -1,
+            "=HYPERLINK(\"http://example.com\")",
+        ),
+    ];
+    let mut points = events.last().unwrap().points_after();
+    for (index, (event_id, entity_type, action, delta, name)) in tricky.into_iter().enumerate() {
+        let occurred_at = at("2026-02-10T07:30:00.000Z")
+            .plus_millis(index as i64 * 60_000)
+            .unwrap();
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("entity_name".into(), json!(name));
+        metadata.insert("child_name".into(), json!("Sam"));
+        events.push(
+            TrackingEvent::new(TrackingEventParts {
+                id: id(event_id),
+                user_id: (index == 0).then(|| id(USER)),
+                child_id: id(CHILD),
+                entity_type,
+                entity_id: id(if entity_type == EntityType::Task {
+                    TASK
+                } else {
+                    PENALTY
+                }),
+                action,
+                points_before: points,
+                points_after: points + delta,
+                delta,
+                occurred_at,
+                created_at: occurred_at.plus_millis(1).unwrap(),
+                metadata: Some(metadata),
+            })
+            .unwrap(),
+        );
+        points += delta;
+    }
+    events
+}
+
+#[test]
+fn export_fixtures_are_fresh() {
+    let events = export_events();
+    for format in ExportFormat::ALL {
+        let mut export = ExportWriter::new(format, Vec::new()).unwrap();
+        for event in &events {
+            export.write_event(event).unwrap();
+        }
+        let text = String::from_utf8(export.into_inner()).unwrap();
+        ensure_file_contents(&format!("fixtures/export.{format}"), &text);
     }
 }
