@@ -18,6 +18,7 @@ pub mod ranking;
 pub mod requests;
 pub mod responses;
 pub mod rules;
+pub mod running;
 pub mod summary;
 pub mod summary_query;
 #[cfg(feature = "test-support")]
@@ -41,6 +42,7 @@ pub use ranking::{FamilyRanking, RankedChild, Standing};
 pub use requests::{CreateChild, CreateReward, CreateTask, CreateUser};
 pub use responses::{CreatedUser, EventTicket, Health, TrackedMutation};
 pub use rules::{Effect, Moments, Refusal, TrackedAction, after_last, decide};
+pub use running::{RunningTotals, summarize_running};
 pub use summary::{BucketTotals, ChildSummary, Totals, summarize};
 pub use summary_query::{SummaryParams, SummaryQuery, SummaryScope};
 pub use timestamp::Timestamp;

@@ -90,6 +90,19 @@ impl Totals {
         self.zip(earlier, u64::wrapping_sub)
     }
 
+    /// How many events these are.
+    pub fn event_count(&self) -> u64 {
+        [
+            self.tasks_activated,
+            self.penalties_activated,
+            self.rewards_requested,
+            self.rewards_redeemed,
+            self.rewards_cancelled,
+        ]
+        .into_iter()
+        .fold(0, u64::wrapping_add)
+    }
+
     /// `earned / (earned + lost)`; `None` when both are 0.
     pub fn good_share(&self) -> Option<f64> {
         let (earned, lost) = (self.earned as f64, self.lost as f64);

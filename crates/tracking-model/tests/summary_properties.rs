@@ -13,8 +13,8 @@ use jiff::tz::TimeZone;
 use proptest::prelude::*;
 use support::event;
 use tracking_model::{
-    Action, Bucket, ChildId, EntityType, SummaryParams, Timestamp, Totals, TrackingEvent, Zone,
-    summarize,
+    Action, Bucket, ChildId, EntityType, RunningTotals, SummaryParams, Timestamp, Totals,
+    TrackingEvent, Zone, summarize, summarize_running,
 };
 
 const ZONES: [&str; 9] = [
@@ -145,6 +145,43 @@ fn reference_totals<'a>(events: impl Iterator<Item = &'a TrackingEvent> + Clone)
     }
 }
 
+/// Running totals the way a store's index may keep them: one prefix sum per event, in order.
+struct PrefixSums {
+    times: Vec<Timestamp>,
+    /// `sums[i]`: the totals of the first `i` events.
+    sums: Vec<Totals>,
+}
+
+impl PrefixSums {
+    fn of(child: ChildId, events: &[TrackingEvent]) -> Self {
+        let mut own: Vec<&TrackingEvent> =
+            events.iter().filter(|e| e.child_id() == child).collect();
+        own.sort_by_key(|e| e.order_key());
+        let mut sums = vec![Totals::ZERO];
+        for e in &own {
+            let mut next = *sums.last().unwrap();
+            next.record(e);
+            sums.push(next);
+        }
+        Self {
+            times: own.iter().map(|e| e.occurred_at()).collect(),
+            sums,
+        }
+    }
+}
+
+impl RunningTotals for PrefixSums {
+    fn before(&self, at: Timestamp) -> Totals {
+        self.sums[self.times.partition_point(|t| *t < at)]
+    }
+    fn total(&self) -> Totals {
+        *self.sums.last().unwrap()
+    }
+    fn span(&self) -> Option<(Timestamp, Timestamp)> {
+        Some((*self.times.first()?, *self.times.last()?))
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(192))]
 
@@ -164,6 +201,8 @@ proptest! {
         let params = SummaryParams::from_pairs(pairs, tracking_model::SummaryScope::Child).unwrap();
         let child = children[0];
         let summary = summarize(child, 0, &params, &events).unwrap();
+        let from_index = summarize_running(child, 0, &params, &PrefixSums::of(child, &events)).unwrap();
+        prop_assert_eq!(&from_index, &summary, "running totals disagree with the fold");
 
         let in_range: Vec<&TrackingEvent> = events
             .iter()
