@@ -2,6 +2,7 @@
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -46,9 +47,18 @@ fn write_durably(path: &Path, text: &str) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .context("the admin hash file has a directory")?;
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
     let temporary = path.with_extension("tmp");
-    let mut file = fs::File::create(&temporary)
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&temporary)
         .with_context(|| format!("creating {}", temporary.display()))?;
     file.write_all(text.as_bytes())?;
     file.sync_all()?;

@@ -50,6 +50,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Opens the stores and the audit log, loads or makes the admin credential, binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        storage::refuse_shared_data_dir(&settings.data_dir)?;
         let (admin, generated) =
             admin::load_or_generate(settings.admin_token.as_ref(), &settings.data_dir)?;
         if let Some(token) = generated {

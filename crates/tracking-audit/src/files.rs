@@ -27,7 +27,7 @@ pub(crate) fn belongs_to(name: &str, user: UserId) -> bool {
 
 /// Creates `dir` and its parents when missing.
 pub(crate) fn create_dir(dir: &Path) -> Result<(), AuditError> {
-    fs::create_dir_all(dir).map_err(|source| AuditError::CreateDir {
+    crate::private::create_dir_all(dir).map_err(|source| AuditError::CreateDir {
         path: dir.to_owned(),
         source,
     })

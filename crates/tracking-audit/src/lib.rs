@@ -14,6 +14,7 @@ mod config;
 mod error;
 mod files;
 mod line;
+mod private;
 mod slot;
 
 pub use audit_log::AuditLog;

@@ -26,8 +26,8 @@ struct AuditLine<'a> {
 
 /// The line for `event` in the file of `user`, without its newline.
 ///
-/// JSON escapes every control character inside strings, so the text holds no newline whatever
-/// the names in `metadata` contain.
+/// JSON escapes every control character inside strings, and U+2028/U+2029 are escaped too, so the
+/// text holds no line break of any kind whatever the names in `metadata` contain.
 pub(crate) fn encode(user: UserId, event: &TrackingEvent) -> Result<String, AuditError> {
     let line = AuditLine {
         tracking_event_id: event.id(),
@@ -43,5 +43,32 @@ pub(crate) fn encode(user: UserId, event: &TrackingEvent) -> Result<String, Audi
         created_at: event.created_at(),
         metadata: event.metadata(),
     };
-    Ok(serde_json::to_string(&line)?)
+    let text = serde_json::to_string(&line)?;
+    Ok(escape_line_separators(text))
+}
+
+/// Escapes U+2028 and U+2029, which JSON allows raw inside strings but JavaScript, editors and
+/// other tools read as line breaks. They can only occur inside strings, where the escape means
+/// the same character.
+fn escape_line_separators(text: String) -> String {
+    if text.contains(['\u{2028}', '\u{2029}']) {
+        text.replace('\u{2028}', "\\u2028")
+            .replace('\u{2029}', "\\u2029")
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_paragraph_separators_are_escaped() {
+        let text =
+            escape_line_separators(serde_json::json!({"name": "a\u{2028}b\u{2029}c"}).to_string());
+        assert_eq!(text, r#"{"name":"a\u2028b\u2029c"}"#);
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back["name"], "a\u{2028}b\u{2029}c");
+    }
 }

@@ -2,7 +2,8 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use log::{Level, Record};
@@ -14,6 +15,7 @@ use log4rs::append::rolling_file::policy::compound::trigger::size::SizeTrigger;
 use log4rs::encode::pattern::PatternEncoder;
 use tracking_model::UserId;
 
+use crate::private::{self, FlaggingRoller};
 use crate::{AuditConfig, AuditError, files};
 
 /// The place of one user's appender in the table of open files.
@@ -24,6 +26,9 @@ use crate::{AuditConfig, AuditError, files};
 pub(crate) struct Slot {
     user: UserId,
     path: PathBuf,
+    /// Raised by the roller: the live file is gone, and must be created private before log4rs
+    /// creates it on the next line.
+    rolled: Arc<AtomicBool>,
     inner: Mutex<Inner>,
 }
 
@@ -55,6 +60,7 @@ impl Slot {
         Self {
             user,
             path,
+            rolled: Arc::new(AtomicBool::new(false)),
             inner: Mutex::new(Inner {
                 appender: None,
                 retired: false,
@@ -96,10 +102,21 @@ impl SlotGuard<'_> {
         if self.inner.retired {
             return Ok(Written::Retired);
         }
+        if self.slot.rolled.swap(false, Ordering::Relaxed) {
+            private::create_file(&self.slot.path).map_err(|source| AuditError::Open {
+                path: self.slot.path.clone(),
+                source,
+            })?;
+        }
         let appender = match self.inner.appender.take() {
             Some(appender) => appender,
             None => {
-                let appender = open(self.slot.user, &self.slot.path, config)?;
+                let appender = open(
+                    self.slot.user,
+                    &self.slot.path,
+                    config,
+                    self.slot.rolled.clone(),
+                )?;
                 open_files.fetch_add(1, Ordering::Relaxed);
                 appender
             }
@@ -151,9 +168,14 @@ fn open(
     user: UserId,
     path: &Path,
     config: &AuditConfig,
+    rolled: Arc<AtomicBool>,
 ) -> Result<RollingFileAppender, AuditError> {
     files::create_dir(&config.dir)?;
     files::end_torn_line(path)?;
+    private::create_file(path).map_err(|source| AuditError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
     let pattern = files::rolled_pattern(&config.dir, user);
     let invalid = |reason: String| AuditError::Config { reason };
     let pattern = pattern
@@ -165,7 +187,10 @@ fn open(
         .map_err(|err| invalid(format!("bad rolled file pattern: {err}")))?;
     let policy = CompoundPolicy::new(
         Box::new(SizeTrigger::new(config.max_bytes)),
-        Box::new(roller),
+        Box::new(FlaggingRoller {
+            inner: roller,
+            rolled,
+        }),
     );
     RollingFileAppender::builder()
         .encoder(Box::new(PatternEncoder::new("{m}{n}")))

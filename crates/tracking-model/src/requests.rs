@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
 use validator::{Validate, ValidationError, ValidationErrors};
 
 use crate::InvalidField;
@@ -66,10 +67,23 @@ fn validate_name(name: &str) -> Result<(), ValidationError> {
         "must be at most 100 characters"
     } else if trimmed.chars().any(char::is_control) {
         "must not contain control characters"
+    } else if !trimmed.chars().any(is_visible) {
+        "must contain a visible character"
     } else {
         return Ok(());
     };
     Err(ValidationError::new("name").with_message(problem.into()))
+}
+
+/// Whether `c` shows on screen: not white space, a control or a format character (zero-width
+/// spaces and joiners, the byte-order mark, direction marks: general category `Cf`).
+fn is_visible(c: char) -> bool {
+    !c.is_whitespace()
+        && !matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator
+        )
+        || c.general_category() == GeneralCategory::PrivateUse
 }
 
 /// Validates `body` and names the first wrong field (in alphabetical order, so the answer is stable).
@@ -148,6 +162,41 @@ mod tests {
                 check(&body),
                 Err(InvalidField::new(field, message)),
                 "{body:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_needs_a_visible_character() {
+        for name in [
+            "\u{200b}",
+            "\u{feff}",
+            "\u{200b}\u{200c}\u{200d}\u{2060}",
+            "\u{200e}\u{202e}",
+            " \u{00a0}\u{3000}\u{200b} ",
+            "\u{e0020}",
+        ] {
+            assert_eq!(
+                check(&CreateChild { name: name.into() }),
+                Err(InvalidField::new(
+                    "name",
+                    "must contain a visible character"
+                )),
+                "{name:?}"
+            );
+        }
+        for name in [
+            "Sam\u{200b}",
+            "\u{feff}Zoë",
+            "李",
+            "🙂",
+            "\u{0301}a",
+            "\u{e000}",
+        ] {
+            assert_eq!(
+                check(&CreateChild { name: name.into() }),
+                Ok(()),
+                "{name:?}"
             );
         }
     }

@@ -1,5 +1,7 @@
 //! Random bodies, path ids, query strings and credentials thrown at every route: never a 5xx,
 //! always a documented status with the JSON error shape, and nothing changed by a refused request.
+//! Among them, the tricks of the outside attack pass: ids respelled to overflow 128 bits, bytes
+//! after a JSON body, and two `Authorization` headers; none of these may ever succeed.
 
 use awc::http::Method;
 use proptest::prelude::*;
@@ -47,6 +49,8 @@ enum Who {
     ParentA,
     ParentB,
     Admin,
+    /// Two `Authorization` headers.
+    Twice(Box<Who>, Box<Who>),
 }
 
 /// A path segment: one of family A's real ids, B's, a random valid ULID, or garbage.
@@ -56,6 +60,9 @@ enum Segment {
     OwnedByB,
     RandomUlid(u128),
     Garbage(String),
+    /// One of family A's real ids with its first character raised above `7`: it overflows 128
+    /// bits and used to wrap onto the real id.
+    OverflowingA(char),
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +71,8 @@ enum Body {
     Json(Value),
     Bytes(Vec<u8>),
     Huge,
+    /// A JSON value followed by more than white space.
+    Trailing(Value, String),
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +120,8 @@ fn segment() -> impl Strategy<Value = Segment> {
         3 => Just(Segment::OwnedByA),
         1 => Just(Segment::OwnedByB),
         1 => any::<u128>().prop_map(Segment::RandomUlid),
+        1 => proptest::sample::select("89ABCDEFGHJKMNPQRSTVWXYZabz".chars().collect::<Vec<_>>())
+            .prop_map(Segment::OverflowingA),
         1 => prop_oneof!["\\PC{0,30}", "[0-9A-Z]{26}", "[0-9a-z]{26}", Just("..".to_owned()), Just("%2F".to_owned())].prop_map(Segment::Garbage),
     ]
 }
@@ -163,6 +174,21 @@ fn case() -> impl Strategy<Value = Case> {
             .prop_map(Body::Json),
             1 => proptest::collection::vec(any::<u8>(), 0..64).prop_map(Body::Bytes),
             1 => Just(Body::Huge),
+            2 => (
+                prop_oneof![
+                    Just(json!({})),
+                    Just(json!({"name": "Sam"})),
+                    Just(json!({"name": "Treat", "cost": 5})),
+                    json_value(),
+                ],
+                prop_oneof![
+                    Just(r#"{"cost":999999999}"#.to_owned()),
+                    Just("{}".to_owned()),
+                    Just(" x".to_owned()),
+                    "[^ \t\r\n]\\PC{0,10}",
+                ],
+            )
+                .prop_map(|(value, rest)| Body::Trailing(value, rest)),
         ],
         prop_oneof![
             1 => Just(Who::Nobody),
@@ -170,6 +196,16 @@ fn case() -> impl Strategy<Value = Case> {
             4 => Just(Who::ParentA),
             1 => Just(Who::ParentB),
             2 => Just(Who::Admin),
+            1 => prop_oneof![
+                Just(Who::ParentA),
+                Just(Who::ParentB),
+                Just(Who::Admin),
+                Just(Who::Nobody)
+            ]
+            .prop_flat_map(|first| {
+                prop_oneof![Just(Who::ParentA), Just(Who::ParentB), Just(Who::Admin)]
+                    .prop_map(move |second| Who::Twice(Box::new(first.clone()), Box::new(second)))
+            }),
         ],
     )
         .prop_map(|(route, segments, query, body, who)| Case {
@@ -216,6 +252,47 @@ impl World {
             Segment::OwnedByB => pick(&self.b),
             Segment::RandomUlid(bits) => ulid::Ulid::from(*bits).to_string(),
             Segment::Garbage(text) => percent_encode(text),
+            Segment::OverflowingA(first) => {
+                let id = pick(&self.a);
+                assert!(id.starts_with('0'), "ids made today start with 0: {id}");
+                format!("{first}{}", &id[1..])
+            }
+        }
+    }
+}
+
+/// The `Authorization` header values of a caller: none, one, or two.
+fn authorization(who: &Who, world: &World) -> Vec<String> {
+    let bearer = |token: &str| format!("Bearer {token}");
+    match who {
+        Who::Nobody => Vec::new(),
+        Who::Garbage(text) => vec![bearer(
+            &text.chars().filter(|c| !c.is_control()).collect::<String>(),
+        )],
+        Who::ParentA => vec![bearer(&world.a.parent.token)],
+        Who::ParentB => vec![bearer(&world.b.parent.token)],
+        Who::Admin => vec![bearer(ADMIN_TOKEN)],
+        Who::Twice(first, second) => {
+            [authorization(first, world), authorization(second, world)].concat()
+        }
+    }
+}
+
+/// The `Content-Type` and bytes of a body.
+fn encode(body: &Body) -> (Option<&'static str>, Vec<u8>) {
+    let json = |value: &Value| serde_json::to_vec(value).unwrap();
+    match body {
+        Body::None => (None, Vec::new()),
+        Body::Json(value) => (Some("application/json"), json(value)),
+        Body::Bytes(bytes) => (Some("application/json"), bytes.clone()),
+        Body::Huge => (
+            Some("application/json"),
+            json(&json!({"name": "x".repeat(20_000)})),
+        ),
+        Body::Trailing(value, rest) => {
+            let mut bytes = json(value);
+            bytes.extend_from_slice(rest.as_bytes());
+            (Some("application/json"), bytes)
         }
     }
 }
@@ -268,51 +345,30 @@ async fn random_requests_never_break_the_contract() {
         let case = strategy.new_tree(&mut runner).unwrap().current();
         let (method, template) = ROUTES[case.route];
         let mut path = template.to_owned();
-        for (placeholder, segment) in ['c', 't', 'r'].into_iter().zip(&case.segments) {
-            path = path.replace(
-                &format!("{{{placeholder}}}"),
-                &world.resolve(segment, placeholder),
-            );
+        let mut overflowing = false;
+        for (placeholder, segment) in ['c', 't', 'r', 'x']
+            .into_iter()
+            .zip(case.segments.iter().chain([&case.segments[0]]))
+        {
+            let slot = format!("{{{placeholder}}}");
+            if path.contains(&slot) {
+                overflowing |= matches!(segment, Segment::OverflowingA(_));
+                path = path.replace(&slot, &world.resolve(segment, placeholder));
+            }
         }
-        path = path.replace("{x}", &world.resolve(&case.segments[0], 'x'));
         path.push_str(&case.query);
-        let token = match &case.who {
-            Who::Nobody => None,
-            Who::Garbage(text) => {
-                Some(text.chars().filter(|c| !c.is_control()).collect::<String>())
-            }
-            Who::ParentA => Some(world.a.parent.token.clone()),
-            Who::ParentB => Some(world.b.parent.token.clone()),
-            Who::Admin => Some(ADMIN_TOKEN.to_owned()),
-        };
         let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let authorization = authorization(&case.who, &world);
+        let (content_type, bytes) = encode(&case.body);
+        let mut headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|value| ("Authorization", value.as_str()))
+            .collect();
+        if let Some(content_type) = content_type {
+            headers.push(("Content-Type", content_type));
+        }
         let before = snapshot(&app, &world).await;
-        let answer = match &case.body {
-            Body::None => app.call(method, &path, token.as_deref(), None).await,
-            Body::Json(value) => {
-                app.call(method, &path, token.as_deref(), Some(value.clone()))
-                    .await
-            }
-            Body::Bytes(bytes) => {
-                app.call_raw(
-                    method,
-                    &path,
-                    token.as_deref(),
-                    "application/json",
-                    bytes.clone(),
-                )
-                .await
-            }
-            Body::Huge => {
-                app.call(
-                    method,
-                    &path,
-                    token.as_deref(),
-                    Some(json!({"name": "x".repeat(20_000)})),
-                )
-                .await
-            }
-        };
+        let (answer, _) = app.exchange(method.clone(), &path, &headers, bytes).await;
         let status = answer.status.as_u16();
         let context = format!(
             "round {round}: {case:?} → {path} answered {status} {}",
@@ -337,6 +393,14 @@ async fn random_requests_never_break_the_contract() {
                 snapshot(&app, &world).await,
                 before,
                 "a refused request changed something: {context}"
+            );
+        }
+        let trailing = matches!(case.body, Body::Trailing(..)) && method != Method::GET;
+        let twice = authorization.len() > 1;
+        if overflowing || trailing || twice {
+            assert!(
+                status >= 400,
+                "an overflowing id, bytes after the body or two credentials succeeded: {context}"
             );
         }
     }

@@ -11,6 +11,7 @@ mod live_events;
 mod mutations;
 mod ordering;
 mod outside_attack;
+mod private_files;
 mod reading;
 mod restart;
 

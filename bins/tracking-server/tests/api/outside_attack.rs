@@ -3,6 +3,7 @@
 //! what is true.
 
 use awc::http::Method;
+use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_TOKEN, spawn_app, spawn_app_with};
 
@@ -370,4 +371,77 @@ async fn cors_grants_exactly_what_the_contract_uses() {
         .to_ascii_lowercase();
     assert!(exposed.contains("idempotent-replayed"), "{exposed}");
     app.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_name_needs_a_visible_character() {
+    let app = spawn_app().await;
+    let parent = app.create_parent("Alex").await;
+    let token = parent.token.as_str();
+    for name in [
+        "\u{200b}",
+        "\u{feff}",
+        "\u{200b}\u{2060}\u{feff}",
+        " \u{00a0}\u{200d} ",
+    ] {
+        for (path, body) in [
+            ("/children", json!({"name": name})),
+            (
+                "/tasks",
+                json!({"name": name, "points": 1, "is_good": true}),
+            ),
+            ("/rewards", json!({"name": name, "cost": 1})),
+        ] {
+            let refused = app
+                .post(path, token, body)
+                .await
+                .expect_error(400, "invalid_request");
+            assert_eq!(refused["error"]["details"]["field"], "name");
+        }
+        app.post("/admin/users", ADMIN_TOKEN, json!({"name": name}))
+            .await
+            .expect_error(400, "invalid_request");
+    }
+    assert_eq!(app.get("/children", token).await.expect(200), json!([]));
+    assert_eq!(app.get("/tasks", token).await.expect(200), json!([]));
+    assert_eq!(app.get("/rewards", token).await.expect(200), json!([]));
+    assert_eq!(
+        app.get("/admin/users", ADMIN_TOKEN)
+            .await
+            .expect(200)
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    app.post("/children", token, json!({"name": "\u{200b}Sam"}))
+        .await
+        .expect(201);
+    app.stop().await;
+}
+
+#[actix_rt::test]
+async fn audit_lines_escape_line_and_paragraph_separators() {
+    let app = spawn_app().await;
+    let parent = app.create_parent("Alex").await;
+    let child = app.create_child(&parent, "Sam").await;
+    let name = "Make\u{2028}bed\u{2029}now";
+    let task = app.create_task(&parent, name, 5, true).await;
+    app.activate(&parent, &child, &task).await.expect(200);
+    let path = app
+        .log_dir()
+        .join(format!("tracking_user_{}.log", parent.id));
+    // A graceful stop writes every queued audit line.
+    let dirs = app.stop().await;
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains(['\u{2028}', '\u{2029}']), "{text:?}");
+    assert!(text.contains(r"Make\u2028bed\u2029now"), "{text:?}");
+    let lines: Vec<&str> = text
+        .split(['\n', '\u{2028}', '\u{2029}'])
+        .filter(|line| !line.is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "{text:?}");
+    let line: Value = serde_json::from_str(lines[0]).unwrap();
+    assert_eq!(line["metadata"]["entity_name"], name);
+    drop(dirs);
 }

@@ -281,7 +281,7 @@ struct Copy {
 
 impl Copy {
     fn create(path: &Path, user: UserId) -> io::Result<Self> {
-        let file = OpenOptions::new()
+        let file = super::private::open_options()
             .write(true)
             .create(true)
             .truncate(true)

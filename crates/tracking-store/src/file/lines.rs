@@ -1,7 +1,7 @@
 //! Reads a JSON Lines file back on open: a torn last line is cut off and reported, a damaged
 //! line before it stops the open.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::Path;
 
@@ -20,7 +20,7 @@ pub(crate) struct ReadOutcome {
 
 /// Opens (or creates) a file of lines for reading and appending.
 pub(crate) fn open_lines(path: &Path) -> Result<File, OpenError> {
-    OpenOptions::new()
+    super::private::open_options()
         .read(true)
         .append(true)
         .create(true)

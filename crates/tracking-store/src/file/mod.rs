@@ -9,10 +9,11 @@ mod history;
 mod index;
 mod journal;
 mod lines;
+mod private;
 mod snapshot;
 
 use std::fmt;
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -137,7 +138,7 @@ impl FileStore {
     /// indexes the history, loads the family snapshot and replays the journal.
     pub fn open(dir: impl AsRef<Path>, options: FileStoreOptions) -> Result<Self, OpenError> {
         let dir = dir.as_ref().to_owned();
-        std::fs::create_dir_all(&dir).map_err(OpenError::io(&dir))?;
+        private::create_dir_all(&dir).map_err(OpenError::io(&dir))?;
         let lock = take_lock(&dir)?;
         let (history, history_read) = history::History::open(&dir, options.durability)?;
         let (family, journal_read) =
@@ -183,7 +184,7 @@ impl FileStore {
 /// Takes the directory's lock without waiting, and writes this process's id into the file.
 fn take_lock(dir: &Path) -> Result<File, OpenError> {
     let path = dir.join(LOCK_FILE);
-    let mut file = OpenOptions::new()
+    let mut file = private::open_options()
         .read(true)
         .write(true)
         .create(true)

@@ -1,6 +1,5 @@
 //! `family.snapshot.json`: the whole family state as of one journal line, written atomically.
 
-use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -174,7 +173,11 @@ pub(crate) fn size(dir: &Path) -> u64 {
 pub(crate) fn write(dir: &Path, snapshot: &Snapshot) -> io::Result<u64> {
     let temporary = dir.join(format!("{SNAPSHOT_FILE}.tmp"));
     let bytes = serde_json::to_vec(snapshot).map_err(io::Error::from)?;
-    let mut file = File::create(&temporary)?;
+    let mut file = super::private::open_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temporary)?;
     file.write_all(&bytes)?;
     file.write_all(b"\n")?;
     file.sync_all()?;
