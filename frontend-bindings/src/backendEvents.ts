@@ -3,12 +3,13 @@
 
 import type { ApiClient } from "./api";
 import { ApiRequestError } from "./api";
-import type { ServerEventType, TrackingEventCreated } from "./models";
+import type { ServerEventType, TrackingEventCreated, TrackingStreamReset } from "./models";
 import type { Validator } from "./validate";
-import { trackingEventCreated } from "./validate";
+import { trackingEventCreated, trackingStreamReset } from "./validate";
 
 interface PayloadOf {
   tracking_event_created: TrackingEventCreated;
+  tracking_stream_reset: TrackingStreamReset;
 }
 
 /**
@@ -23,6 +24,7 @@ export type ServerEventPayloads = { [K in ServerEventType]: PayloadOf[K] };
  */
 export const SERVER_EVENTS = {
   tracking_event_created: trackingEventCreated,
+  tracking_stream_reset: trackingStreamReset,
 } as const satisfies { readonly [K in ServerEventType]: Validator<ServerEventPayloads[K]> };
 
 /** Every registered event type: the ones the helpers listen to. */
@@ -36,7 +38,10 @@ export function isServerEventType(type: string): type is ServerEventType {
 /** What a callback gets besides the payload. */
 export type ServerEventMeta<K extends ServerEventType = ServerEventType> = {
   type: K;
-  /** The SSE `id:` line (the tracking event's id for `tracking_event_created`); `""` if none. */
+  /**
+   * The SSE `id:` line: an opaque resume cursor chosen by the server (never parse it); `""` if
+   * none. Pass it as `lastEventId` to resume after this event.
+   */
   lastEventId: string;
 };
 
@@ -107,17 +112,29 @@ export type OpenBackendEventsOptions = {
   baseUrl: string;
   /** A ticket from `POST /events/ticket` (`api.createEventTicket()`); it works once. */
   ticket: string;
+  /**
+   * The cursor (`meta.lastEventId`) of the last event received on an earlier stream: the server
+   * first replays every event after it, then continues live, or sends `tracking_stream_reset`
+   * when it cannot resume from it.
+   */
+  lastEventId?: string | undefined;
   handlers: ServerEventHandlers;
   /** Defaults to `console.warn`. */
   onError?: ((problem: BackendEventProblem) => void) | undefined;
   onOpen?: (() => void) | undefined;
+  /**
+   * Called with the cursor of each registered, well-formed event that has one, before its
+   * handler: where a later stream resumes from.
+   */
+  onEventId?: ((lastEventId: string) => void) | undefined;
   /** Defaults to `globalThis.EventSource` (browsers; Node needs one from npm). */
   EventSource?: EventSourceConstructor | undefined;
 };
 
-/** `${baseUrl}/events?ticket=...`. */
-export function eventsUrl(baseUrl: string, ticket: string): string {
-  return `${baseUrl.replace(/\/+$/, "")}/events?ticket=${encodeURIComponent(ticket)}`;
+/** `${baseUrl}/events?ticket=...`, with `&last_event_id=...` when resuming from a cursor. */
+export function eventsUrl(baseUrl: string, ticket: string, lastEventId?: string): string {
+  const resume = lastEventId ? `&last_event_id=${encodeURIComponent(lastEventId)}` : "";
+  return `${baseUrl.replace(/\/+$/, "")}/events?ticket=${encodeURIComponent(ticket)}${resume}`;
 }
 
 function defaultOnError(problem: BackendEventProblem): void {
@@ -147,7 +164,7 @@ function errorText(error: unknown): string {
 export function openBackendEvents(options: OpenBackendEventsOptions): BackendEventStream {
   const EventSourceImpl = resolveEventSource(options.EventSource);
   const onError = options.onError ?? defaultOnError;
-  const source = new EventSourceImpl(eventsUrl(options.baseUrl, options.ticket));
+  const source = new EventSourceImpl(eventsUrl(options.baseUrl, options.ticket, options.lastEventId));
   let closed = false;
 
   function deliver<K extends ServerEventType>(type: K, event: Event): void {
@@ -169,7 +186,8 @@ export function openBackendEvents(options: OpenBackendEventsOptions): BackendEve
       });
       return;
     }
-    const validator: Validator<ServerEventPayloads[K]> = SERVER_EVENTS[type];
+    // TypeScript cannot tie the registry's entry to `K` for a generic `K`; `satisfies` above does.
+    const validator = SERVER_EVENTS[type] as Validator<ServerEventPayloads[K]>;
     if (!validator.is(payload)) {
       const problems = validator.problems(payload);
       onError({
@@ -181,6 +199,7 @@ export function openBackendEvents(options: OpenBackendEventsOptions): BackendEve
       });
       return;
     }
+    if (lastEventId !== "") options.onEventId?.(lastEventId);
     const handler = options.handlers[type] as
       | ((payload: ServerEventPayloads[K], meta: ServerEventMeta<K>) => void)
       | undefined;
@@ -249,7 +268,10 @@ export type ConnectBackendEventsOptions = Omit<OpenBackendEventsOptions, "baseUr
 
 /**
  * Gets a ticket with `api.createEventTicket()`, then opens the stream with it, and does that again
- * whenever the stream fails (see `reconnect`). Returns at once; problems go to `onError`.
+ * whenever the stream fails (see `reconnect`). Each new stream resumes from the cursor of the last
+ * event received (`last_event_id`), so an event recorded while the connection was down arrives
+ * after the reconnect, once; when the server cannot resume, `tracking_stream_reset` tells the app
+ * to refetch. Returns at once; problems go to `onError`.
  *
  * @throws TypeError only when no EventSource implementation is available.
  */
@@ -264,6 +286,7 @@ export function connectBackendEvents(options: ConnectBackendEventsOptions): Back
   let current: BackendEventStream | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
+  let lastEventId = options.lastEventId;
 
   function stop(): void {
     closed = true;
@@ -302,7 +325,12 @@ export function connectBackendEvents(options: ConnectBackendEventsOptions): Back
     current = openBackendEvents({
       baseUrl: options.api.baseUrl,
       ticket,
+      lastEventId,
       handlers: options.handlers,
+      onEventId: (id) => {
+        lastEventId = id;
+        options.onEventId?.(id);
+      },
       EventSource: EventSourceImpl,
       onOpen: () => {
         failures = 0;

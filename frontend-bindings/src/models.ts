@@ -448,7 +448,7 @@ export type ExportFormat = "ndjson" | "csv";
 /**
  * The `event:` name of every server event.
  */
-export type ServerEventType = "tracking_event_created";
+export type ServerEventType = "tracking_event_created" | "tracking_stream_reset";
 
 /**
  * Payload of `tracking_event_created`: the event's id and enough to update a view without a fetch.
@@ -462,6 +462,18 @@ export type TrackingEventCreated = {
   delta: number;
   points_after: number;
   occurred_at: Timestamp;
+};
+
+/**
+ * Why a stream could not resume from the cursor it was given.
+ */
+export type StreamResetReason = "unknown_cursor" | "too_far_behind";
+
+/**
+ * Payload of `tracking_stream_reset`: the stream starts live without replaying what was missed.
+ */
+export type TrackingStreamReset = {
+  reason: StreamResetReason;
 };
 
 /**

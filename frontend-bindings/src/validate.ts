@@ -26,10 +26,12 @@ import type {
   RewardRequestStatus,
   ServerEventType,
   SortOrder,
+  StreamResetReason,
   Task,
   TrackedMutation,
   TrackingEvent,
   TrackingEventCreated,
+  TrackingStreamReset,
   User,
 } from "./models";
 
@@ -243,6 +245,7 @@ export const sortOrder: Validator<SortOrder> = oneOf<SortOrder>({ asc: true, des
 
 export const serverEventType: Validator<ServerEventType> = oneOf<ServerEventType>({
   tracking_event_created: true,
+  tracking_stream_reset: true,
 });
 
 export const errorCode: Validator<ErrorCode> = oneOf<ErrorCode>({
@@ -360,6 +363,16 @@ export const trackingEventCreated: Validator<TrackingEventCreated> = record<Trac
     points_after: integer,
     occurred_at: timestamp,
   },
+);
+
+export const streamResetReason: Validator<StreamResetReason> = oneOf<StreamResetReason>({
+  unknown_cursor: true,
+  too_far_behind: true,
+});
+
+export const trackingStreamReset: Validator<TrackingStreamReset> = record<TrackingStreamReset>(
+  "TrackingStreamReset",
+  { reason: streamResetReason },
 );
 
 export const errorDetails: Validator<ErrorDetails> = record<ErrorDetails>("ErrorDetails", { field: string });

@@ -27,8 +27,8 @@ const payload: TrackingEventCreated = {
 };
 
 describe("the registry", () => {
-  it("registers tracking_event_created, in step with ServerEventType", () => {
-    expect(SERVER_EVENT_TYPES).toEqual(["tracking_event_created"]);
+  it("registers tracking_event_created and tracking_stream_reset, in step with ServerEventType", () => {
+    expect(SERVER_EVENT_TYPES).toEqual(["tracking_event_created", "tracking_stream_reset"]);
     expect(Object.keys(SERVER_EVENTS)).toEqual([...SERVER_EVENT_TYPES]);
     expect(isServerEventType("tracking_event_created")).toBe(true);
     expect(isServerEventType("message")).toBe(false);
@@ -38,6 +38,9 @@ describe("the registry", () => {
   it("checks each type's payload", () => {
     expect(SERVER_EVENTS.tracking_event_created.is(payload)).toBe(true);
     expect(SERVER_EVENTS.tracking_event_created.is({ ...payload, action: "deleted" })).toBe(false);
+    expect(SERVER_EVENTS.tracking_stream_reset.is({ reason: "unknown_cursor" })).toBe(true);
+    expect(SERVER_EVENTS.tracking_stream_reset.is({ reason: "too_far_behind" })).toBe(true);
+    expect(SERVER_EVENTS.tracking_stream_reset.is({ reason: "gone" })).toBe(false);
   });
 });
 
@@ -205,6 +208,8 @@ describe("openBackendEvents", () => {
   it("eventsUrl joins the base URL and the encoded ticket", () => {
     expect(eventsUrl("https://x.example/api/", "a&b")).toBe("https://x.example/api/events?ticket=a%26b");
     expect(eventsUrl("", "t")).toBe("/events?ticket=t");
+    expect(eventsUrl("", "t", "v1.a+b/c")).toBe("/events?ticket=t&last_event_id=v1.a%2Bb%2Fc");
+    expect(eventsUrl("", "t", "")).toBe("/events?ticket=t");
   });
 });
 
@@ -245,6 +250,38 @@ describe("connectBackendEvents", () => {
     expect(fake.instances.map((s) => s.url)).toEqual([`${BASE}/events?ticket=t1`]);
     fake.instances[0]?.emit("tracking_event_created", JSON.stringify(payload));
     expect(received).toEqual([payload]);
+  });
+
+  it("resumes each new stream from the cursor of the last event received", async () => {
+    const seen: string[] = [];
+    const { fake, received } = setup({
+      reconnect: { initialDelayMs: 10 },
+      lastEventId: "c0",
+      onEventId: (id) => seen.push(id),
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(fake.instances[0]?.url).toBe(`${BASE}/events?ticket=t1&last_event_id=c0`);
+    fake.instances[0]?.emit("tracking_event_created", JSON.stringify(payload), "c1");
+    fake.instances[0]?.emit("tracking_event_created", "{malformed", "c-bad");
+    fake.instances[0]?.emit("tracking_stream_reset", JSON.stringify({ reason: "too_far_behind" }), "c2");
+    fake.instances[0]?.fail(0);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(fake.instances[1]?.url).toBe(`${BASE}/events?ticket=t2&last_event_id=c2`);
+    fake.instances[1]?.fail(0);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(fake.instances[2]?.url).toBe(`${BASE}/events?ticket=t3&last_event_id=c2`);
+    expect(received).toEqual([payload]);
+    expect(seen).toEqual(["c1", "c2"]);
+  });
+
+  it("hands tracking_stream_reset to its callback", async () => {
+    const resets: unknown[] = [];
+    const { fake } = setup({
+      handlers: { tracking_stream_reset: (p, meta) => resets.push([p.reason, meta.lastEventId]) },
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    fake.instances[0]?.emit("tracking_stream_reset", JSON.stringify({ reason: "unknown_cursor" }), "c9");
+    expect(resets).toEqual([["unknown_cursor", "c9"]]);
   });
 
   it("opens nothing when closed before the ticket arrives", async () => {

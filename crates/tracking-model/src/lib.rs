@@ -35,7 +35,7 @@ pub use export::{
 };
 pub use family::{Child, Reward, RewardRequest, RewardRequestStatus, Task, User};
 pub use ids::{ChildId, EntityId, EventId, RewardId, RewardRequestId, TaskId, UserId};
-pub use live::{ServerEventType, TrackingEventCreated};
+pub use live::{ServerEventType, StreamResetReason, TrackingEventCreated, TrackingStreamReset};
 pub use points::MAX_POINTS;
 pub use query::{Page, QueryScope, SortOrder, TrackingQuery};
 pub use ranking::{FamilyRanking, RankedChild, Standing};

@@ -11,6 +11,9 @@ use crate::{Action, ChildId, EntityId, EntityType, EventId, Timestamp, TrackingE
 pub enum ServerEventType {
     /// A tracking event was recorded for the parent's family; payload `TrackingEventCreated`.
     TrackingEventCreated,
+    /// The stream could not resume from the cursor it was given and starts live; payload
+    /// `TrackingStreamReset`. The client refetches what it shows.
+    TrackingStreamReset,
 }
 
 impl ServerEventType {
@@ -18,6 +21,7 @@ impl ServerEventType {
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::TrackingEventCreated => "tracking_event_created",
+            Self::TrackingStreamReset => "tracking_stream_reset",
         }
     }
 }
@@ -49,4 +53,21 @@ impl From<&TrackingEvent> for TrackingEventCreated {
             occurred_at: event.occurred_at(),
         }
     }
+}
+
+/// Why a stream could not resume from the cursor it was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamResetReason {
+    /// The cursor is malformed, of another family, or names a point the server does not know.
+    UnknownCursor,
+    /// The caller missed more events than a stream replays.
+    TooFarBehind,
+}
+
+/// Payload of `tracking_stream_reset`: the stream starts live without replaying what was missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingStreamReset {
+    pub reason: StreamResetReason,
 }

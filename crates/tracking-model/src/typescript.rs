@@ -7,8 +7,8 @@ use crate::{
     CreateReward, CreateTask, CreateUser, CreatedUser, EntityId, EntityType, ErrorBody, ErrorCode,
     ErrorDetails, EventId, EventTicket, ExportFormat, FamilyRanking, Health, Page, RankedChild,
     Reward, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, ServerEventType,
-    SortOrder, SummaryQuery, Task, TaskId, Timestamp, Totals, TrackedMutation, TrackingEvent,
-    TrackingEventCreated, TrackingQuery, User, UserId,
+    SortOrder, StreamResetReason, SummaryQuery, Task, TaskId, Timestamp, Totals, TrackedMutation,
+    TrackingEvent, TrackingEventCreated, TrackingQuery, TrackingStreamReset, User, UserId,
 };
 
 /// The command that rewrites the generated files from the Rust types.
@@ -61,6 +61,8 @@ pub fn models_ts() -> String {
         declaration::<ExportFormat>(&cfg),
         declaration::<ServerEventType>(&cfg),
         declaration::<TrackingEventCreated>(&cfg),
+        declaration::<StreamResetReason>(&cfg),
+        declaration::<TrackingStreamReset>(&cfg),
         declaration::<ErrorCode>(&cfg),
         declaration::<ErrorDetails>(&cfg),
         declaration::<ApiError>(&cfg),

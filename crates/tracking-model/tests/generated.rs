@@ -9,8 +9,9 @@ use tracking_model::typescript::{REGENERATE_COMMAND, models_ts};
 use tracking_model::{
     Action, Child, ChildId, EntityId, EntityType, ErrorBody, ErrorCode, EventId, ExportFormat,
     ExportWriter, FamilyRanking, InvalidField, Page, RewardId, RewardRequest, RewardRequestId,
-    RewardRequestStatus, Standing, SummaryParams, SummaryScope, TaskId, Timestamp, Totals,
-    TrackedMutation, TrackingEvent, TrackingEventCreated, TrackingEventParts, UserId, summarize,
+    RewardRequestStatus, Standing, StreamResetReason, SummaryParams, SummaryScope, TaskId,
+    Timestamp, Totals, TrackedMutation, TrackingEvent, TrackingEventCreated, TrackingEventParts,
+    TrackingStreamReset, UserId, summarize,
 };
 
 fn repo_root() -> PathBuf {
@@ -166,6 +167,12 @@ fn fixtures_are_fresh() {
     ensure_file_contents(
         "fixtures/sse_tracking_event_created.json",
         &json_text(&TrackingEventCreated::from(&all[0])),
+    );
+    ensure_file_contents(
+        "fixtures/sse_tracking_stream_reset.json",
+        &json_text(&TrackingStreamReset {
+            reason: StreamResetReason::TooFarBehind,
+        }),
     );
 
     let redeemed = &all[3];
