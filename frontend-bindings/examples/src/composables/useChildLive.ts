@@ -1,6 +1,7 @@
 // A child's points and latest history, kept live: fetched once, then updated from the server's
-// `tracking_event_created` events (`connectBackendEvents`), and fetched again whenever the stream
-// (re)opens, since events recorded while it was down are not replayed by a version 1 server.
+// `tracking_event_created` events (`connectBackendEvents`, which resumes from the last event it
+// received when it reconnects), and fetched again whenever a stream opens or the server sends
+// `tracking_stream_reset` (it could not resume, or does not replay).
 
 import {
   connectBackendEvents,
@@ -87,6 +88,9 @@ export function useChildLive(api: ApiClient, childId: ChildId, historyLimit = 10
         received.value = [event, ...received.value].slice(0, 50);
         points.value = event.points_after; // at once, without waiting for the fetch
         void refresh();
+      },
+      tracking_stream_reset() {
+        void refresh(); // the server could not resume from our cursor: events may have been missed
       },
     },
     onOpen() {
