@@ -93,13 +93,15 @@ impl ErrorCode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorBody {
-    pub error: ApiError,
+    pub error: ErrorInfo,
 }
 
+// TypeScript knows it as `ApiError`, its name in the front end's code.
 /// What went wrong, for programs (`code`) and for people (`message`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(deny_unknown_fields)]
-pub struct ApiError {
+#[ts(rename = "ApiError")]
+pub struct ErrorInfo {
     pub code: ErrorCode,
     /// A sentence for people; never internals.
     pub message: String,
@@ -121,7 +123,7 @@ impl ErrorBody {
     /// An error body with `code` and `message`.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
-            error: ApiError {
+            error: ErrorInfo {
                 code,
                 message: message.into(),
                 details: None,
@@ -133,7 +135,7 @@ impl ErrorBody {
 impl From<InvalidField> for ErrorBody {
     fn from(invalid: InvalidField) -> Self {
         Self {
-            error: ApiError {
+            error: ErrorInfo {
                 code: ErrorCode::InvalidRequest,
                 message: invalid.to_string(),
                 details: Some(ErrorDetails {

@@ -27,7 +27,7 @@ pub mod timestamp;
 pub mod typescript;
 
 pub use calendar::{Bucket, BucketStarts, Zone};
-pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetails, InvalidField, ModelError};
+pub use error::{ErrorBody, ErrorCode, ErrorDetails, ErrorInfo, InvalidField, ModelError};
 pub use event::{Action, EntityType, Metadata, TrackingEvent, TrackingEventParts};
 pub use export::{
     CSV_HEADER, ExportError, ExportFormat, ExportQuery, ExportWriter, write_csv_header,

@@ -3,9 +3,9 @@
 use ts_rs::{Config, TS};
 
 use crate::{
-    Action, ApiError, Bucket, BucketTotals, Child, ChildId, ChildSummary, CreateChild,
-    CreateReward, CreateTask, CreateUser, CreatedUser, EntityId, EntityType, ErrorBody, ErrorCode,
-    ErrorDetails, EventId, EventTicket, ExportFormat, FamilyRanking, Health, Page, RankedChild,
+    Action, Bucket, BucketTotals, Child, ChildId, ChildSummary, CreateChild, CreateReward,
+    CreateTask, CreateUser, CreatedUser, EntityId, EntityType, ErrorBody, ErrorCode, ErrorDetails,
+    ErrorInfo, EventId, EventTicket, ExportFormat, FamilyRanking, Health, Page, RankedChild,
     Reward, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, ServerEventType,
     SortOrder, StreamResetReason, SummaryQuery, Task, TaskId, Timestamp, Totals, TrackedMutation,
     TrackingEvent, TrackingEventCreated, TrackingQuery, TrackingStreamReset, User, UserId,
@@ -65,7 +65,7 @@ pub fn models_ts() -> String {
         declaration::<TrackingStreamReset>(&cfg),
         declaration::<ErrorCode>(&cfg),
         declaration::<ErrorDetails>(&cfg),
-        declaration::<ApiError>(&cfg),
+        declaration::<ErrorInfo>(&cfg),
         declaration::<ErrorBody>(&cfg),
     ];
     for declaration in declarations {
