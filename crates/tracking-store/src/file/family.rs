@@ -1,6 +1,7 @@
 //! [`FileStore`]'s family data: the state, loaded from the snapshot and the journal, and the
 //! turns that keep a command's check valid until its journal line is durable.
 
+use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -51,6 +52,11 @@ impl Family {
             children: KeyedLock::new(),
         };
         Ok((family, outcome))
+    }
+
+    /// Syncs the journal and refuses every later change.
+    pub(crate) fn close(&self) -> io::Result<()> {
+        self.journal.close()
     }
 
     /// Locks the state for a read or a check; never held across an await.

@@ -47,6 +47,9 @@ pub(crate) enum AppendError {
     Round(Broken),
     #[error("the store is closing")]
     Closing,
+    /// The owner closed the store ([`Log::close`]).
+    #[error("the store is closed")]
+    Closed,
     #[error("the syncer thread stopped")]
     SyncerStopped,
 }
@@ -89,6 +92,8 @@ pub(crate) struct LogState<T> {
     pub(crate) staged: Vec<T>,
     /// Set after a failed `fdatasync` or a failed clean-up: the log refuses every later write.
     failed: Option<Broken>,
+    /// Set by [`Log::close`]: the log refuses every later write.
+    closed: bool,
     /// A counter the owner may use to number its lines.
     pub(crate) seq: u64,
 }
@@ -118,7 +123,11 @@ impl<T> LogState<T> {
         self.failed = Some(reason);
     }
 
-    fn check(&self) -> Result<(), AppendError> {
+    /// Fails once the log refuses writes: closed, or broken.
+    pub(crate) fn check(&self) -> Result<(), AppendError> {
+        if self.closed {
+            return Err(AppendError::Closed);
+        }
         match &self.failed {
             Some(reason) => Err(AppendError::Unusable {
                 path: self.path.clone(),
@@ -146,7 +155,7 @@ type Waiter = oneshot::Sender<Result<(), Broken>>;
 pub(crate) struct Log<T: Send + 'static> {
     shared: Arc<Shared<T>>,
     requests: Mutex<Option<mpsc::Sender<Waiter>>>,
-    syncer: Option<JoinHandle<()>>,
+    syncer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl<T: Send + 'static> std::fmt::Debug for Log<T> {
@@ -203,6 +212,7 @@ impl<T: Send + 'static> Log<T> {
                 synced_len: len,
                 staged: Vec::new(),
                 failed: None,
+                closed: false,
                 seq,
             }),
             round: Mutex::new(()),
@@ -222,7 +232,7 @@ impl<T: Send + 'static> Log<T> {
         Ok(Self {
             shared,
             requests: Mutex::new(Some(sender)),
-            syncer: Some(syncer),
+            syncer: Mutex::new(Some(syncer)),
         })
     }
 
@@ -277,6 +287,20 @@ impl<T: Send + 'static> Log<T> {
         }
     }
 
+    /// Refuses every later append, makes every line written so far durable and stops the syncer
+    /// thread; an error says the log broke (now or earlier). Blocks while the last round runs.
+    pub(crate) fn close(&self) -> io::Result<()> {
+        self.state().closed = true;
+        self.requests.lock().take();
+        if let Some(syncer) = self.syncer.lock().take() {
+            let _ = syncer.join();
+        }
+        match &self.state().failed {
+            Some(reason) => Err(io::Error::other(reason.clone())),
+            None => Ok(()),
+        }
+    }
+
     fn send(&self, request: Waiter) -> bool {
         self.requests
             .lock()
@@ -288,7 +312,7 @@ impl<T: Send + 'static> Log<T> {
 impl<T: Send + 'static> Drop for Log<T> {
     fn drop(&mut self) {
         self.requests.lock().take();
-        if let Some(syncer) = self.syncer.take() {
+        if let Some(syncer) = self.syncer.lock().take() {
             let _ = syncer.join();
         }
     }

@@ -123,6 +123,12 @@ impl History {
         self.index.read().heap_bytes()
     }
 
+    /// Waits for a running anonymization, syncs the file and refuses every later write.
+    pub(crate) fn close(&self) -> io::Result<()> {
+        let _no_rewrite = self.rewriting.lock();
+        self.log.close()
+    }
+
     pub(crate) async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
         let id = event.id();
         let mut line = serde_json::to_vec(event).map_err(io::Error::from)?;
@@ -194,6 +200,7 @@ impl History {
     /// copy over the file, syncs the directory and points the index at the new lines.
     pub(crate) fn anonymize(&self, user: UserId) -> Result<u64, HistoryError> {
         let _one_at_a_time = self.rewriting.lock();
+        self.log.state().check()?;
         let lines = self.index.read().lines_with_user(user);
         if !lines.iter().any(|&(_, _, mine)| mine) {
             return Ok(0);

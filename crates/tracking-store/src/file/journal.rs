@@ -91,6 +91,11 @@ impl Journal {
         Ok((Self { log }, outcome))
     }
 
+    /// Syncs the journal and refuses every later change.
+    pub(crate) fn close(&self) -> io::Result<()> {
+        self.log.close()
+    }
+
     /// Writes `change` as the next line; returns once it is durable and applied, or at once when
     /// it may be lost.
     pub(crate) async fn write(&self, change: Change) -> Result<(), AppendError> {

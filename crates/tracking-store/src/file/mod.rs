@@ -130,7 +130,7 @@ pub struct FileStore {
     report: OpenReport,
     dir: PathBuf,
     // Dropped last, after both writers have synced and stopped.
-    _lock: File,
+    lock: File,
 }
 
 impl FileStore {
@@ -161,7 +161,7 @@ impl FileStore {
             history: std::sync::Arc::new(history),
             report,
             dir,
-            _lock: lock,
+            lock,
         })
     }
 
@@ -173,6 +173,16 @@ impl FileStore {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Closes the store for its owner's shutdown, even while other handles to it remain: every
+    /// later write fails, everything written is synced, and the directory's lock is released, so
+    /// the data directory can be opened again at once. Blocks while the last sync runs.
+    pub fn close(&self) -> io::Result<()> {
+        let family = self.family.close();
+        let history = self.history.close();
+        self.lock.unlock()?;
+        family.and(history)
     }
 
     /// Roughly how many bytes the history index holds on the heap.
