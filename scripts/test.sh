@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check of the project, in the order a failure is cheapest to see: formatting, layering,
-# clippy with warnings denied, all Rust tests (including the drift checks of generated files),
-# then the TypeScript checks once frontend-bindings has a package.json.
+# clippy with warnings denied (also on the recording pipeline built without HTTP), all Rust tests
+# (including the drift checks of generated files), then the TypeScript checks once
+# frontend-bindings has a package.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,9 @@ scripts/check-layering.sh
 
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== the recording pipeline without HTTP (tracking-api --no-default-features)"
+cargo clippy -p tracking-api --no-default-features --all-targets --locked -- -D warnings
 
 echo "== cargo test"
 cargo test --workspace --locked

@@ -5,10 +5,7 @@ use std::collections::HashMap;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use tracking_api::{Tracker, hash_token, new_token};
-use tracking_model::{
-    Child, ChildId, CreateReward, CreateTask, Reward, RewardId, Task, TaskId, Timestamp, User,
-    UserId,
-};
+use tracking_model::{CreateChild, CreateReward, CreateTask, Timestamp, User, UserId};
 use tracking_store::ActionTarget;
 
 const DEMO_FAMILY: &str = include_str!("../../../fixtures/demo_family.json");
@@ -57,38 +54,19 @@ pub async fn load(tracker: &Tracker) -> anyhow::Result<Option<String>> {
 
     let mut children = HashMap::new();
     for name in demo.children {
-        let child = Child {
-            id: ChildId::generate(),
-            user_id: user.id,
-            name: name.clone(),
-            points: 0,
-            created_at: now,
-        };
+        let child = CreateChild { name }.into_child(user.id, now);
         family.create_child(&child).await?;
-        children.insert(name, child.id);
+        children.insert(child.name.clone(), child.id);
     }
     let mut tasks = HashMap::new();
     for body in demo.tasks {
-        let task = Task {
-            id: TaskId::generate(),
-            user_id: user.id,
-            name: body.name,
-            points: body.points,
-            is_good: body.is_good,
-            created_at: now,
-        };
+        let task = body.into_task(user.id, now);
         family.create_task(&task).await?;
         tasks.insert(task.name.clone(), task.id);
     }
     let mut rewards = HashMap::new();
     for body in demo.rewards {
-        let reward = Reward {
-            id: RewardId::generate(),
-            user_id: user.id,
-            name: body.name,
-            cost: body.cost,
-            created_at: now,
-        };
+        let reward = body.into_reward(user.id, now);
         family.create_reward(&reward).await?;
         rewards.insert(reward.name.clone(), reward.id);
     }

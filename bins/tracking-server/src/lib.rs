@@ -9,4 +9,4 @@ pub mod startup;
 pub mod storage;
 
 pub use settings::Settings;
-pub use startup::{Application, Stopper};
+pub use startup::Application;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, ValueEnum};
 
 /// Task and reward tracking server.
 #[derive(Debug, Clone, Parser)]
@@ -96,12 +96,20 @@ impl std::fmt::Debug for Secret {
 }
 
 impl Settings {
-    /// The defaults with these directories, for tests and embedders.
+    /// The defaults with these directories, for tests and embedders; the `TRACKING_*` environment
+    /// variables of the calling process are not read.
     pub fn for_dirs(data_dir: impl Into<PathBuf>, log_dir: impl Into<PathBuf>) -> Self {
-        let mut settings = Self::parse_from(["tracking-server"]);
+        let mut settings = Self::defaults();
         settings.data_dir = data_dir.into();
         settings.log_dir = log_dir.into();
         settings
+    }
+
+    /// The defaults alone, whatever the environment says.
+    pub fn defaults() -> Self {
+        let command = Self::command().mut_args(|arg| arg.env(None));
+        let matches = command.get_matches_from(["tracking-server"]);
+        Self::from_arg_matches(&matches).expect("the defaults are valid settings")
     }
 }
 
@@ -121,13 +129,54 @@ mod tests {
 
     #[test]
     fn defaults_match_the_contract() {
-        let settings = Settings::parse_from(["tracking-server"]);
+        let settings = Settings::defaults();
         assert_eq!(settings.bind, "127.0.0.1:8080");
         assert_eq!(settings.data_dir, PathBuf::from("./data"));
         assert_eq!(settings.log_dir, PathBuf::from("./logs"));
         assert_eq!(
             (settings.audit_max_bytes, settings.audit_backups),
             (10 * 1024 * 1024, 5)
+        );
+    }
+
+    /// Set in the copy of this test binary that [`for_dirs_ignores_the_environment`] starts.
+    const CHILD: &str = "TRACKING_SETTINGS_TEST_CHILD";
+
+    /// Runs itself again as a child process with `TRACKING_*` variables set (a test may not set
+    /// variables in its own process): the flags' fallbacks see them, `for_dirs` does not.
+    #[test]
+    fn for_dirs_ignores_the_environment() {
+        if std::env::var_os(CHILD).is_some() {
+            let from_environment = Settings::parse_from(["tracking-server"]);
+            assert_eq!(from_environment.bind, "0.0.0.0:1");
+            assert!(from_environment.demo);
+            let settings = Settings::for_dirs("given-data", "given-logs");
+            assert_eq!(settings.bind, "127.0.0.1:8080");
+            assert!(!settings.demo);
+            assert_eq!(settings.workers, None);
+            assert_eq!(settings.durability, Durability::Durable);
+            assert_eq!(settings.data_dir, PathBuf::from("given-data"));
+            assert_eq!(settings.log_dir, PathBuf::from("given-logs"));
+            return;
+        }
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "settings::tests::for_dirs_ignores_the_environment",
+            ])
+            .env(CHILD, "1")
+            .env("TRACKING_BIND", "0.0.0.0:1")
+            .env("TRACKING_DEMO", "true")
+            .env("TRACKING_WORKERS", "7")
+            .env("TRACKING_DURABILITY", "interval")
+            .env("TRACKING_DATA_DIR", "environment-data")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("1 passed"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
         );
     }
 }

@@ -1,11 +1,13 @@
-//! Builds the application from its settings, binds its listener, and runs it until a signal.
+//! Builds the application from its settings, binds its listener, and runs it until the shutdown
+//! future its caller passes in completes (a signal, for the binary).
 
+use std::future::Future;
 use std::net::TcpListener;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_cors::Cors;
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::Server;
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName};
 use actix_web::middleware::Condition;
@@ -28,16 +30,6 @@ pub struct Application {
     tracker: Arc<Tracker>,
     store: Arc<FileStore>,
 }
-
-/// Stops a running application gracefully: streams end, in-flight requests finish.
-#[derive(Debug, Clone)]
-pub struct Stopper {
-    handle: ServerHandle,
-    tracker: Weak<Tracker>,
-}
-
-/// How long a stop waits for the last users of the store to let go of it.
-const STORE_RELEASE_WAIT: Duration = Duration::from_secs(10);
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -120,64 +112,52 @@ impl Application {
         self.port
     }
 
-    /// A handle that stops it.
-    pub fn stopper(&self) -> Stopper {
-        Stopper {
-            handle: self.server.handle(),
-            tracker: Arc::downgrade(&self.tracker),
-        }
-    }
-
-    /// Serves until SIGINT or SIGTERM (or a [`Stopper`]), then finishes in-flight requests and
-    /// writes every queued audit line.
+    /// Serves until SIGINT or SIGTERM, then stops as [`Application::run`] does.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let stopper = self.stopper();
-        let signals = tokio::spawn(async move {
+        self.run(async {
             wait_for_signal().await;
             log::info!("signal received; stopping");
-            stopper.stop().await;
-        });
-        let catch_up = self.tracker.spawn_catch_up(CATCH_UP_PERIOD);
+        })
+        .await
+    }
+
+    /// Serves until `shutdown` completes, then stops gracefully: live streams end, in-flight
+    /// requests finish, every queued audit line is written, and the store is closed (synced, its
+    /// lock released) before this returns.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let Self {
             server,
             tracker,
             store,
             ..
         } = self;
+        let handle = server.handle();
+        let stop = tokio::spawn({
+            let tracker = Arc::clone(&tracker);
+            async move {
+                shutdown.await;
+                tracker.hub().disconnect_all();
+                handle.stop(true).await;
+            }
+        });
+        let catch_up = tracker.spawn_catch_up(CATCH_UP_PERIOD);
         let served = server.await;
-        signals.abort();
+        stop.abort();
         catch_up.abort();
-        let _ = signals.await;
+        let _ = stop.await;
         let _ = catch_up.await;
         tracker.close();
-        drop(tracker);
-        close(store).await;
+        // The stopped workers may still hold the tracker for a moment; the store closes anyway.
+        let closed = tokio::task::spawn_blocking(move || store.close())
+            .await
+            .context("closing the store")?;
+        served?;
+        closed.context("closing the store")?;
         log::info!("stopped");
-        Ok(served?)
-    }
-}
-
-impl Stopper {
-    /// Ends the live streams and stops the server gracefully.
-    pub async fn stop(&self) {
-        if let Some(tracker) = self.tracker.upgrade() {
-            tracker.hub().disconnect_all();
-        }
-        self.handle.stop(true).await;
-    }
-}
-
-/// Drops the store once the stopped workers have let go of it, so that its files are synced and
-/// its lock released when the application returns (a restart in the same process can reopen it).
-async fn close(store: Arc<FileStore>) {
-    let deadline = tokio::time::Instant::now() + STORE_RELEASE_WAIT;
-    while Arc::strong_count(&store) > 1 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    if Arc::strong_count(&store) > 1 {
-        log::warn!(
-            "the store is still in use after the stop; it closes when the last user lets go"
-        );
+        Ok(())
     }
 }
 

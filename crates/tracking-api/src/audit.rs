@@ -1,11 +1,12 @@
 //! The audit mirror as the tracker sees it, and the worker thread that keeps it off the request path.
 
 use std::error::Error;
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use tracking_model::{TrackingEvent, UserId};
 
 /// Where the tracker mirrors each recorded event, one line per event (per-user rolling files in
@@ -41,9 +42,18 @@ impl AuditSink for tracking_audit::AuditLog {
     }
 }
 
+/// Why a user's audit files were not removed.
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    #[error("audit files not removed: {0}")]
+    Sink(#[source] Box<dyn Error + Send + Sync>),
+    #[error("audit files not removed: the audit log is closed")]
+    Closed,
+}
+
 enum Job {
     Record(TrackingEvent),
-    Purge(UserId, tokio::sync::oneshot::Sender<Result<(), String>>),
+    Purge(UserId, tokio::sync::oneshot::Sender<Result<(), PurgeError>>),
 }
 
 /// Feeds an [`AuditSink`] from one thread, in order, so a slow disk never slows a mutation.
@@ -71,23 +81,22 @@ impl AuditWorker {
     }
 
     /// Removes the user's audit files after every line queued before it is written.
-    pub(crate) async fn purge(&self, user: UserId) -> Result<(), String> {
+    pub(crate) async fn purge(&self, user: UserId) -> Result<(), PurgeError> {
         let (done, wait) = tokio::sync::oneshot::channel();
         self.send(Job::Purge(user, done));
-        wait.await
-            .unwrap_or_else(|_| Err("the audit log is closed".to_owned()))
+        wait.await.unwrap_or(Err(PurgeError::Closed))
     }
 
     /// Writes every queued line, then stops the thread.
     pub(crate) fn close(&self) {
-        drop(lock(&self.jobs).take());
-        if let Some(thread) = lock(&self.thread).take() {
+        drop(self.jobs.lock().take());
+        if let Some(thread) = self.thread.lock().take() {
             let _ = thread.join();
         }
     }
 
     fn send(&self, job: Job) {
-        let sent = lock(&self.jobs).as_ref().map(|jobs| jobs.send(job).is_ok());
+        let sent = self.jobs.lock().as_ref().map(|jobs| jobs.send(job).is_ok());
         if sent != Some(true) {
             log::error!("audit log is closed; a line was not written");
         }
@@ -104,12 +113,6 @@ impl Drop for AuditWorker {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// While lines keep coming, the audit thread drains its queue on this tick instead of being woken
@@ -148,7 +151,7 @@ fn run(sink: &dyn AuditSink, jobs: Receiver<Job>) {
                 }
             }
             Job::Purge(user, done) => {
-                let _ = done.send(sink.purge_user(user).map_err(|error| error.to_string()));
+                let _ = done.send(sink.purge_user(user).map_err(PurgeError::Sink));
             }
         }
     }

@@ -1,29 +1,26 @@
-//! The recording service of task and reward tracking and the actix-web handlers of its HTTP contract.
+//! The recording service of task and reward tracking and, with the default `http` feature, the
+//! actix-web handlers of its HTTP contract.
 //!
 //! [`Tracker`] is the one path every tracked mutation takes: it commits the points change with
 //! its event through the store, moves the event into the history, mirrors it to the audit log and
-//! pushes it to the parent's live streams. It knows no HTTP, so another Rust service can embed it
-//! with its own store. [`configure`] mounts the HTTP contract into any actix-web app.
+//! pushes it to the parent's live streams. It knows no HTTP: with `default-features = false` this
+//! crate is that pipeline alone and pulls in no actix crate, so another Rust service can embed it
+//! with its own store. With `http`, [`configure`] mounts the HTTP contract into any actix-web app
+//! and [`Parent`] and [`Admin`] authenticate the embedder's own routes.
 
 mod audit;
-mod auth;
-mod body;
-mod error;
-mod handlers;
+#[cfg(feature = "http")]
+mod http;
 mod live;
-mod routes;
-mod state;
-mod tickets;
+mod token;
 mod tracker;
 
-pub use audit::{AuditSink, NoAudit};
-pub use auth::{AdminCredential, hash_token, new_token};
-pub use error::ApiError;
+pub use audit::{AuditSink, NoAudit, PurgeError};
+#[cfg(feature = "http")]
+pub use http::{
+    Admin, AdminCredential, ApiError, ApiState, MAX_BODY_BYTES, Parent, Tickets, configure,
+    json_not_found,
+};
 pub use live::{DEFAULT_STREAMS_PER_USER, LiveHub};
-pub use routes::{configure, json_not_found};
-pub use state::ApiState;
-pub use tickets::Tickets;
+pub use token::{hash_token, new_token};
 pub use tracker::{CatchUp, Tracker, TrackerError};
-
-/// Largest request body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;

@@ -1,8 +1,8 @@
 //! The live-event hub: every open stream of a parent, and the push of new tracking events to them.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
+use parking_lot::Mutex;
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tracking_model::{TrackingEvent, TrackingEventCreated, UserId};
 
@@ -42,7 +42,7 @@ impl LiveHub {
     /// Opens a stream for `user`'s family; past the per-user limit the user's oldest stream closes.
     pub fn subscribe(&self, user: UserId) -> mpsc::Receiver<TrackingEventCreated> {
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
-        let mut streams = self.lock();
+        let mut streams = self.streams.lock();
         let senders = streams.entry(user).or_default();
         senders.retain(|sender| !sender.is_closed());
         if senders.len() >= self.streams_per_user {
@@ -56,7 +56,7 @@ impl LiveHub {
     pub fn publish(&self, event: &TrackingEvent) {
         let Some(user) = event.user_id() else { return };
         let payload = TrackingEventCreated::from(event);
-        let mut streams = self.lock();
+        let mut streams = self.streams.lock();
         let Some(senders) = streams.get_mut(&user) else {
             return;
         };
@@ -77,28 +77,21 @@ impl LiveHub {
 
     /// Ends every stream of a deleted user.
     pub fn disconnect(&self, user: UserId) {
-        self.lock().remove(&user);
+        self.streams.lock().remove(&user);
     }
 
     /// Ends every stream, for shutdown.
     pub fn disconnect_all(&self) {
-        self.lock().clear();
+        self.streams.lock().clear();
     }
 
     /// How many streams are open, over all users.
     pub fn open_streams(&self) -> usize {
-        self.lock()
+        self.streams
+            .lock()
             .values()
             .map(|senders| senders.iter().filter(|sender| !sender.is_closed()).count())
             .sum()
-    }
-
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<UserId, Vec<mpsc::Sender<TrackingEventCreated>>>> {
-        self.streams
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

@@ -1,17 +1,16 @@
 //! The recording pipeline: commit, move into the history, mirror to the audit log, push live.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::RwLock;
 use tracking_model::{ChildId, Effect, EventId, Timestamp, TrackingEvent, UserId};
 use tracking_store::{
-    ActionTarget, FamilyError, FamilyRepository, HistoryError, TrackingRepository,
+    ActionTarget, FamilyError, FamilyRepository, HistoryError, KeyedLock, TrackingRepository,
 };
 
 use crate::LiveHub;
-use crate::audit::{AuditSink, AuditWorker};
+use crate::audit::{AuditSink, AuditWorker, PurgeError};
 
 /// Why a tracker operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -20,8 +19,8 @@ pub enum TrackerError {
     Family(#[from] FamilyError),
     #[error(transparent)]
     History(#[from] HistoryError),
-    #[error("audit files not removed: {0}")]
-    Audit(String),
+    #[error(transparent)]
+    Audit(#[from] PurgeError),
 }
 
 /// What one [`Tracker::catch_up`] finished.
@@ -50,13 +49,7 @@ pub struct Tracker {
     deletions: RwLock<()>,
     /// Per child, held from the commit of an action until its event is delivered, audited and
     /// pushed.
-    children: Mutex<HashMap<ChildId, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    children: KeyedLock<ChildId>,
 }
 
 impl Tracker {
@@ -72,7 +65,7 @@ impl Tracker {
             audit: AuditWorker::start(audit),
             hub: LiveHub::new(),
             deletions: RwLock::new(()),
-            children: Mutex::default(),
+            children: KeyedLock::new(),
         }
     }
 
@@ -105,21 +98,16 @@ impl Tracker {
         target: ActionTarget,
     ) -> Result<Effect, FamilyError> {
         let _no_deletion = self.deletions.read().await;
-        let child_lock = self.child_lock(child);
-        let effect = {
-            // One child's events reach the history, the audit file and the streams in the order
-            // they were applied.
-            let _in_order = child_lock.lock().await;
-            let effect = self
-                .family
-                .apply(owner, child, target, Timestamp::now())
-                .await?;
-            self.deliver(&effect.event).await;
-            self.audit.record(effect.event.clone());
-            self.hub.publish(&effect.event);
-            effect
-        };
-        self.release_child_lock(child, child_lock);
+        // One child's events reach the history, the audit file and the streams in the order they
+        // were applied.
+        let _in_order = self.children.lock(child).await;
+        let effect = self
+            .family
+            .apply(owner, child, target, Timestamp::now())
+            .await?;
+        self.deliver(&effect.event).await;
+        self.audit.record(effect.event.clone());
+        self.hub.publish(&effect.event);
         Ok(effect)
     }
 
@@ -185,22 +173,10 @@ impl Tracker {
     /// succeeded, so a failure is retried by the next catch-up.
     async fn erase(&self, user: UserId) -> Result<(), TrackerError> {
         let changed = self.history.anonymize_user(user).await?;
-        self.audit.purge(user).await.map_err(TrackerError::Audit)?;
+        self.audit.purge(user).await?;
         self.family.user_anonymized(user).await?;
         log::info!("history of deleted user {user} anonymized ({changed} events)");
         Ok(())
-    }
-
-    fn child_lock(&self, child: ChildId) -> Arc<tokio::sync::Mutex<()>> {
-        Arc::clone(lock(&self.children).entry(child).or_default())
-    }
-
-    /// Drops the child's lock from the map once nobody else holds or waits for it.
-    fn release_child_lock(&self, child: ChildId, child_lock: Arc<tokio::sync::Mutex<()>>) {
-        let mut children = lock(&self.children);
-        if Arc::strong_count(&child_lock) == 2 {
-            children.remove(&child);
-        }
     }
 
     /// Runs [`Tracker::catch_up`] every `period` while there is work, for as long as the tracker lives.

@@ -5,7 +5,7 @@ use ts_rs::TS;
 use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
 use validator::{Validate, ValidationError, ValidationErrors};
 
-use crate::InvalidField;
+use crate::{Child, ChildId, InvalidField, Reward, RewardId, Task, TaskId, Timestamp, UserId};
 
 /// Longest name, in characters, after trimming.
 pub const MAX_NAME_CHARS: usize = 100;
@@ -51,6 +51,46 @@ pub struct CreateReward {
     /// 1 to 1,000,000.
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
     pub cost: i64,
+}
+
+impl CreateChild {
+    /// The child this body adds to `owner`'s family at `now`, with 0 points.
+    pub fn into_child(self, owner: UserId, now: Timestamp) -> Child {
+        Child {
+            id: ChildId::generate(),
+            user_id: owner,
+            name: clean_name(&self.name),
+            points: 0,
+            created_at: now,
+        }
+    }
+}
+
+impl CreateTask {
+    /// The task (or penalty) this body adds to `owner`'s family at `now`.
+    pub fn into_task(self, owner: UserId, now: Timestamp) -> Task {
+        Task {
+            id: TaskId::generate(),
+            user_id: owner,
+            name: clean_name(&self.name),
+            points: self.points,
+            is_good: self.is_good,
+            created_at: now,
+        }
+    }
+}
+
+impl CreateReward {
+    /// The reward this body adds to `owner`'s family at `now`.
+    pub fn into_reward(self, owner: UserId, now: Timestamp) -> Reward {
+        Reward {
+            id: RewardId::generate(),
+            user_id: owner,
+            name: clean_name(&self.name),
+            cost: self.cost,
+            created_at: now,
+        }
+    }
 }
 
 /// A name as it is stored: without surrounding white space.

@@ -10,7 +10,7 @@ use awc::http::{Method, StatusCode};
 use futures_util::{Stream, StreamExt};
 use serde_json::{Value, json};
 use std::pin::Pin;
-use tracking_server::{Application, Settings, Stopper};
+use tracking_server::{Application, Settings};
 
 /// The data and log directories of a test, kept across restarts.
 pub use crate::support::Dirs;
@@ -22,7 +22,7 @@ pub struct TestApp {
     pub base: String,
     pub dirs: Dirs,
     client: awc::Client,
-    stopper: Stopper,
+    stop: tokio::sync::oneshot::Sender<()>,
     running: actix_rt::task::JoinHandle<anyhow::Result<()>>,
 }
 
@@ -85,8 +85,10 @@ pub async fn spawn_app_with(dirs: Dirs, adjust: impl FnOnce(&mut Settings)) -> T
         .await
         .expect("the server starts");
     let base = format!("http://127.0.0.1:{}", application.port());
-    let stopper = application.stopper();
-    let running = actix_rt::spawn(application.run_until_stopped());
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let running = actix_rt::spawn(application.run(async {
+        let _ = stopped.await;
+    }));
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .finish();
@@ -94,7 +96,7 @@ pub async fn spawn_app_with(dirs: Dirs, adjust: impl FnOnce(&mut Settings)) -> T
         base,
         dirs,
         client,
-        stopper,
+        stop,
         running,
     }
 }
@@ -102,7 +104,7 @@ pub async fn spawn_app_with(dirs: Dirs, adjust: impl FnOnce(&mut Settings)) -> T
 impl TestApp {
     /// Stops the server gracefully and hands back its directories.
     pub async fn stop(self) -> Dirs {
-        self.stopper.stop().await;
+        let _ = self.stop.send(());
         self.running.await.unwrap().unwrap();
         self.dirs
     }

@@ -93,7 +93,7 @@ impl From<TrackerError> for ApiError {
         match error {
             TrackerError::Family(error) => error.into(),
             TrackerError::History(error) => error.into(),
-            TrackerError::Audit(reason) => Self::internal(reason),
+            TrackerError::Audit(error) => Self::internal(error),
         }
     }
 }

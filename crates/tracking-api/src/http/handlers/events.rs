@@ -7,8 +7,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use tracking_model::{ServerEventType, TrackingEventCreated};
 
 use super::query_pairs;
-use crate::auth::{Parent, bearer, parent_for};
-use crate::body::no_body;
+use crate::http::auth::{Parent, bearer, parent_for};
+use crate::http::body::no_body;
 use crate::{ApiError, ApiState, hash_token};
 
 /// `POST /events/ticket`.

@@ -1,8 +1,8 @@
 //! One-time tickets that let a browser's `EventSource`, which cannot send headers, open a stream.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
+use parking_lot::Mutex;
 use tracking_model::{EventTicket, Timestamp, UserId};
 use tracking_store::TokenHash;
 
@@ -25,7 +25,7 @@ impl Tickets {
         let now = Timestamp::now();
         let expires_at = now.plus_millis(TICKET_LIFETIME_MS).unwrap_or(now);
         let ticket = new_token();
-        let mut open = self.lock();
+        let mut open = self.open.lock();
         open.retain(|_, (_, expiry)| *expiry > now);
         let mine: Vec<(TokenHash, Timestamp)> = open
             .iter()
@@ -43,14 +43,8 @@ impl Tickets {
 
     /// Uses up `ticket`: the user it was issued to, if it is known and not expired.
     pub fn redeem(&self, ticket: &str) -> Option<UserId> {
-        let (user, expires_at) = self.lock().remove(&hash_token(ticket))?;
+        let (user, expires_at) = self.open.lock().remove(&hash_token(ticket))?;
         (Timestamp::now() < expires_at).then_some(user)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TokenHash, (UserId, Timestamp)>> {
-        self.open
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -65,7 +59,7 @@ mod tests {
         let issued: Vec<EventTicket> = (0..TICKETS_PER_USER + 5)
             .map(|_| tickets.issue(user))
             .collect();
-        assert_eq!(tickets.lock().len(), TICKETS_PER_USER);
+        assert_eq!(tickets.open.lock().len(), TICKETS_PER_USER);
         assert_eq!(tickets.redeem(&issued.last().unwrap().ticket), Some(user));
     }
 

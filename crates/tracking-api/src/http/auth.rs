@@ -1,26 +1,13 @@
-//! Bearer tokens: how they are made and hashed, and the extractors that tell a parent from the admin.
+//! The extractors that tell a parent from the admin by the request's bearer token.
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tracking_model::{InvalidField, User};
 use tracking_store::{FamilyError, TokenHash};
 
-use crate::{ApiError, ApiState};
-
-/// A new secret token: 32 random bytes, hex-encoded.
-pub fn new_token() -> String {
-    let mut bytes = [0_u8; 32];
-    getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// The SHA-256 digest under which a token is stored and looked up.
-pub fn hash_token(token: &str) -> TokenHash {
-    TokenHash(Sha256::digest(token.as_bytes()).into())
-}
+use crate::{ApiError, ApiState, hash_token};
 
 /// The operator's credential: only its hash is held.
 #[derive(Clone)]
@@ -82,25 +69,42 @@ pub(crate) fn state(request: &HttpRequest) -> Result<web::Data<ApiState>, ApiErr
 }
 
 /// The authenticated parent of a request; its family is the only one it can reach.
+///
+/// As a handler argument it answers 401 without a known parent token and 403 for the admin
+/// token. It needs `web::Data<ApiState>` registered in the app, as [`crate::configure`] does.
 #[derive(Debug, Clone)]
 pub struct Parent(pub User);
 
-/// Proof that a request carries the admin token.
+/// Proof that a request carries the admin token: 401 without a known token, 403 for a parent's.
+/// It needs `web::Data<ApiState>` registered in the app, as [`crate::configure`] does.
 #[derive(Debug, Clone, Copy)]
 pub struct Admin;
 
-impl FromRequest for Parent {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+/// Implements `FromRequest` for an extractor by an async check of the request's bearer token.
+macro_rules! authenticated_by {
+    ($extractor:ty, $check:ident) => {
+        impl FromRequest for $extractor {
+            type Error = ApiError;
+            type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = presented_hash(request);
-        let state = state(request);
-        Box::pin(async move {
-            let (state, token) = (state?, token?);
-            parent_for(&state, &token).await
-        })
-    }
+            fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let credentials = credentials(request);
+                Box::pin(async move {
+                    let (state, token) = credentials?;
+                    $check(&state, &token).await
+                })
+            }
+        }
+    };
+}
+
+authenticated_by!(Parent, parent_for);
+authenticated_by!(Admin, admin_for);
+
+/// The app's state and the hash of the request's bearer token; 401 without a token.
+fn credentials(request: &HttpRequest) -> Result<(web::Data<ApiState>, TokenHash), ApiError> {
+    let state = state(request)?;
+    Ok((state, presented_hash(request)?))
 }
 
 /// The parent whose token hashes to `token`.
@@ -113,39 +117,21 @@ pub(crate) async fn parent_for(state: &ApiState, token: &TokenHash) -> Result<Pa
     }
 }
 
-impl FromRequest for Admin {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = presented_hash(request);
-        let state = state(request);
-        Box::pin(async move {
-            let (state, token) = (state?, token?);
-            if state.admin.matches(&token) {
-                return Ok(Admin);
-            }
-            match state.tracker.family().user_by_token(&token).await {
-                Ok(_) => Err(ApiError::Forbidden),
-                Err(FamilyError::NotFound) => Err(ApiError::Unauthorized),
-                Err(other) => Err(other.into()),
-            }
-        })
+/// The admin, if `token` is the admin token's hash.
+async fn admin_for(state: &ApiState, token: &TokenHash) -> Result<Admin, ApiError> {
+    if state.admin.matches(token) {
+        return Ok(Admin);
+    }
+    match state.tracker.family().user_by_token(token).await {
+        Ok(_) => Err(ApiError::Forbidden),
+        Err(FamilyError::NotFound) => Err(ApiError::Unauthorized),
+        Err(other) => Err(other.into()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tokens_are_long_random_and_hash_stably() {
-        let (one, two) = (new_token(), new_token());
-        assert_eq!(one.len(), 64);
-        assert_ne!(one, two);
-        assert_eq!(hash_token(&one), hash_token(&one));
-        assert_ne!(hash_token(&one), hash_token(&two));
-    }
 
     #[test]
     fn admin_credential_matches_only_its_token() {

@@ -4,8 +4,7 @@ pub(crate) mod children;
 pub(crate) mod events;
 pub(crate) mod health;
 pub(crate) mod mutations;
-pub(crate) mod rewards;
-pub(crate) mod tasks;
+pub(crate) mod records;
 pub(crate) mod tracking;
 pub(crate) mod users;
 

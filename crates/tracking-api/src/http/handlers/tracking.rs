@@ -5,8 +5,8 @@ use tracking_model::query::QueryScope;
 use tracking_model::{ChildId, EventId, TrackingQuery};
 
 use super::query_pairs;
-use crate::auth::{Admin, Parent};
-use crate::body::path_id;
+use crate::http::auth::{Admin, Parent};
+use crate::http::body::path_id;
 use crate::{ApiError, ApiState};
 
 /// `GET /children/{child_id}/tracking`: 404 once the child is deleted.

@@ -1,11 +1,12 @@
 //! The four tracked mutations: activate a task or penalty; request, redeem or cancel a reward.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
 use tracking_model::{ChildId, RewardId, TrackedMutation};
 use tracking_store::ActionTarget;
 
-use crate::auth::Parent;
-use crate::body::{no_body, path_id};
+use crate::http::auth::Parent;
+use crate::http::body::{no_body, path_id};
 use crate::{ApiError, ApiState};
 
 /// `POST /children/{child_id}/tasks/{task_id}/activate`.
@@ -21,23 +22,36 @@ pub(crate) async fn activate(
     track(parent, &state, &path.0, target).await
 }
 
+/// The last segment of a reward's action path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RewardAction {
+    Request,
+    Redeem,
+    Cancel,
+}
+
+impl RewardAction {
+    fn target(self, reward: RewardId) -> ActionTarget {
+        match self {
+            Self::Request => ActionTarget::Request(reward),
+            Self::Redeem => ActionTarget::Redeem(reward),
+            Self::Cancel => ActionTarget::Cancel(reward),
+        }
+    }
+}
+
 /// `POST /children/{child_id}/rewards/{reward_id}/{request|redeem|cancel}`.
 pub(crate) async fn reward_action(
     parent: Parent,
     state: web::Data<ApiState>,
-    path: web::Path<(String, String, String)>,
+    path: web::Path<(String, String, RewardAction)>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     no_body(&request, payload).await?;
     let (child, reward, action) = path.into_inner();
-    let reward: RewardId = path_id(&reward)?;
-    let target = match action.as_str() {
-        "request" => ActionTarget::Request(reward),
-        "redeem" => ActionTarget::Redeem(reward),
-        "cancel" => ActionTarget::Cancel(reward),
-        _ => return Err(ApiError::NotFound),
-    };
+    let target = action.target(path_id(&reward)?);
     track(parent, &state, &child, target).await
 }
 

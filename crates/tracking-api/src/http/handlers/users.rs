@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tracking_model::requests::clean_name;
 use tracking_model::{CreateUser, CreatedUser, Timestamp, User, UserId};
 
-use crate::auth::{Admin, Parent};
-use crate::body::{json_body, no_body, path_id};
+use crate::http::auth::{Admin, Parent};
+use crate::http::body::{json_body, no_body, path_id};
 use crate::{ApiError, ApiState, hash_token, new_token};
 
 /// `POST /admin/users`: the token is shown in this answer only.

@@ -1,9 +1,10 @@
 //! The route table of the HTTP contract.
 
 use actix_web::{HttpResponse, Resource, web};
-use tracking_model::{ErrorBody, ErrorCode};
+use tracking_model::{Child, ErrorBody, ErrorCode, Reward, Task};
 
-use crate::handlers::{children, events, health, mutations, rewards, tasks, tracking, users};
+use crate::http::handlers::records::{self, FamilyRecord};
+use crate::http::handlers::{children, events, health, mutations, tracking, users};
 
 /// Mounts every route of the contract. The app must also register `web::Data<ApiState>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -20,18 +21,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/admin/users/{user_id}").route(web::delete().to(users::delete)))
     .service(resource("/admin/tracking").route(web::get().to(tracking::admin)))
     .service(resource("/admin/tracking/{event_id}").route(web::get().to(tracking::admin_event)))
-    .service(resource("/me").route(web::get().to(users::me)))
-    .service(
-        resource("/children")
-            .route(web::post().to(children::create))
-            .route(web::get().to(children::list)),
-    )
-    .service(
-        resource("/children/{child_id}")
-            .route(web::get().to(children::get))
-            .route(web::delete().to(children::delete)),
-    )
-    .service(
+    .service(resource("/me").route(web::get().to(users::me)));
+    mount_records::<Child>(cfg, "/children", "/children/{child_id}");
+    cfg.service(
         resource("/children/{child_id}/reward-requests")
             .route(web::get().to(children::reward_requests)),
     )
@@ -43,29 +35,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(
         resource("/children/{child_id}/rewards/{reward_id}/{action:request|redeem|cancel}")
             .route(web::post().to(mutations::reward_action)),
+    );
+    mount_records::<Task>(cfg, "/tasks", "/tasks/{task_id}");
+    mount_records::<Reward>(cfg, "/rewards", "/rewards/{reward_id}");
+    cfg.service(resource("/events/ticket").route(web::post().to(events::ticket)))
+        .service(resource("/events").route(web::get().to(events::stream)));
+}
+
+/// The collection and item routes of one kind of family record.
+fn mount_records<R: FamilyRecord + 'static>(
+    cfg: &mut web::ServiceConfig,
+    collection: &str,
+    item: &str,
+) {
+    cfg.service(
+        resource(collection)
+            .route(web::post().to(records::create::<R>))
+            .route(web::get().to(records::list::<R>)),
     )
     .service(
-        resource("/tasks")
-            .route(web::post().to(tasks::create))
-            .route(web::get().to(tasks::list)),
-    )
-    .service(
-        resource("/tasks/{task_id}")
-            .route(web::get().to(tasks::get))
-            .route(web::delete().to(tasks::delete)),
-    )
-    .service(
-        resource("/rewards")
-            .route(web::post().to(rewards::create))
-            .route(web::get().to(rewards::list)),
-    )
-    .service(
-        resource("/rewards/{reward_id}")
-            .route(web::get().to(rewards::get))
-            .route(web::delete().to(rewards::delete)),
-    )
-    .service(resource("/events/ticket").route(web::post().to(events::ticket)))
-    .service(resource("/events").route(web::get().to(events::stream)));
+        resource(item)
+            .route(web::get().to(records::get::<R>))
+            .route(web::delete().to(records::delete::<R>)),
+    );
 }
 
 /// A resource whose unsupported methods get the JSON error shape.

@@ -1,0 +1,149 @@
+//! `/children`, `/tasks` and `/rewards`: the records a parent keeps for its family, each created,
+//! listed, read and deleted the same way, within the parent's own family only.
+
+use std::str::FromStr;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tracking_model::{
+    Child, ChildId, CreateChild, CreateReward, CreateTask, Reward, RewardId, Task, TaskId,
+    Timestamp, UserId,
+};
+use tracking_store::{FamilyError, FamilyRepository};
+use validator::Validate;
+
+use crate::http::auth::Parent;
+use crate::http::body::{json_body, no_body, path_id};
+use crate::{ApiError, ApiState};
+
+/// A kind of record of a family, and where the family store keeps it.
+pub(crate) trait FamilyRecord: Serialize + Sized {
+    type Id: FromStr;
+    /// The body of its `POST`.
+    type Create: DeserializeOwned + Validate;
+
+    /// The new record `body` asks for, in `owner`'s family.
+    fn new(owner: UserId, body: Self::Create) -> Self;
+    async fn insert(family: &dyn FamilyRepository, record: &Self) -> Result<(), FamilyError>;
+    async fn list(family: &dyn FamilyRepository, owner: UserId) -> Result<Vec<Self>, FamilyError>;
+    async fn get(
+        family: &dyn FamilyRepository,
+        owner: UserId,
+        id: Self::Id,
+    ) -> Result<Self, FamilyError>;
+    async fn delete(
+        family: &dyn FamilyRepository,
+        owner: UserId,
+        id: Self::Id,
+    ) -> Result<(), FamilyError>;
+}
+
+/// Implements [`FamilyRecord`] for `$record`: made from a `$create` body by `$into`, kept
+/// under `$id` by the family store's `$insert`, `$list`, `$get` and `$delete`.
+macro_rules! family_record {
+    (
+        $record:ident: $id:ident, from $create:ident.$into:ident,
+        stored by $insert:ident, $list:ident, $get:ident, $delete:ident
+    ) => {
+        impl FamilyRecord for $record {
+            type Id = $id;
+            type Create = $create;
+
+            fn new(owner: UserId, body: $create) -> Self {
+                body.$into(owner, Timestamp::now())
+            }
+
+            async fn insert(
+                family: &dyn FamilyRepository,
+                record: &Self,
+            ) -> Result<(), FamilyError> {
+                family.$insert(record).await
+            }
+
+            async fn list(
+                family: &dyn FamilyRepository,
+                owner: UserId,
+            ) -> Result<Vec<Self>, FamilyError> {
+                family.$list(owner).await
+            }
+
+            async fn get(
+                family: &dyn FamilyRepository,
+                owner: UserId,
+                id: $id,
+            ) -> Result<Self, FamilyError> {
+                family.$get(owner, id).await
+            }
+
+            async fn delete(
+                family: &dyn FamilyRepository,
+                owner: UserId,
+                id: $id,
+            ) -> Result<(), FamilyError> {
+                family.$delete(owner, id).await
+            }
+        }
+    };
+}
+
+// A child starts with 0 points; deleting it keeps its history, for the admin.
+family_record! {
+    Child: ChildId, from CreateChild.into_child,
+    stored by create_child, list_children, get_child, delete_child
+}
+// A task, or a penalty (`is_good: false`); deleting it keeps its tracking records.
+family_record! {
+    Task: TaskId, from CreateTask.into_task,
+    stored by create_task, list_tasks, get_task, delete_task
+}
+// What children spend points on; deleting it drops its pending requests and keeps its tracking
+// records.
+family_record! {
+    Reward: RewardId, from CreateReward.into_reward,
+    stored by create_reward, list_rewards, get_reward, delete_reward
+}
+
+/// `POST /children`, `/tasks`, `/rewards`: 201 with the new record.
+pub(crate) async fn create<R: FamilyRecord>(
+    Parent(user): Parent,
+    state: web::Data<ApiState>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let body: R::Create = json_body(&request, payload).await?;
+    let record = R::new(user.id, body);
+    R::insert(state.tracker.family(), &record).await?;
+    Ok(HttpResponse::Created().json(record))
+}
+
+/// `GET /children`, `/tasks`, `/rewards`.
+pub(crate) async fn list<R: FamilyRecord>(
+    Parent(user): Parent,
+    state: web::Data<ApiState>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(R::list(state.tracker.family(), user.id).await?))
+}
+
+/// `GET /children/{child_id}`, `/tasks/{task_id}`, `/rewards/{reward_id}`.
+pub(crate) async fn get<R: FamilyRecord>(
+    Parent(user): Parent,
+    state: web::Data<ApiState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let record = R::get(state.tracker.family(), user.id, path_id(&path)?).await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+/// `DELETE /children/{child_id}`, `/tasks/{task_id}`, `/rewards/{reward_id}`: 204.
+pub(crate) async fn delete<R: FamilyRecord>(
+    Parent(user): Parent,
+    state: web::Data<ApiState>,
+    path: web::Path<String>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    no_body(&request, payload).await?;
+    R::delete(state.tracker.family(), user.id, path_id(&path)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,19 @@
+//! The HTTP contract on actix-web (the `http` feature): routes, handlers, the auth extractors,
+//! body parsing and the one JSON error shape.
+
+pub(crate) mod auth;
+pub(crate) mod body;
+mod error;
+mod handlers;
+mod routes;
+mod state;
+mod tickets;
+
+pub use auth::{Admin, AdminCredential, Parent};
+pub use error::ApiError;
+pub use routes::{configure, json_not_found};
+pub use state::ApiState;
+pub use tickets::Tickets;
+
+/// Largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
