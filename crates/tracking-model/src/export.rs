@@ -2,6 +2,7 @@
 //! spreadsheet), written one event at a time into any `io::Write`, so an export of any size
 //! streams.
 
+use crate::params::{one_of, set_once};
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
@@ -78,15 +79,11 @@ impl ExportQuery {
         let mut filters = Vec::new();
         for (key, value) in pairs {
             match key.as_ref() {
-                "format" => {
-                    let parsed = ExportFormat::ALL
-                        .into_iter()
-                        .find(|candidate| candidate.as_str() == value.as_ref())
-                        .ok_or_else(|| InvalidField::new("format", "must be ndjson or csv"))?;
-                    if format.replace(parsed).is_some() {
-                        return Err(InvalidField::new("format", "is given more than once"));
-                    }
-                }
+                "format" => set_once(
+                    &mut format,
+                    "format",
+                    one_of("format", value.as_ref(), &ExportFormat::ALL)?,
+                )?,
                 key @ ("limit" | "offset") => {
                     return Err(InvalidField::new(
                         key,

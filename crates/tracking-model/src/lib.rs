@@ -12,6 +12,7 @@ pub mod export;
 pub mod family;
 pub mod ids;
 pub mod live;
+mod params;
 pub mod points;
 pub mod query;
 pub mod ranking;

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::params::{one_of, set_once};
 use crate::{Action, ChildId, EntityType, InvalidField, Timestamp, TrackingEvent, UserId};
 
 /// Page size when `limit` is not given.
@@ -87,13 +88,9 @@ impl TrackingQuery {
                 "entity_type" => set_once(
                     &mut query.entity_type,
                     key,
-                    parse_enum(key, value, &EntityType::ALL)?,
+                    one_of(key, value, &EntityType::ALL)?,
                 )?,
-                "action" => set_once(
-                    &mut query.action,
-                    key,
-                    parse_enum(key, value, &Action::ALL)?,
-                )?,
+                "action" => set_once(&mut query.action, key, one_of(key, value, &Action::ALL)?)?,
                 "from" => set_once(&mut query.from, key, parse_bound(key, value)?)?,
                 "to" => set_once(&mut query.to, key, parse_bound(key, value)?)?,
                 "limit" => set_once(&mut query.limit, key, parse_limit(value)?)?,
@@ -133,31 +130,10 @@ impl TrackingQuery {
     }
 }
 
-fn set_once<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), InvalidField> {
-    if slot.replace(value).is_some() {
-        return Err(InvalidField::new(key, "is given more than once"));
-    }
-    Ok(())
-}
-
 fn parse_id<T: FromStr>(key: &str, value: &str) -> Result<T, InvalidField> {
     value
         .parse()
         .map_err(|_| InvalidField::new(key, "is not a valid id"))
-}
-
-fn parse_enum<T: Copy + std::fmt::Display>(
-    key: &str,
-    value: &str,
-    all: &[T],
-) -> Result<T, InvalidField> {
-    all.iter()
-        .copied()
-        .find(|candidate| candidate.to_string() == value)
-        .ok_or_else(|| {
-            let names: Vec<String> = all.iter().map(ToString::to_string).collect();
-            InvalidField::new(key, format!("must be one of {}", names.join(", ")))
-        })
 }
 
 fn parse_bound(key: &str, value: &str) -> Result<Timestamp, InvalidField> {

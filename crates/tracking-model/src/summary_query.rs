@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::params::{one_of, set_once};
 use crate::{Bucket, InvalidField, Timestamp, Zone};
 
 /// The query parameters of `GET /children/{id}/summary`, `GET /admin/children/{id}/summary` and
@@ -68,7 +69,7 @@ impl SummaryQuery {
                         "is only accepted on a child's summary",
                     ));
                 }
-                "bucket" => set_once(&mut query.bucket, key, parse_bucket(value)?)?,
+                "bucket" => set_once(&mut query.bucket, key, one_of(key, value, &Bucket::ALL)?)?,
                 _ => return Err(InvalidField::new(key, "is not a known parameter")),
             }
         }
@@ -121,20 +122,6 @@ impl SummaryParams {
     pub fn contains(&self, at: Timestamp) -> bool {
         self.from.is_none_or(|from| at >= from) && self.to.is_none_or(|to| at < to)
     }
-}
-
-fn set_once<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), InvalidField> {
-    if slot.replace(value).is_some() {
-        return Err(InvalidField::new(key, "is given more than once"));
-    }
-    Ok(())
-}
-
-fn parse_bucket(value: &str) -> Result<Bucket, InvalidField> {
-    Bucket::ALL
-        .into_iter()
-        .find(|bucket| bucket.as_str() == value)
-        .ok_or_else(|| InvalidField::new("bucket", "must be one of day, week, month"))
 }
 
 #[cfg(test)]
