@@ -55,6 +55,43 @@ export type EntityType = "task" | "reward" | "penalty";
 export type Action = "activated" | "requested" | "redeemed" | "cancelled";
 
 /**
+ * Who performed a tracked action: the parent, or the child on its own device.
+ */
+export type Actor = "parent" | "child";
+
+/**
+ * The facts an event keeps so that the history reads well after the entity is deleted, and who
+ * acted. Unknown keys are ignored when an event is read. The fields are in alphabetical order,
+ * so the JSON is written as version 1 wrote its free-form metadata (a sorted map).
+ */
+export type EventMetadata = {
+  /**
+   * Who acted; an event stored before version 2 has none and was made by a parent.
+   */
+  actor: Actor;
+  /**
+   * The reward's cost; only on reward events.
+   */
+  cost?: number;
+  /**
+   * The task's or reward's name when the action happened.
+   */
+  entity_name: string;
+  /**
+   * Whether the activated task was good (`false`: a penalty); only on activations.
+   */
+  is_good?: boolean;
+  /**
+   * A task's or penalty's magnitude (positive); only on activations.
+   */
+  points?: number;
+  /**
+   * The request created or resolved by a reward event, when there is one.
+   */
+  reward_request_id?: RewardRequestId;
+};
+
+/**
  * One tracked action on a child: a task or penalty activated, a reward requested, redeemed or
  * cancelled. Append-only history; `delta == points_after - points_before` always holds.
  *
@@ -86,9 +123,10 @@ export type TrackingEvent = {
    */
   created_at: Timestamp;
   /**
-   * At least `entity_name`, so history reads well after the entity is deleted.
+   * The entity's name and size and who acted; `null` only on events stored before any of it
+   * was recorded.
    */
-  metadata: Record<string, unknown> | null;
+  metadata: EventMetadata | null;
 };
 
 /**
@@ -221,6 +259,22 @@ export type CreatedUser = {
 };
 
 /**
+ * `POST /children/{child_id}/tokens`: a token for the child's own device, shown this once only.
+ */
+export type ChildToken = {
+  /**
+   * The child's bearer token; only its hash is kept.
+   */
+  token: string;
+  child_id: ChildId;
+};
+
+/**
+ * `GET /me`: who the bearer token belongs to.
+ */
+export type Me = { "role": "parent" } & User | { "role": "child", child: Child, };
+
+/**
  * The answer of the four tracked mutations.
  */
 export type TrackedMutation = {
@@ -272,32 +326,27 @@ export type SortOrder = "asc" | "desc";
  * The query parameters of `GET /children/{id}/tracking` and `GET /admin/tracking`, all optional
  * and combined with AND. `child_id` and `user_id` are for the admin route only.
  */
-export type TrackingQuery = {
-  child_id?: ChildId;
-  user_id?: UserId;
-  entity_type?: EntityType;
-  action?: Action;
-  /**
-   * Events with `occurred_at >= from`.
-   */
-  from?: Timestamp;
-  /**
-   * Events with `occurred_at < to`.
-   */
-  to?: Timestamp;
-  /**
-   * 1 to 500, default 50.
-   */
-  limit?: number;
-  /**
-   * Default 0.
-   */
-  offset?: number;
-  /**
-   * Default `asc`.
-   */
-  order?: SortOrder;
-};
+export type TrackingQuery = { child_id?: ChildId, user_id?: UserId, entity_type?: EntityType, action?: Action, 
+/**
+ * Events with `occurred_at >= from`.
+ */
+from?: Timestamp, 
+/**
+ * Events with `occurred_at < to`.
+ */
+to?: Timestamp, 
+/**
+ * 1 to 500, default 50.
+ */
+limit?: number, 
+/**
+ * Default 0.
+ */
+offset?: number, 
+/**
+ * Default `asc`.
+ */
+order?: SortOrder, };
 
 /**
  * One page of results and the count of every match.
@@ -321,24 +370,23 @@ export type Bucket = "day" | "week" | "month";
  * The query parameters of `GET /children/{id}/summary`, `GET /admin/children/{id}/summary` and
  * (without `bucket`) `GET /summary`, as a client sends them; all optional.
  */
-export type SummaryQuery = {
-  /**
-   * Events with `occurred_at >=` this: RFC 3339, or a local date or date-time in `tz`.
-   */
-  from?: string;
-  /**
-   * Events with `occurred_at <` this: RFC 3339, or a local date or date-time in `tz`.
-   */
-  to?: string;
-  /**
-   * An IANA zone name; default `UTC`.
-   */
-  tz?: string;
-  /**
-   * Split the totals into periods of this length (child summaries only).
-   */
-  bucket?: Bucket;
-};
+export type SummaryQuery = { 
+/**
+ * Events with `occurred_at >=` this: RFC 3339, or a local date or date-time in `tz`.
+ */
+from?: string, 
+/**
+ * Events with `occurred_at <` this: RFC 3339, or a local date or date-time in `tz`.
+ */
+to?: string, 
+/**
+ * An IANA zone name; default `UTC`.
+ */
+tz?: string, 
+/**
+ * Split the totals into periods of this length (child summaries only).
+ */
+bucket?: Bucket, };
 
 /**
  * What a set of events adds up to.

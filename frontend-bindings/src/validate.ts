@@ -11,6 +11,7 @@
 
 import type {
   Action,
+  Actor,
   ApiError,
   Child,
   CreatedUser,
@@ -18,6 +19,7 @@ import type {
   ErrorBody,
   ErrorCode,
   ErrorDetails,
+  EventMetadata,
   EventTicket,
   Health,
   Page,
@@ -235,6 +237,8 @@ export const action: Validator<Action> = oneOf<Action>({
   cancelled: true,
 });
 
+export const actor: Validator<Actor> = oneOf<Actor>({ parent: true, child: true });
+
 export const rewardRequestStatus: Validator<RewardRequestStatus> = oneOf<RewardRequestStatus>({
   pending: true,
   redeemed: true,
@@ -263,6 +267,15 @@ export const errorCode: Validator<ErrorCode> = oneOf<ErrorCode>({
 
 // ---- the contract's documents -----------------------------------------------------------------
 
+export const eventMetadata: Validator<EventMetadata> = record<EventMetadata>("EventMetadata", {
+  entity_name: string,
+  actor,
+  points: optional(integer),
+  is_good: optional(boolean),
+  cost: optional(integer),
+  reward_request_id: optional(ulid),
+});
+
 export const trackingEvent: Validator<TrackingEvent> = record<TrackingEvent>("TrackingEvent", {
   id: ulid,
   user_id: nullable(ulid),
@@ -275,7 +288,7 @@ export const trackingEvent: Validator<TrackingEvent> = record<TrackingEvent>("Tr
   delta: integer,
   occurred_at: timestamp,
   created_at: timestamp,
-  metadata: nullable(jsonObject),
+  metadata: nullable(eventMetadata),
 });
 
 export const user: Validator<User> = record<User>("User", {

@@ -53,7 +53,7 @@ const event: TrackingEvent = {
   delta: 5,
   occurred_at: AT,
   created_at: AT,
-  metadata: { entity_name: "Make bed" },
+  metadata: { entity_name: "Make bed", actor: "parent", points: 5, is_good: true },
 };
 const mutation: TrackedMutation = { child: { ...child, points: 15 }, tracking_event: event };
 const page: Page<TrackingEvent> = { items: [event], total: 1, limit: 50, offset: 0 };

@@ -65,10 +65,20 @@ describe("documents", () => {
       '$.entity_type: expected one of "task" | "reward" | "penalty", got "chore"',
       '$.points_after: expected a safe integer, got "15"',
       "$.delta: missing (expected a safe integer)",
-      "$.metadata: expected an object or null, got an array",
+      "$.metadata: expected EventMetadata or null, got an array",
     ]);
     expect(trackingEvent.is(bad)).toBe(false);
     expect(trackingEvent.problems(null)).toEqual(["$: expected TrackingEvent (an object), got null"]);
+  });
+
+  it("checks the metadata: who acted, and the entity's numbers", () => {
+    const byChild = { ...event, metadata: { entity_name: "Ice cream", actor: "child", cost: 10 } };
+    expect(trackingEvent.problems(byChild)).toEqual([]);
+    const bad = { ...event, metadata: { entity_name: "Ice cream", actor: "dog", cost: "10" } };
+    expect(trackingEvent.problems(bad)).toEqual([
+      '$.metadata.actor: expected one of "parent" | "child", got "dog"',
+      '$.metadata.cost: expected a safe integer, got "10"',
+    ]);
   });
 
   it("accepts null where the model says so (user_id after deletion, metadata)", () => {

@@ -19,11 +19,7 @@ fn event(user: UserId) -> TrackingEvent {
         .points_before(10)
         .occurred_at(Timestamp::now())
         .created_later_by(0)
-        .metadata(
-            json!({ "entity_name": "Make bed", "points": 5 })
-                .as_object()
-                .cloned(),
-        )
+        .metadata(serde_json::from_value(json!({ "entity_name": "Make bed", "points": 5 })).ok())
         .build()
 }
 

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use tracking_model::{
-    Action, ChildId, EntityId, EntityType, EventId, Metadata, Timestamp, TrackingEvent, UserId,
+    Action, ChildId, EntityId, EntityType, EventId, EventMetadata, Timestamp, TrackingEvent, UserId,
 };
 
 use crate::AuditError;
@@ -21,7 +21,7 @@ struct AuditLine<'a> {
     delta: i64,
     occurred_at: Timestamp,
     created_at: Timestamp,
-    metadata: Option<&'a Metadata>,
+    metadata: Option<&'a EventMetadata>,
 }
 
 /// The line for `event` in the file of `user`, without its newline.

@@ -22,7 +22,7 @@ fn long_event(user: UserId, number: i64) -> TrackingEvent {
         .user(user)
         .action(EntityType::Task, Action::Activated, 1)
         .points_before(number)
-        .metadata(json!({ "entity_name": name }).as_object().cloned())
+        .metadata(serde_json::from_value(json!({ "entity_name": name })).ok())
         .build()
 }
 

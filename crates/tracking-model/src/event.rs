@@ -3,14 +3,10 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 use ts_rs::TS;
 
 use crate::points::check_in_range;
-use crate::{ChildId, EntityId, EventId, ModelError, Timestamp, UserId};
-
-/// Free-form facts about an event, such as `entity_name`; always a JSON object.
-pub type Metadata = Map<String, Value>;
+use crate::{ChildId, EntityId, EventId, EventMetadata, ModelError, Timestamp, UserId};
 
 /// What kind of thing an event is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -111,9 +107,10 @@ pub struct TrackingEvent {
     occurred_at: Timestamp,
     /// When the record was built for storage; never before `occurred_at`.
     created_at: Timestamp,
-    /// At least `entity_name`, so history reads well after the entity is deleted.
-    #[ts(type = "Record<string, unknown> | null")]
-    metadata: Option<Metadata>,
+    /// The entity's name and size and who acted; `null` only on events stored before any of it
+    /// was recorded.
+    // Boxed: the event travels inside enums and futures, and most of it is this.
+    metadata: Option<Box<EventMetadata>>,
 }
 
 /// The fields of a [`TrackingEvent`] before they are checked.
@@ -132,7 +129,7 @@ pub struct TrackingEventParts {
     pub occurred_at: Timestamp,
     pub created_at: Timestamp,
     #[serde(default)]
-    pub metadata: Option<Metadata>,
+    pub metadata: Option<EventMetadata>,
 }
 
 impl TrackingEvent {
@@ -165,7 +162,7 @@ impl TrackingEvent {
             return Err(ModelError::CreatedBeforeOccurred);
         }
         if let Some(metadata) = &parts.metadata {
-            metadata.values().try_for_each(check_metadata_numbers)?;
+            metadata.check()?;
         }
         Ok(Self {
             id: parts.id,
@@ -179,7 +176,7 @@ impl TrackingEvent {
             delta: parts.delta,
             occurred_at: parts.occurred_at,
             created_at: parts.created_at,
-            metadata: parts.metadata,
+            metadata: parts.metadata.map(Box::new),
         })
     }
 
@@ -203,7 +200,7 @@ impl TrackingEvent {
             delta: self.delta,
             occurred_at: self.occurred_at,
             created_at: self.created_at,
-            metadata: self.metadata,
+            metadata: self.metadata.map(|metadata| *metadata),
         }
     }
 
@@ -240,8 +237,8 @@ impl TrackingEvent {
     pub fn created_at(&self) -> Timestamp {
         self.created_at
     }
-    pub fn metadata(&self) -> Option<&Metadata> {
-        self.metadata.as_ref()
+    pub fn metadata(&self) -> Option<&EventMetadata> {
+        self.metadata.as_deref()
     }
 
     /// The key of the one total order of events: (`occurred_at`, `created_at`, `id`).
@@ -266,27 +263,5 @@ fn delta_sign_fits(entity_type: EntityType, action: Action, delta: i64) -> bool 
         (EntityType::Penalty, _) => delta <= 0,
         (EntityType::Reward, Action::Redeemed) => delta < 0,
         (EntityType::Reward, _) => delta == 0,
-    }
-}
-
-fn check_metadata_numbers(value: &Value) -> Result<(), ModelError> {
-    match value {
-        Value::Number(number) => {
-            let fits = match (number.as_i64(), number.as_u64()) {
-                (Some(int), _) => check_in_range("metadata", int).is_ok(),
-                (None, Some(_)) => false,
-                (None, None) => true,
-            };
-            if fits {
-                Ok(())
-            } else {
-                Err(ModelError::MetadataOutOfRange {
-                    value: number.to_string(),
-                })
-            }
-        }
-        Value::Array(items) => items.iter().try_for_each(check_metadata_numbers),
-        Value::Object(map) => map.values().try_for_each(check_metadata_numbers),
-        Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
     }
 }

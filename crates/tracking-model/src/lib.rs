@@ -12,6 +12,7 @@ pub mod export;
 pub mod family;
 pub mod ids;
 pub mod live;
+pub mod metadata;
 mod params;
 pub mod points;
 pub mod query;
@@ -29,7 +30,7 @@ pub mod typescript;
 
 pub use calendar::{Bucket, BucketStarts, Zone};
 pub use error::{ErrorBody, ErrorCode, ErrorDetails, ErrorInfo, InvalidField, ModelError};
-pub use event::{Action, EntityType, Metadata, TrackingEvent, TrackingEventParts};
+pub use event::{Action, EntityType, TrackingEvent, TrackingEventParts};
 pub use export::{
     CSV_HEADER, ExportError, ExportFormat, ExportQuery, ExportWriter, write_csv_header,
     write_csv_row, write_ndjson_line,
@@ -37,11 +38,12 @@ pub use export::{
 pub use family::{Child, Reward, RewardRequest, RewardRequestStatus, Task, User};
 pub use ids::{ChildId, EntityId, EventId, RewardId, RewardRequestId, TaskId, UserId};
 pub use live::{ServerEventType, StreamResetReason, TrackingEventCreated, TrackingStreamReset};
+pub use metadata::{Actor, EventMetadata};
 pub use points::MAX_POINTS;
 pub use query::{Page, QueryScope, SortOrder, TrackingQuery};
 pub use ranking::{FamilyRanking, RankedChild, Standing};
 pub use requests::{CreateChild, CreateReward, CreateTask, CreateUser};
-pub use responses::{CreatedUser, EventTicket, Health, TrackedMutation};
+pub use responses::{ChildToken, CreatedUser, EventTicket, Health, Me, TrackedMutation};
 pub use rules::{Effect, Moments, Refusal, TrackedAction, after_last, decide};
 pub use running::{RunningTotals, summarize_running};
 pub use summary::{BucketTotals, ChildSummary, Totals, summarize};

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::{Child, RewardRequest, Timestamp, TrackingEvent, User};
+use crate::{Child, ChildId, RewardRequest, Timestamp, TrackingEvent, User};
 
 /// `POST /admin/users`: the new user and its token, shown this once only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -12,6 +12,25 @@ pub struct CreatedUser {
     pub user: User,
     /// The parent's bearer token; only its hash is kept.
     pub token: String,
+}
+
+/// `POST /children/{child_id}/tokens`: a token for the child's own device, shown this once only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+pub struct ChildToken {
+    /// The child's bearer token; only its hash is kept.
+    pub token: String,
+    pub child_id: ChildId,
+}
+
+/// `GET /me`: who the bearer token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "role", rename_all = "lowercase")]
+pub enum Me {
+    /// A parent's token: the user's own fields next to `"role": "parent"`.
+    Parent(User),
+    /// A child's token: the child it belongs to.
+    Child { child: Child },
 }
 
 /// The answer of the four tracked mutations.
@@ -45,4 +64,47 @@ pub struct Health {
     pub status: String,
     /// Tracking events committed with their points change but not yet in the history.
     pub tracking_backlog: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::{ChildId, UserId};
+
+    #[test]
+    fn me_names_the_role_next_to_the_record() {
+        let user = User {
+            id: UserId::generate(),
+            name: "Alex".into(),
+            created_at: Timestamp::now(),
+        };
+        let parent = serde_json::to_value(Me::Parent(user.clone())).unwrap();
+        assert_eq!(
+            parent,
+            json!({"role": "parent", "id": user.id, "name": "Alex", "created_at": user.created_at})
+        );
+        assert_eq!(
+            serde_json::from_value::<Me>(parent).unwrap(),
+            Me::Parent(user.clone())
+        );
+        let child = Child {
+            id: ChildId::generate(),
+            user_id: user.id,
+            name: "Sam".into(),
+            points: 3,
+            created_at: Timestamp::now(),
+        };
+        let me = serde_json::to_value(Me::Child {
+            child: child.clone(),
+        })
+        .unwrap();
+        assert_eq!(me["role"], "child");
+        assert_eq!(me["child"]["name"], "Sam");
+        assert_eq!(
+            serde_json::from_value::<Me>(me).unwrap(),
+            Me::Child { child }
+        );
+    }
 }

@@ -3,12 +3,10 @@
 //! Pure: a store calls [`decide`] while it holds the child's lock, then commits the whole
 //! [`Effect`] at once. Every store implementation therefore applies the same rules.
 
-use serde_json::json;
-
 use crate::points::apply_delta;
 use crate::{
-    Action, Child, EntityType, EventId, Metadata, Reward, RewardRequest, RewardRequestId,
-    RewardRequestStatus, Task, Timestamp, TrackingEvent, TrackingEventParts,
+    Action, Actor, Child, EntityType, EventId, EventMetadata, Reward, RewardRequest,
+    RewardRequestId, RewardRequestStatus, Task, Timestamp, TrackingEvent, TrackingEventParts,
 };
 
 /// One of the four tracked actions, with the task or reward it acts on.
@@ -135,7 +133,7 @@ pub fn decide(
         delta,
         occurred_at,
         created_at: moments.created_at.max(occurred_at),
-        metadata: Some(metadata(action, reward_request.as_ref())),
+        metadata: Some(metadata(action, reward_request.as_ref(), Actor::Parent)),
     })
     .map_err(|_| Refusal::PointsOutOfRange)?;
     Ok(Effect {
@@ -191,25 +189,28 @@ fn action_kind(action: &TrackedAction) -> Action {
     }
 }
 
-/// The entity's name and size, so the history reads well after the entity is deleted.
-fn metadata(action: &TrackedAction, request: Option<&RewardRequest>) -> Metadata {
+/// The entity's name and size, so the history reads well after the entity is deleted, and who
+/// acted.
+fn metadata(
+    action: &TrackedAction,
+    request: Option<&RewardRequest>,
+    actor: Actor,
+) -> EventMetadata {
     let mut metadata = match action {
-        TrackedAction::Activate(task) => {
-            json!({"entity_name": task.name, "points": task.points, "is_good": task.is_good})
-        }
+        TrackedAction::Activate(task) => EventMetadata {
+            points: Some(task.points),
+            is_good: Some(task.is_good),
+            ..EventMetadata::named(task.name.clone(), actor)
+        },
         TrackedAction::Request(reward)
         | TrackedAction::Redeem(reward)
-        | TrackedAction::Cancel(reward) => {
-            json!({"entity_name": reward.name, "cost": reward.cost})
-        }
+        | TrackedAction::Cancel(reward) => EventMetadata {
+            cost: Some(reward.cost),
+            ..EventMetadata::named(reward.name.clone(), actor)
+        },
     };
-    if let Some(request) = request {
-        metadata["reward_request_id"] = json!(request.id);
-    }
-    match metadata {
-        serde_json::Value::Object(map) => map,
-        _ => Metadata::new(),
-    }
+    metadata.reward_request_id = request.map(|request| request.id);
+    metadata
 }
 
 #[cfg(test)]
@@ -275,7 +276,7 @@ mod tests {
         );
         assert_eq!(effect.child.points, 15);
         assert_eq!(effect.event.entity_type(), EntityType::Task);
-        assert_eq!(effect.event.metadata().unwrap()["entity_name"], "Make bed");
+        assert_eq!(effect.event.metadata().unwrap().entity_name, "Make bed");
 
         let effect = decide(
             &child(2),

@@ -3,7 +3,7 @@
 //! crate, so that failures repeat and every test event is valid by construction.
 
 use crate::{
-    Action, ChildId, EntityId, EntityType, EventId, Metadata, Timestamp, TrackingEvent,
+    Action, Actor, ChildId, EntityId, EntityType, EventId, EventMetadata, Timestamp, TrackingEvent,
     TrackingEventParts, UserId,
 };
 
@@ -48,8 +48,7 @@ impl EventBuilder {
     pub fn new() -> Self {
         let (entity_type, action, delta) = KINDS[0];
         let occurred_at = Timestamp::from_unix_millis(BASE_MILLIS).expect("a valid instant");
-        let mut metadata = Metadata::new();
-        metadata.insert("entity_name".into(), "Make bed".into());
+        let metadata = EventMetadata::named("Make bed", Actor::Parent);
         Self {
             parts: TrackingEventParts {
                 id: EventId::generate(),
@@ -122,7 +121,7 @@ impl EventBuilder {
         self
     }
 
-    pub fn metadata(mut self, metadata: Option<Metadata>) -> Self {
+    pub fn metadata(mut self, metadata: Option<EventMetadata>) -> Self {
         self.parts.metadata = metadata;
         self
     }

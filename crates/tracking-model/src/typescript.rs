@@ -3,12 +3,13 @@
 use ts_rs::{Config, TS};
 
 use crate::{
-    Action, Bucket, BucketTotals, Child, ChildId, ChildSummary, CreateChild, CreateReward,
-    CreateTask, CreateUser, CreatedUser, EntityId, EntityType, ErrorBody, ErrorCode, ErrorDetails,
-    ErrorInfo, EventId, EventTicket, ExportFormat, FamilyRanking, Health, Page, RankedChild,
-    Reward, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, ServerEventType,
-    SortOrder, StreamResetReason, SummaryQuery, Task, TaskId, Timestamp, Totals, TrackedMutation,
-    TrackingEvent, TrackingEventCreated, TrackingQuery, TrackingStreamReset, User, UserId,
+    Action, Actor, Bucket, BucketTotals, Child, ChildId, ChildSummary, ChildToken, CreateChild,
+    CreateReward, CreateTask, CreateUser, CreatedUser, EntityId, EntityType, ErrorBody, ErrorCode,
+    ErrorDetails, ErrorInfo, EventId, EventMetadata, EventTicket, ExportFormat, FamilyRanking,
+    Health, Me, Page, RankedChild, Reward, RewardId, RewardRequest, RewardRequestId,
+    RewardRequestStatus, ServerEventType, SortOrder, StreamResetReason, SummaryQuery, Task, TaskId,
+    Timestamp, Totals, TrackedMutation, TrackingEvent, TrackingEventCreated, TrackingQuery,
+    TrackingStreamReset, User, UserId,
 };
 
 /// The command that rewrites the generated files from the Rust types.
@@ -33,6 +34,8 @@ pub fn models_ts() -> String {
         declaration::<Timestamp>(&cfg),
         declaration::<EntityType>(&cfg),
         declaration::<Action>(&cfg),
+        declaration::<Actor>(&cfg),
+        declaration::<EventMetadata>(&cfg),
         declaration::<TrackingEvent>(&cfg),
         declaration::<User>(&cfg),
         declaration::<Child>(&cfg),
@@ -45,6 +48,8 @@ pub fn models_ts() -> String {
         declaration::<CreateTask>(&cfg),
         declaration::<CreateReward>(&cfg),
         declaration::<CreatedUser>(&cfg),
+        declaration::<ChildToken>(&cfg),
+        declaration::<Me>(&cfg),
         declaration::<TrackedMutation>(&cfg),
         declaration::<EventTicket>(&cfg),
         declaration::<Health>(&cfg),
@@ -94,6 +99,10 @@ fn layout(decl: &str) -> String {
     let Some(body) = rest.strip_suffix(" };") else {
         return decl.to_owned();
     };
+    if top_level_close(body).is_some() {
+        // Not one object but a union or intersection of several, such as a tagged enum.
+        return decl.to_owned();
+    }
     let mut out = format!("{head}= {{\n");
     let mut remaining = body.trim_start();
     while !remaining.is_empty() {
@@ -111,6 +120,24 @@ fn layout(decl: &str) -> String {
     }
     out.push_str("};");
     out
+}
+
+/// The byte index of the first closing bracket that closes more than `text` opened.
+fn top_level_close(text: &str) -> Option<usize> {
+    let mut depth = 0_i32;
+    for (index, ch) in text.char_indices() {
+        match ch {
+            '<' | '{' | '(' | '[' => depth += 1,
+            '>' | '}' | ')' | ']' => {
+                depth -= 1;
+                if depth < 0 {
+                    return Some(index);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The byte index of the first comma outside any brackets.
@@ -144,6 +171,8 @@ mod tests {
     #[test]
     fn layout_leaves_other_declarations_alone() {
         assert_eq!(layout("type A = \"x\" | \"y\";"), "type A = \"x\" | \"y\";");
+        let union = "type M = { \"role\": \"a\" } & A | { \"role\": \"b\", b: B, };";
+        assert_eq!(layout(union), union);
     }
 
     #[test]

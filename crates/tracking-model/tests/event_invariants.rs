@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 use serde_json::json;
 use tracking_model::{
-    Action, ChildId, EntityId, EntityType, EventId, MAX_POINTS, ModelError, Timestamp,
-    TrackingEvent, TrackingEventParts, UserId,
+    Action, Actor, ChildId, EntityId, EntityType, EventId, EventMetadata, MAX_POINTS, ModelError,
+    Timestamp, TrackingEvent, TrackingEventParts, UserId,
 };
 use ulid::Ulid;
 
@@ -59,11 +59,9 @@ fn valid_parts() -> impl Strategy<Value = TrackingEventParts> {
                     delta,
                     occurred_at,
                     created_at,
-                    metadata: name.map(|name| {
-                        json!({"entity_name": name, "points": delta})
-                            .as_object()
-                            .unwrap()
-                            .clone()
+                    metadata: name.map(|name| EventMetadata {
+                        points: Some(delta.abs()),
+                        ..EventMetadata::named(name, Actor::Parent)
                     }),
                 }
             },
@@ -163,7 +161,7 @@ fn unknown_fields_and_non_object_metadata_are_refused() {
     list["metadata"] = json!([1, 2]);
     assert!(serde_json::from_value::<TrackingEvent>(list).is_err());
     let mut huge = event;
-    huge["metadata"] = json!({"n": 9_007_199_254_740_992_u64});
+    huge["metadata"] = json!({"entity_name": "x", "points": 9_007_199_254_740_992_u64});
     assert!(serde_json::from_value::<TrackingEvent>(huge).is_err());
 }
 
@@ -179,6 +177,18 @@ fn anonymizing_clears_only_the_user() {
         },
         event.into_parts()
     );
+}
+
+#[test]
+fn a_version_one_event_without_an_actor_reads_as_made_by_the_parent() {
+    let line = r#"{"id":"01JKZ8Q4V3X9T7M2N5P6R8S0AB","user_id":"01JKZ8M1C2D3E4F5G6H7J8K9MN","child_id":"01JKZ8N0P1Q2R3S4T5V6W7X8YZ","entity_type":"task","entity_id":"01JKZ8P9A8B7C6D5E4F3G2H1JK","action":"activated","points_before":10,"points_after":15,"delta":5,"occurred_at":"2026-02-09T18:42:15.123Z","created_at":"2026-02-09T18:42:15.125Z","metadata":{"entity_name":"Make bed","is_good":true,"points":5}}"#;
+    let event: TrackingEvent = serde_json::from_str(line).unwrap();
+    let metadata = event.metadata().unwrap();
+    assert_eq!(metadata.actor, Actor::Parent);
+    assert_eq!(metadata.entity_name, "Make bed");
+    assert_eq!((metadata.points, metadata.is_good), (Some(5), Some(true)));
+    let written = serde_json::to_value(&event).unwrap();
+    assert_eq!(written["metadata"]["actor"], "parent");
 }
 
 fn sample() -> TrackingEvent {

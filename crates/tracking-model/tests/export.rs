@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use serde_json::json;
 use support::{at, event};
 use tracking_model::{
-    Action, CSV_HEADER, ChildId, EntityType, ExportFormat, ExportWriter, TrackingEvent,
+    Action, Actor, CSV_HEADER, ChildId, EntityType, ExportFormat, ExportWriter, TrackingEvent,
     TrackingEventParts,
 };
 
@@ -100,7 +100,8 @@ fn tricky_events() -> Vec<TrackingEvent> {
                 0 => parts.user_id = None,
                 1 => {
                     let metadata = parts.metadata.as_mut().unwrap();
-                    metadata.insert((*name).to_owned(), json!([name, 1, null]));
+                    metadata.actor = Actor::Child;
+                    metadata.entity_name.push_str(name);
                 }
                 _ if index == NAMES.len() - 1 => parts.metadata = None,
                 _ => {}
@@ -141,7 +142,7 @@ fn csv_rows_follow_rfc_4180_and_keep_numbers_plain() {
     tracking_model::write_csv_row(&mut bytes, &penalty).unwrap();
     let row = String::from_utf8(bytes).unwrap();
     let expected = format!(
-        "{},,{},penalty,{},activated,100,97,-3,2026-02-09T18:00:00.000Z,2026-02-09T18:00:00.000Z,\"{{\"\"entity_name\"\":\"\"=cmd|' /C calc'!A0\"\"}}\"\r\n",
+        "{},,{},penalty,{},activated,100,97,-3,2026-02-09T18:00:00.000Z,2026-02-09T18:00:00.000Z,\"{{\"\"actor\"\":\"\"parent\"\",\"\"entity_name\"\":\"\"=cmd|' /C calc'!A0\"\"}}\"\r\n",
         penalty.id(),
         penalty.child_id(),
         penalty.entity_id(),
@@ -186,7 +187,7 @@ proptest! {
                 let occurred_at = at("2026-02-09T18:00:00Z").plus_millis(index as i64).unwrap();
                 let mut parts = event(child, EntityType::Task, Action::Activated, 2, occurred_at, name)
                     .into_parts();
-                parts.metadata.as_mut().unwrap().insert(name.clone(), json!(name));
+                parts.metadata.as_mut().unwrap().entity_name.push_str(name);
                 TrackingEvent::new(parts).unwrap()
             })
             .collect();

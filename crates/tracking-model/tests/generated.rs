@@ -4,14 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::json;
 use tracking_model::typescript::{REGENERATE_COMMAND, models_ts};
 use tracking_model::{
-    Action, Child, ChildId, EntityId, EntityType, ErrorBody, ErrorCode, EventId, ExportFormat,
-    ExportWriter, FamilyRanking, InvalidField, Page, RewardId, RewardRequest, RewardRequestId,
-    RewardRequestStatus, Standing, StreamResetReason, SummaryParams, SummaryScope, TaskId,
-    Timestamp, Totals, TrackedMutation, TrackingEvent, TrackingEventCreated, TrackingEventParts,
-    TrackingStreamReset, UserId, summarize,
+    Action, Actor, Child, ChildId, EntityId, EntityType, ErrorBody, ErrorCode, EventId,
+    EventMetadata, ExportFormat, ExportWriter, FamilyRanking, InvalidField, Page, RewardId,
+    RewardRequest, RewardRequestId, RewardRequestStatus, Standing, StreamResetReason,
+    SummaryParams, SummaryScope, TaskId, Timestamp, Totals, TrackedMutation, TrackingEvent,
+    TrackingEventCreated, TrackingEventParts, TrackingStreamReset, UserId, summarize,
 };
 
 fn repo_root() -> PathBuf {
@@ -56,6 +55,8 @@ const CHILD: &str = "01JKZ8N0P1Q2R3S4T5V6W7X8YZ";
 const TASK: &str = "01JKZ8P9A8B7C6D5E4F3G2H1JK";
 const PENALTY: &str = "01JKZ8PA0B1C2D3E4F5G6H7J8K";
 const REWARD: &str = "01JKZ8PB1C2D3E4F5G6H7J8K9M";
+const REQUEST: &str = "01JKZ8Q6B0C1D2E3F4G5H6J7K8";
+const REWARD_COST: i64 = 10;
 
 /// One event of each kind, a chain for one child: 10 → 15 → 12 → 12 → 2 → 2.
 fn example_events() -> Vec<(&'static str, TrackingEvent)> {
@@ -121,9 +122,7 @@ fn example_events() -> Vec<(&'static str, TrackingEvent)> {
         .map(
             |(name, event_id, entity_type, entity, action, before, after, entity_name, time)| {
                 let occurred_at = at(&format!("2026-02-09T{time}Z"));
-                let mut metadata = serde_json::Map::new();
-                metadata.insert("entity_name".into(), json!(entity_name));
-                metadata.insert("child_name".into(), json!("Sam"));
+                let metadata = example_metadata(entity_type, action, after - before, entity_name);
                 let event = TrackingEvent::new(TrackingEventParts {
                     id: id::<EventId>(event_id),
                     user_id: Some(id::<UserId>(USER)),
@@ -143,6 +142,33 @@ fn example_events() -> Vec<(&'static str, TrackingEvent)> {
             },
         )
         .collect()
+}
+
+/// What the server records: the entity's size, the request a reward event touches, and who acted
+/// (the child asks for and withdraws its reward on its own device, the parent does the rest).
+fn example_metadata(
+    entity_type: EntityType,
+    action: Action,
+    delta: i64,
+    entity_name: &str,
+) -> EventMetadata {
+    let actor = match action {
+        Action::Requested | Action::Cancelled => Actor::Child,
+        Action::Activated | Action::Redeemed => Actor::Parent,
+    };
+    let named = EventMetadata::named(entity_name, actor);
+    match entity_type {
+        EntityType::Task | EntityType::Penalty => EventMetadata {
+            points: Some(delta.abs()),
+            is_good: Some(entity_type == EntityType::Task),
+            ..named
+        },
+        EntityType::Reward => EventMetadata {
+            cost: Some(REWARD_COST),
+            reward_request_id: Some(id(REQUEST)),
+            ..named
+        },
+    }
 }
 
 #[test]
@@ -186,7 +212,7 @@ fn fixtures_are_fresh() {
         },
         tracking_event: redeemed.clone(),
         reward_request: Some(RewardRequest {
-            id: id::<RewardRequestId>("01JKZ8Q6B0C1D2E3F4G5H6J7K8"),
+            id: id::<RewardRequestId>(REQUEST),
             child_id: redeemed.child_id(),
             reward_id: id::<RewardId>(REWARD),
             status: RewardRequestStatus::Redeemed,
@@ -318,9 +344,7 @@ fn export_events() -> Vec<TrackingEvent> {
         let occurred_at = at("2026-02-10T07:30:00.000Z")
             .plus_millis(index as i64 * 60_000)
             .unwrap();
-        let mut metadata = serde_json::Map::new();
-        metadata.insert("entity_name".into(), json!(name));
-        metadata.insert("child_name".into(), json!("Sam"));
+        let metadata = example_metadata(entity_type, action, delta, name);
         events.push(
             TrackingEvent::new(TrackingEventParts {
                 id: id(event_id),

@@ -20,12 +20,12 @@ pub fn event(
     delta: i64,
     points_before: i64,
 ) -> TrackingEvent {
-    let metadata = json!({ "entity_name": "Make bed", "points": delta.abs() });
+    let metadata = json!({ "entity_name": "Make bed", "actor": "parent", "points": delta.abs() });
     EventBuilder::new()
         .user(user)
         .action(entity_type, action, delta)
         .points_before(points_before)
-        .metadata(metadata.as_object().cloned())
+        .metadata(serde_json::from_value(metadata).ok())
         .build()
 }
 

@@ -2,10 +2,9 @@
 
 #![allow(dead_code)]
 
-use serde_json::json;
 use tracking_model::{
-    Action, ChildId, EntityId, EntityType, EventId, Timestamp, TrackingEvent, TrackingEventParts,
-    UserId,
+    Action, Actor, ChildId, EntityId, EntityType, EventId, EventMetadata, Timestamp, TrackingEvent,
+    TrackingEventParts, UserId,
 };
 
 /// Reads an RFC 3339 instant.
@@ -22,8 +21,7 @@ pub fn event(
     occurred_at: Timestamp,
     name: &str,
 ) -> TrackingEvent {
-    let mut metadata = serde_json::Map::new();
-    metadata.insert("entity_name".into(), json!(name));
+    let metadata = EventMetadata::named(name, Actor::Parent);
     TrackingEvent::new(TrackingEventParts {
         id: EventId::generate(),
         user_id: Some(UserId::generate()),

@@ -8,7 +8,7 @@ use std::path::Path;
 use rusqlite::{Connection, params};
 use tracking_model::test_support::{EventBuilder, KINDS};
 use tracking_model::{
-    ChildId, EntityId, EntityType, EventId, Metadata, Page, Timestamp, TrackingEvent,
+    Actor, ChildId, EntityId, EntityType, EventId, EventMetadata, Page, Timestamp, TrackingEvent,
     TrackingEventParts, TrackingQuery, UserId,
 };
 use tracking_store::HISTORY_FILE;
@@ -61,10 +61,11 @@ pub fn event(
     kind: usize,
     occurred_at: Timestamp,
 ) -> TrackingEvent {
-    let mut metadata = Metadata::new();
-    metadata.insert("entity_name".into(), "Make the bed".into());
-    metadata.insert("points".into(), 5.into());
-    metadata.insert("is_good".into(), true.into());
+    let metadata = EventMetadata {
+        points: Some(5),
+        is_good: Some(true),
+        ..EventMetadata::named("Make the bed", Actor::Parent)
+    };
     EventBuilder::new()
         .user(user)
         .child(child)
