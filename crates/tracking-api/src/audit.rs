@@ -2,6 +2,7 @@
 
 use std::error::Error;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -60,18 +61,25 @@ enum Job {
 pub(crate) struct AuditWorker {
     jobs: Mutex<Option<Sender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Jobs sent and not yet done.
+    queued: Arc<AtomicUsize>,
 }
 
 impl AuditWorker {
     pub(crate) fn start(sink: Arc<dyn AuditSink>) -> Self {
         let (jobs, receiver) = mpsc::channel();
+        let queued = Arc::new(AtomicUsize::new(0));
         let thread = std::thread::Builder::new()
             .name("audit-writer".into())
-            .spawn(move || run(sink.as_ref(), receiver))
+            .spawn({
+                let queued = Arc::clone(&queued);
+                move || run(sink.as_ref(), receiver, &queued)
+            })
             .expect("the audit thread starts");
         Self {
             jobs: Mutex::new(Some(jobs)),
             thread: Mutex::new(Some(thread)),
+            queued,
         }
     }
 
@@ -95,9 +103,16 @@ impl AuditWorker {
         }
     }
 
+    /// Jobs queued and not yet done.
+    pub(crate) fn backlog(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
     fn send(&self, job: Job) {
+        self.queued.fetch_add(1, Ordering::Relaxed);
         let sent = self.jobs.lock().as_ref().map(|jobs| jobs.send(job).is_ok());
         if sent != Some(true) {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
             log::error!("audit log is closed; a line was not written");
         }
     }
@@ -121,7 +136,7 @@ const DRAIN_EVERY: Duration = Duration::from_millis(2);
 /// Empty ticks after which the thread blocks until the next line.
 const IDLE_TICKS_BEFORE_PARKING: u32 = 50;
 
-fn run(sink: &dyn AuditSink, jobs: Receiver<Job>) {
+fn run(sink: &dyn AuditSink, jobs: Receiver<Job>, queued: &AtomicUsize) {
     let mut idle_ticks = 0;
     loop {
         let job = if idle_ticks >= IDLE_TICKS_BEFORE_PARKING {
@@ -154,5 +169,6 @@ fn run(sink: &dyn AuditSink, jobs: Receiver<Job>) {
                 let _ = done.send(sink.purge_user(user).map_err(PurgeError::Sink));
             }
         }
+        queued.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -12,6 +12,7 @@ mod audit;
 #[cfg(feature = "http")]
 mod http;
 mod live;
+pub mod metrics;
 mod token;
 mod tracker;
 

@@ -85,6 +85,17 @@ impl LiveHub {
         self.streams.lock().clear();
     }
 
+    /// Events queued on open streams and not yet taken by their connections, over all users.
+    pub fn stream_backlog(&self) -> usize {
+        self.streams
+            .lock()
+            .values()
+            .flatten()
+            .filter(|sender| !sender.is_closed())
+            .map(|sender| sender.max_capacity() - sender.capacity())
+            .sum()
+    }
+
     /// How many streams are open, over all users.
     pub fn open_streams(&self) -> usize {
         self.streams

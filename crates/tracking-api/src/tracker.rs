@@ -105,6 +105,7 @@ impl Tracker {
             .family
             .apply(owner, child, target, Timestamp::now())
             .await?;
+        crate::metrics::count_recorded(&effect.event);
         self.deliver(&effect.event).await;
         self.audit.record(effect.event.clone());
         self.hub.publish(&effect.event);
@@ -203,6 +204,11 @@ impl Tracker {
     /// Tracking events committed but not yet in the history.
     pub async fn backlog(&self) -> Result<u64, FamilyError> {
         self.family.outbox_len().await
+    }
+
+    /// Audit lines queued but not yet written.
+    pub fn audit_backlog(&self) -> usize {
+        self.audit.backlog()
     }
 
     /// Writes every queued audit line and stops the audit thread.

@@ -18,16 +18,18 @@ mod file;
 mod history;
 mod keyed_lock;
 mod memory;
+mod metrics;
 mod state;
 mod token;
 
 pub use error::{FamilyError, HistoryError};
 pub use family::{ActionTarget, FamilyRepository};
 pub use file::{
-    Durability, FileStore, FileStoreOptions, HISTORY_FILE, JOURNAL_FILE, LOCK_FILE, OpenError,
-    OpenReport, SNAPSHOT_FILE, TornLine,
+    Durability, FileStore, FileStoreOptions, HISTORY_FILE, HistorySize, JOURNAL_FILE, LOCK_FILE,
+    OpenError, OpenReport, SNAPSHOT_FILE, TornLine,
 };
 pub use history::TrackingRepository;
 pub use keyed_lock::{KeyedGuard, KeyedLock};
 pub use memory::MemoryStore;
+pub use metrics::{COMMIT_SECONDS, GROUP_COMMIT_SIZE, SYNC_SECONDS, describe_metrics};
 pub use token::TokenHash;

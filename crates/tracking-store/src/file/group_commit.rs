@@ -11,12 +11,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::oneshot;
 
 use super::Durability;
+use crate::metrics::LogMetrics;
 use crate::{FamilyError, HistoryError};
 
 /// Why a log refuses every write until the store is reopened: the kernel may have dropped
@@ -146,6 +147,7 @@ struct Shared<T> {
     publish: Publish<T>,
     maintain: Option<Maintain<T>>,
     durability: Durability,
+    metrics: LogMetrics,
 }
 
 /// A writer waiting for the next sync round.
@@ -181,6 +183,8 @@ pub(crate) enum Wait {
 
 /// What [`Log::start`] takes over: a file of lines and what to do with their items.
 pub(crate) struct LogConfig<T> {
+    /// The `log` label of its metrics.
+    pub(crate) name: &'static str,
     /// The file, opened for appending; its first `len` bytes are whole lines, all durable.
     pub(crate) file: File,
     pub(crate) path: PathBuf,
@@ -196,6 +200,7 @@ impl<T: Send + 'static> Log<T> {
     /// Takes over the file and starts its syncer thread.
     pub(crate) fn start(config: LogConfig<T>) -> io::Result<Self> {
         let LogConfig {
+            name,
             file,
             path,
             len,
@@ -219,6 +224,7 @@ impl<T: Send + 'static> Log<T> {
             publish,
             maintain,
             durability,
+            metrics: LogMetrics::new(name),
         });
         let (sender, receiver) = mpsc::channel();
         let name = format!(
@@ -254,6 +260,7 @@ impl<T: Send + 'static> Log<T> {
         wait: Wait,
         prepare: impl FnOnce(&mut LogState<T>) -> io::Result<Prepared<T>>,
     ) -> Result<(), AppendError> {
+        let started = Instant::now();
         let must_wait = {
             let mut state = self.state();
             state.check()?;
@@ -262,6 +269,7 @@ impl<T: Send + 'static> Log<T> {
                     write_line(&mut state, &line)?;
                     if wait == Wait::Lazy || self.shared.durability != Durability::Durable {
                         (self.shared.publish)(vec![item]);
+                        self.shared.metrics.commit.record(started.elapsed());
                         false
                     } else {
                         state.staged.push(item);
@@ -281,7 +289,10 @@ impl<T: Send + 'static> Log<T> {
             return Err(AppendError::Closing);
         }
         match receiver.await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                self.shared.metrics.commit.record(started.elapsed());
+                Ok(())
+            }
             Ok(Err(reason)) => Err(AppendError::Round(reason)),
             Err(_) => Err(AppendError::SyncerStopped),
         }
@@ -375,7 +386,7 @@ fn run_syncer<T>(shared: &Shared<T>, receiver: &mpsc::Receiver<Waiter>) {
 /// writer that appends again right after its acknowledgement then finds the syncer awake, which
 /// saves a thread wake-up on every durable append.
 fn wait_briefly(receiver: &mpsc::Receiver<Waiter>) -> Option<Waiter> {
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     while start.elapsed() < Duration::from_micros(60) {
         match receiver.try_recv() {
             Ok(request) => return Some(request),
@@ -407,7 +418,13 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
             state.staged.len(),
         )
     };
-    if let Some(Err(err)) = file.map(|file| file.sync_data()) {
+    let synced = file.map(|file| {
+        let started = Instant::now();
+        let synced = file.sync_data();
+        shared.metrics.sync.record(started.elapsed());
+        synced
+    });
+    if let Some(Err(err)) = synced {
         let reason = Broken::Sync(Arc::new(err));
         shared.state.lock().fail(reason.clone());
         return Err(reason);
@@ -415,6 +432,7 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
     let mut state = shared.state.lock();
     state.synced_len = state.synced_len.max(len);
     if count > 0 {
+        shared.metrics.group.record(count as f64);
         let items: Vec<T> = state.staged.drain(..count).collect();
         (shared.publish)(items);
     }

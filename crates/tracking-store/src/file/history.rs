@@ -86,6 +86,7 @@ impl History {
             })
         };
         let log = Log::start(LogConfig {
+            name: "history",
             file,
             path: path.clone(),
             len: outcome.len,
@@ -111,6 +112,11 @@ impl History {
     /// The number of stored events.
     pub(crate) fn len(&self) -> usize {
         self.index.read().len()
+    }
+
+    /// The length of the history file in bytes.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.log.state().len
     }
 
     /// Whether the event with this id is stored.

@@ -79,6 +79,7 @@ impl Journal {
             last_snapshot: Mutex::new(snapshot::size(dir)),
         };
         let log = Log::start(LogConfig {
+            name: "journal",
             file,
             path: path.clone(),
             len: outcome.len,

@@ -122,6 +122,15 @@ pub struct OpenReport {
     pub delivered_unconfirmed: u64,
 }
 
+/// The size of the history, for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HistorySize {
+    /// Events stored.
+    pub events: u64,
+    /// Bytes of the history file.
+    pub bytes: u64,
+}
+
 /// Both repositories in one data directory, durable and crash-safe; see `docs/storage.md`.
 #[derive(Debug)]
 pub struct FileStore {
@@ -188,6 +197,14 @@ impl FileStore {
     /// Roughly how many bytes the history index holds on the heap.
     pub fn history_index_bytes(&self) -> usize {
         self.history.index_heap_bytes()
+    }
+
+    /// How big the history is: its events and the bytes of its file.
+    pub fn history_size(&self) -> HistorySize {
+        HistorySize {
+            events: self.history.len() as u64,
+            bytes: self.history.bytes(),
+        }
     }
 }
 
