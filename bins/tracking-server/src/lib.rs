@@ -4,6 +4,7 @@ pub mod admin;
 pub mod answers;
 pub mod demo;
 pub mod logging;
+pub mod metrics;
 pub mod settings;
 pub mod startup;
 pub mod storage;

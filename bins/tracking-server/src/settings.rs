@@ -58,6 +58,14 @@ pub struct Settings {
     /// Live event streams one parent may have open; one more closes that parent's oldest.
     #[arg(long, env = "TRACKING_MAX_STREAMS_PER_USER", default_value_t = 64)]
     pub max_streams_per_user: usize,
+    /// `on`: Prometheus metrics are recorded and served at `GET /metrics` to the admin token.
+    /// `off`: nothing is recorded and there is no `/metrics`.
+    #[arg(long, env = "TRACKING_METRICS", value_enum, default_value_t = MetricsMode::On)]
+    pub metrics: MetricsMode,
+    /// Also serves `GET /metrics` without credentials on this address alone, for a scraper on a
+    /// private network.
+    #[arg(long, env = "TRACKING_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
     /// Seconds to let in-flight requests finish on shutdown.
     #[arg(long, env = "TRACKING_SHUTDOWN_SECONDS", default_value_t = 10)]
     pub shutdown_seconds: u64,
@@ -68,6 +76,13 @@ pub struct Settings {
 pub enum Durability {
     Durable,
     Interval,
+}
+
+/// Whether metrics are recorded and served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricsMode {
+    On,
+    Off,
 }
 
 /// A secret from the command line or environment; `Debug` never prints it.

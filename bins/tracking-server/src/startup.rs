@@ -10,14 +10,15 @@ use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::Method;
 use actix_web::http::header::{self, HeaderName};
-use actix_web::middleware::Condition;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
-use anyhow::Context;
+use anyhow::{Context, bail};
 use tracking_api::{ApiState, LiveHub, Tracker, configure, json_not_found};
 use tracking_audit::{AuditConfig, AuditLog};
 use tracking_store::FileStore;
 
-use crate::settings::Settings;
+use crate::metrics::{self, Metrics};
+use crate::settings::{MetricsMode, Settings};
 use crate::{admin, answers, demo, storage};
 
 /// How often waiting tracking events are retried into the history.
@@ -27,6 +28,8 @@ const CATCH_UP_PERIOD: Duration = Duration::from_secs(1);
 pub struct Application {
     port: u16,
     server: Server,
+    /// The listener of `--metrics-bind`, and its port.
+    metrics_server: Option<(Server, u16)>,
     tracker: Arc<Tracker>,
     store: Arc<FileStore>,
 }
@@ -50,6 +53,14 @@ impl Application {
                 "Generated admin token (shown only this once; only its hash is kept): {token}"
             );
         }
+        if settings.metrics == MetricsMode::Off && settings.metrics_bind.is_some() {
+            bail!("--metrics-bind needs --metrics on");
+        }
+        // Installed before the store opens, whose logs register their metrics as they open.
+        let recorder = match settings.metrics {
+            MetricsMode::On => metrics::recorder(),
+            MetricsMode::Off => None,
+        };
         let store = storage::open(&settings)?;
         let audit_config = AuditConfig {
             max_bytes: settings.audit_max_bytes,
@@ -79,13 +90,29 @@ impl Application {
             ..ApiState::new(tracker.clone(), admin)
         });
         let origins = settings.cors_origins.clone();
+        let metrics = recorder
+            .map(|handle| web::Data::new(Metrics::new(handle, tracker.clone(), store.clone())));
+        let metrics_server = match (&settings.metrics_bind, &metrics) {
+            (Some(bind), Some(metrics)) => Some(metrics_listener(bind, metrics.clone())?),
+            _ => None,
+        };
+        let main_metrics = metrics.clone();
         let mut server = HttpServer::new(move || {
-            App::new()
+            let measured = main_metrics.is_some();
+            let mut app = App::new()
                 .app_data(state.clone())
                 .wrap(Condition::new(!origins.is_empty(), cors(&origins)))
                 .wrap(answers::json_errors())
-                .configure(configure)
-                .default_service(web::to(json_not_found))
+                .wrap(Condition::new(measured, from_fn(metrics::record_request)))
+                .configure(configure);
+            if let Some(metrics) = &main_metrics {
+                app = app.app_data(metrics.clone()).service(
+                    web::resource("/metrics")
+                        .route(web::get().to(metrics::guarded))
+                        .default_service(web::to(json_not_found)),
+                );
+            }
+            app.default_service(web::to(json_not_found))
         })
         .disable_signals()
         .client_request_timeout(Duration::from_millis(settings.request_timeout_ms))
@@ -102,6 +129,7 @@ impl Application {
         Ok(Self {
             port: address.port(),
             server,
+            metrics_server,
             tracker,
             store,
         })
@@ -110,6 +138,11 @@ impl Application {
     /// The port it listens on (useful with port 0).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics listener, when `--metrics-bind` gave one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(_, port)| *port)
     }
 
     /// Serves until SIGINT or SIGTERM, then stops as [`Application::run`] does.
@@ -130,21 +163,35 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Self {
             server,
+            metrics_server,
             tracker,
             store,
             ..
         } = self;
         let handle = server.handle();
+        let metrics_server = metrics_server.map(|(server, _)| server);
+        let metrics_handle = metrics_server.as_ref().map(Server::handle);
         let stop = tokio::spawn({
             let tracker = Arc::clone(&tracker);
             async move {
                 shutdown.await;
                 tracker.hub().disconnect_all();
+                if let Some(metrics_handle) = metrics_handle {
+                    metrics_handle.stop(true).await;
+                }
                 handle.stop(true).await;
             }
         });
         let catch_up = tracker.spawn_catch_up(CATCH_UP_PERIOD);
-        let served = server.await;
+        let (served, metrics_served) = tokio::join!(server, async move {
+            match metrics_server {
+                Some(server) => server.await,
+                None => Ok(()),
+            }
+        });
+        if let Err(error) = metrics_served {
+            log::warn!("the metrics listener failed: {error}");
+        }
         stop.abort();
         catch_up.abort();
         let _ = stop.await;
@@ -159,6 +206,29 @@ impl Application {
         log::info!("stopped");
         Ok(())
     }
+}
+
+/// The listener of `--metrics-bind`: `GET /metrics` without credentials, nothing else.
+fn metrics_listener(bind: &str, metrics: web::Data<Metrics>) -> anyhow::Result<(Server, u16)> {
+    let listener =
+        TcpListener::bind(bind).with_context(|| format!("binding the metrics address {bind}"))?;
+    let address = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(metrics.clone())
+            .service(
+                web::resource("/metrics")
+                    .route(web::get().to(metrics::open))
+                    .default_service(web::to(json_not_found)),
+            )
+            .default_service(web::to(json_not_found))
+    })
+    .disable_signals()
+    .workers(1)
+    .listen(listener)?
+    .run();
+    log::info!("metrics served at http://{address}/metrics");
+    Ok((server, address.port()))
 }
 
 /// How long a browser may cache a preflight answer.
