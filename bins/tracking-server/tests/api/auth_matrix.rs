@@ -53,6 +53,7 @@ async fn every_route_answers_every_credential_as_documented() {
             [401, 401, 401, 403, 403, 201],
         ),
         case(M::GET, "/admin/users", None, [401, 401, 401, 403, 403, 200]),
+        case(M::GET, "/metrics", None, [401, 401, 401, 403, 403, 200]),
         case(
             M::GET,
             "/admin/tracking",
