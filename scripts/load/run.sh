@@ -13,6 +13,8 @@
 #   sse       the same activation load while 1,000 SSE streams are open; counts every delivery
 #   admin     startup time and memory with 1,000,000 stored events, then GET /admin/tracking with
 #             child_id + entity_type + from/to + limit=50 (1 and 64 connections)
+#   metrics   the overhead of the Prometheus metrics: POST .../activate with --metrics off and
+#             --metrics on, one fresh server each, back to back (order alternating between runs)
 #
 # Settings (environment): LOAD_DIR (work directory, default /tmp/tracking-load), LOAD_REPEATS (2),
 # LOAD_SECONDS (15, per timed run), LOAD_CONNECTIONS (64), LOAD_EVENTS (1000000), LOAD_PARENTS
@@ -35,7 +37,7 @@ PARENTS=${LOAD_PARENTS:-10}
 CHILDREN_PER_PARENT=${LOAD_CHILDREN_PER_PARENT:-100}
 STREAMS=${LOAD_STREAMS:-1000}
 QUIET_WAIT=${LOAD_QUIET_WAIT:-600}
-AREAS=${LOAD_AREAS:-activate,sse,admin}
+AREAS=${LOAD_AREAS:-activate,sse,admin,metrics}
 ADMIN_TOKEN=load-measurement-admin-token-0123456789abcdef
 # 1,000 streams over 10 parents is 100 per parent, past the default limit of 64.
 STREAMS_PER_USER=$(((STREAMS + PARENTS - 1) / PARENTS + 28))
@@ -305,6 +307,30 @@ if [[ $AREAS == *admin* ]]; then
     stop_server
     record admin "$run" "graceful stop (ms)" "$STOP_MS" "kill -TERM"
     record admin "$run" "conditions before" "$CONDITIONS" "cpu_busy over 2 s before the run"
+  done
+fi
+
+if [[ $AREAS == *metrics* ]]; then
+  for run in $(seq 1 "$REPEATS"); do
+    wait_quiet
+    # Alternating order, so that a drift of the shared host favours neither side.
+    if ((run % 2)); then modes="off on"; else modes="on off"; fi
+    for mode in $modes; do
+      data=$(fresh_copy "metrics-$mode")
+      start_server "$data" --metrics "$mode"
+      run_wrk "metrics-$mode-$run" 2 "$CONNECTIONS" activate "$SEED_SMALL_OUT/targets.txt"
+      printf -v "rps_$mode" '%s' "$RPS"
+      record metrics "$run" "POST activate req/s, --metrics $mode" "$RPS" "$WRK_CMD (server --metrics $mode)"
+      record metrics "$run" "POST activate p50 / p99 (ms), --metrics $mode" "$P50 / $P99" "$WRK_CMD"
+      record metrics "$run" "non-2xx; socket errors, --metrics $mode" "$NON2XX; $ERRORS" "$WRK_CMD"
+      record metrics "$run" "--metrics $mode conditions" "$DURING" ""
+      if [[ $mode == on ]]; then
+        curl -fs -H "Authorization: Bearer $ADMIN_TOKEN" "http://$ADDR/metrics" >"$OUT/metrics-$run.prom"
+        record metrics "$run" "scrape size (bytes)" "$(wc -c <"$OUT/metrics-$run.prom")" "GET /metrics"
+      fi
+      stop_server
+    done
+    record metrics "$run" "on / off" "$(python3 -c "print(f'{$rps_on / $rps_off:.1%}')")" "(target: within 5 %)"
   done
 fi
 
