@@ -315,6 +315,11 @@ export type Health = {
    * Tracking events committed with their points change but not yet in the history.
    */
   tracking_backlog: number;
+  /**
+   * Committed tracking events not yet known to be in their user's audit files; after a start,
+   * every event of a family counts until its files have been read back.
+   */
+  audit_backlog: number;
 };
 
 /**

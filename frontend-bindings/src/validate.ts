@@ -350,6 +350,7 @@ export const eventTicket: Validator<EventTicket> = record<EventTicket>("EventTic
 export const health: Validator<Health> = record<Health>("Health", {
   status: string,
   tracking_backlog: count,
+  audit_backlog: count,
 });
 
 /** A page of `T`. */

@@ -59,7 +59,7 @@ const mutation: TrackedMutation = { child: { ...child, points: 15 }, tracking_ev
 const page: Page<TrackingEvent> = { items: [event], total: 1, limit: 50, offset: 0 };
 const created: CreatedUser = { user, token: TOKEN };
 const ticket: EventTicket = { ticket: "tkt_abc", expires_at: AT };
-const health: Health = { status: "ok", tracking_backlog: 0 };
+const health: Health = { status: "ok", tracking_backlog: 0, audit_backlog: 0 };
 
 function client(...responses: Response[]) {
   const fake = fakeFetch(...responses);

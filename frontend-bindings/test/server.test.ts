@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ApiRequestError, createApiClient } from "../src/api";
 import type { AdminTrackingFilters, ApiClient, ChildTrackingFilters } from "../src/api";
 import { connectBackendEvents, openBackendEvents } from "../src/backendEvents";
-import type { BackendEventProblem, BackendEventStream, ServerEventMeta } from "../src/backendEvents";
+import type {
+  BackendEventProblem,
+  BackendEventStream,
+  EventSourceLike,
+  ServerEventMeta,
+} from "../src/backendEvents";
 import type {
   Action,
   Child,
@@ -206,8 +211,16 @@ let opened = 0;
 
 describe("against the real tracking-server", { timeout: 30_000 }, () => {
   it("answers GET /health without a token", async () => {
-    const health = valid(validators.health, await admin.health());
-    expect(health).toEqual({ status: "ok", tracking_backlog: 0 });
+    // After a start the audit backlog counts the families whose files are not read back yet.
+    await vi.waitFor(
+      async () =>
+        expect(valid(validators.health, await admin.health())).toEqual({
+          status: "ok",
+          tracking_backlog: 0,
+          audit_backlog: 0,
+        }),
+      { timeout: WAIT_MS, interval: 20 },
+    );
   });
 
   it("lets the admin create users, each with a parent token", async () => {
@@ -427,9 +440,11 @@ describe("against the real tracking-server", { timeout: 30_000 }, () => {
     // In order and nothing else: the last mutation was Alex's, so an event for a refusal or for
     // Blair's family would have arrived before it and shifted this list.
     expect(received.map((r) => r.payload)).toEqual(expected.map(createdPayload));
-    expect(received.map((r) => r.meta)).toEqual(
-      expected.map((e) => ({ type: "tracking_event_created", lastEventId: e.id })),
-    );
+    // Each frame's id is an opaque resume cursor: printable, short, one per event.
+    const cursors = received.map((r) => r.meta.lastEventId);
+    expect(received.map((r) => r.meta.type)).toEqual(expected.map(() => "tracking_event_created"));
+    expect(new Set(cursors).size).toBe(expected.length);
+    for (const cursor of cursors) expect(cursor).toMatch(/^[\x21-\x7e]{1,128}$/);
     expect(problems).toEqual([]);
     expect(opened).toBe(1);
   });
@@ -604,6 +619,100 @@ describe("against the real tracking-server", { timeout: 30_000 }, () => {
     const files = await readdir(running().logDir);
     expect(files.filter((f) => f.startsWith(`tracking_user_${alex.user.id}.log`))).toEqual([]);
     expect(files).toContain(`tracking_user_${blair.user.id}.log`);
-    expect(valid(validators.health, await admin.health())).toEqual({ status: "ok", tracking_backlog: 0 });
+    await vi.waitFor(
+      async () =>
+        expect(valid(validators.health, await admin.health())).toEqual({
+          status: "ok",
+          tracking_backlog: 0,
+          audit_backlog: 0,
+        }),
+      { timeout: WAIT_MS, interval: 20 },
+    );
+  });
+
+  it("resumes a dropped stream and one cut by a restart from its last cursor: every event once", async () => {
+    /** A real EventSource whose connection the test can drop, as a network failure would. */
+    const sources: Droppable[] = [];
+    class Droppable implements EventSourceLike {
+      readonly url: string;
+      private readonly inner: EventSource;
+      private readonly errorListeners: ((event: Event) => void)[] = [];
+      private dropped = false;
+      constructor(url: string) {
+        this.url = url;
+        this.inner = new EventSource(url);
+        sources.push(this);
+      }
+      get readyState(): number {
+        return this.dropped ? 0 : this.inner.readyState;
+      }
+      addEventListener(type: string, listener: (event: Event) => void): void {
+        if (type === "error") this.errorListeners.push(listener);
+        this.inner.addEventListener(type, (event) => {
+          if (!this.dropped) listener(event);
+        });
+      }
+      close(): void {
+        this.inner.close();
+      }
+      drop(): void {
+        this.dropped = true;
+        this.inner.close();
+        for (const listener of this.errorListeners) listener(new Event("error"));
+      }
+    }
+
+    const got: string[] = [];
+    const cursors: string[] = [];
+    const resets: unknown[] = [];
+    const stream = connectBackendEvents({
+      api: blair.api,
+      EventSource: Droppable,
+      reconnect: { initialDelayMs: 300 },
+      handlers: {
+        tracking_event_created: (payload, meta) => {
+          got.push(payload.tracking_event_id);
+          cursors.push(meta.lastEventId);
+        },
+        tracking_stream_reset: (payload) => resets.push(payload),
+      },
+      onError: () => {},
+    });
+    try {
+      await vi.waitFor(() => expect(sources[0]?.readyState).toBe(1), { timeout: WAIT_MS, interval: 20 });
+      const recorded: string[] = [];
+      const activate = async () => {
+        const answer = valid(validators.trackedMutation, await blair.api.activateTask(kai.id, feedCat.id));
+        recorded.push(answer.tracking_event.id);
+      };
+      await activate();
+      await vi.waitFor(() => expect(got).toEqual(recorded), { timeout: WAIT_MS, interval: 20 });
+
+      // The connection drops; three events are recorded before the client is back.
+      sources[0]?.drop();
+      await Promise.all([activate(), activate(), activate()]);
+      await vi.waitFor(() => expect(got).toHaveLength(4), { timeout: WAIT_MS, interval: 20 });
+      expect(sources).toHaveLength(2);
+      expect(sources[1]?.url).toContain(`&last_event_id=${encodeURIComponent(cursors[0] ?? "")}`);
+
+      // And once more, live after the replay.
+      await activate();
+      await vi.waitFor(() => expect(got).toHaveLength(5), { timeout: WAIT_MS, interval: 20 });
+
+      // The server is killed and restarted on the same port and directories; two events are
+      // recorded before the client's retry finds it again.
+      server = await running().restart(START_TIMEOUT_MS);
+      await Promise.all([activate(), activate()]);
+      await vi.waitFor(() => expect(got).toHaveLength(7), { timeout: WAIT_MS, interval: 20 });
+      expect(sources.length).toBeGreaterThanOrEqual(3);
+      await new Promise((done) => setTimeout(done, 300));
+      expect(new Set(got).size).toBe(7);
+      expect([...got].sort()).toEqual([...recorded].sort());
+      expect(new Set(cursors).size).toBe(7);
+      for (const cursor of cursors) expect(cursor).toMatch(/^[\x21-\x7e]{1,128}$/);
+      expect(resets).toEqual([]);
+    } finally {
+      stream.close();
+    }
   });
 });

@@ -112,7 +112,7 @@ describe("documents", () => {
     const extended = { ...event, child_name: "Sam" };
     expect(trackingEvent.is(extended)).toBe(true);
     expect(trackingEvent.problems(extended, { exact: true })).toEqual(["$.child_name: not a field of TrackingEvent"]);
-    expect(health.problems({ status: "ok", tracking_backlog: 0, version: "1" }, { exact: true })).toEqual([
+    expect(health.problems({ status: "ok", tracking_backlog: 0, audit_backlog: 0, version: "1" }, { exact: true })).toEqual([
       "$.version: not a field of Health",
     ]);
   });
@@ -129,6 +129,7 @@ describe("documents", () => {
     expect(() => assertValid(health, { status: "ok" })).toThrow(
       "not a valid Health: $.tracking_backlog: missing (expected a non-negative safe integer)",
     );
-    expect(assertValid(health, { status: "ok", tracking_backlog: 3 })).toEqual({ status: "ok", tracking_backlog: 3 });
+    const backlog = { status: "ok", tracking_backlog: 3, audit_backlog: 4 };
+    expect(assertValid(health, backlog)).toEqual(backlog);
   });
 });

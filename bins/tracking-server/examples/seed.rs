@@ -172,9 +172,13 @@ async fn apply_events(
         };
         let occurred_at = Timestamp::from_unix_millis(span.start + span.step * i64::try_from(i)?)?;
         match store.apply(family.user, child, target, occurred_at).await {
-            Ok(effect) => {
-                store.append(&effect.event).await?;
-                pending.push(effect.event.id());
+            Ok(applied_effect) => {
+                let recorded = tracking_model::SequencedEvent {
+                    sequence: applied_effect.sequence,
+                    event: applied_effect.effect.event,
+                };
+                store.append(&recorded).await?;
+                pending.push(recorded.event.id());
                 applied += 1;
             }
             Err(FamilyError::Refused(_)) => refused += 1,

@@ -1,5 +1,5 @@
 //! The recording pipeline alone, without HTTP: a durable file store in a fresh directory, one
-//! tracked mutation pushed to a live subscriber, then the shutdown order.
+//! tracked mutation read by a live stream, then the shutdown order.
 //!
 //! Builds without the `http` feature, so it pulls in no actix crate:
 //! `cargo run -p tracking-api --no-default-features --example pipeline [DATA_DIR]`.
@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracking_api::{NoAudit, Tracker, hash_token, new_token};
+use futures_util::StreamExt;
+use tracking_api::{LiveItem, NoAudit, StreamOptions, Tracker, hash_token, new_token};
 use tracking_model::{CreateChild, CreateTask, Timestamp, User, UserId};
 use tracking_store::{ActionTarget, FileStore, FileStoreOptions};
 
@@ -51,16 +52,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .into_task(parent.id, now);
     family.create_task(&task).await?;
 
-    let mut live = tracker.hub().subscribe(parent.id);
+    // A live stream of the family: replayed from a cursor if given, then live.
+    let live = tracker
+        .open_stream(parent.id, StreamOptions::default())
+        .await?;
+    let mut live = std::pin::pin!(live);
     let effect = tracker
         .record(parent.id, child.id, ActionTarget::Activate(task.id))
         .await?;
     eprintln!("{} has {} points", effect.child.name, effect.child.points);
-    if let Some(pushed) = live.recv().await {
-        eprintln!("pushed live: tracking event {}", pushed.tracking_event_id);
+    if let Some(LiveItem::Event { cursor, payload }) = live.next().await {
+        eprintln!(
+            "pushed live: tracking event {} (resume after it with {cursor})",
+            payload.tracking_event_id
+        );
     }
 
-    // At shutdown: stop the periodic catch-up, write the queued audit lines, close the store.
+    // At shutdown: stop the periodic catch-up, write the missing audit lines, close the store.
     catch_up.abort();
     let _ = catch_up.await;
     tracker.close();

@@ -1,20 +1,41 @@
-//! The audit mirror as the tracker sees it, and the worker thread that keeps it off the request path.
+//! The audit mirror as the tracker sees it, and the follower that keeps it in step with what is
+//! committed, one family at a time, by the family's sequence.
+//!
+//! The audit files are their own cursor: each line carries its event's family sequence number,
+//! and after a start the follower asks the sink where a family's files stand (the number of the
+//! last whole line) and writes every committed event after it, in number order. A crash between a
+//! commit and its line, in the middle of a line or of a roll-over only delays lines: none is lost
+//! and none is written twice.
 
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::error::Error;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
 
-use parking_lot::Mutex;
-use tracking_model::{TrackingEvent, UserId};
+use tokio::sync::{Notify, oneshot};
+use tracking_model::{SequencedEvent, UserId};
+use tracking_store::{FamilyError, FamilyRepository, TrackingRepository, family_events_after};
 
-/// Where the tracker mirrors each recorded event, one line per event (per-user rolling files in
-/// the server). A failure is logged by the tracker and never fails a mutation.
+/// Where a family's audit lines stand, as the sink reads it back from storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditPosition {
+    /// Nothing was written for the family (or it is all gone).
+    Empty,
+    /// Lines were written, but the last one carries no sequence number (written before lines
+    /// carried it): the family counts as written up to its present head.
+    Unnumbered,
+    /// Every event up to this number of the family's sequence is written.
+    After(u64),
+}
+
+/// Where the tracker mirrors each committed event, one line per event (per-user rolling files in
+/// the server). A failure is logged by the tracker, retried later, and never fails a mutation.
 pub trait AuditSink: Send + Sync + 'static {
-    /// Writes one line for `event`.
-    fn record(&self, event: &TrackingEvent) -> Result<(), Box<dyn Error + Send + Sync>>;
+    /// Writes one line for `event`, carrying its family sequence number.
+    fn record(&self, event: &SequencedEvent) -> Result<(), Box<dyn Error + Send + Sync>>;
+    /// Where the lines of `user`'s family stand, read back from storage; a half-written last line
+    /// is discarded first.
+    fn position(&self, user: UserId) -> Result<AuditPosition, Box<dyn Error + Send + Sync>>;
     /// Removes everything kept for `user`, for the user's deletion.
     fn purge_user(&self, user: UserId) -> Result<(), Box<dyn Error + Send + Sync>>;
 }
@@ -24,8 +45,12 @@ pub trait AuditSink: Send + Sync + 'static {
 pub struct NoAudit;
 
 impl AuditSink for NoAudit {
-    fn record(&self, _event: &TrackingEvent) -> Result<(), Box<dyn Error + Send + Sync>> {
+    fn record(&self, _event: &SequencedEvent) -> Result<(), Box<dyn Error + Send + Sync>> {
         Ok(())
+    }
+
+    fn position(&self, _user: UserId) -> Result<AuditPosition, Box<dyn Error + Send + Sync>> {
+        Ok(AuditPosition::Unnumbered)
     }
 
     fn purge_user(&self, _user: UserId) -> Result<(), Box<dyn Error + Send + Sync>> {
@@ -34,8 +59,20 @@ impl AuditSink for NoAudit {
 }
 
 impl AuditSink for tracking_audit::AuditLog {
-    fn record(&self, event: &TrackingEvent) -> Result<(), Box<dyn Error + Send + Sync>> {
-        Ok(tracking_audit::AuditLog::record(self, event)?)
+    fn record(&self, event: &SequencedEvent) -> Result<(), Box<dyn Error + Send + Sync>> {
+        Ok(tracking_audit::AuditLog::record(
+            self,
+            &event.event,
+            event.sequence,
+        )?)
+    }
+
+    fn position(&self, user: UserId) -> Result<AuditPosition, Box<dyn Error + Send + Sync>> {
+        Ok(match self.last_line(user)? {
+            tracking_audit::LastLine::None => AuditPosition::Empty,
+            tracking_audit::LastLine::Unnumbered => AuditPosition::Unnumbered,
+            tracking_audit::LastLine::Numbered(sequence) => AuditPosition::After(sequence),
+        })
     }
 
     fn purge_user(&self, user: UserId) -> Result<(), Box<dyn Error + Send + Sync>> {
@@ -52,123 +89,346 @@ pub enum PurgeError {
     Closed,
 }
 
-enum Job {
-    Record(TrackingEvent),
-    Purge(UserId, tokio::sync::oneshot::Sender<Result<(), PurgeError>>),
+/// Events read from the store and written at a time, per family.
+const BATCH: usize = 256;
+
+/// How far one family's lines are.
+#[derive(Debug, Clone, Copy, Default)]
+struct Family {
+    /// The highest number known committed.
+    head: u64,
+    /// The highest number written; `None` until read back from the sink after a start.
+    written: Option<u64>,
 }
 
-/// Feeds an [`AuditSink`] from one thread, in order, so a slow disk never slows a mutation.
-pub(crate) struct AuditWorker {
-    jobs: Mutex<Option<Sender<Job>>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-    /// Jobs sent and not yet done.
-    queued: Arc<AtomicUsize>,
+impl Family {
+    fn lag(self) -> u64 {
+        self.head.saturating_sub(self.written.unwrap_or(0))
+    }
 }
 
-impl AuditWorker {
-    pub(crate) fn start(sink: Arc<dyn AuditSink>) -> Self {
-        let (jobs, receiver) = mpsc::channel();
-        let queued = Arc::new(AtomicUsize::new(0));
-        let thread = std::thread::Builder::new()
-            .name("audit-writer".into())
-            .spawn({
-                let queued = Arc::clone(&queued);
-                move || run(sink.as_ref(), receiver, &queued)
-            })
-            .expect("the audit thread starts");
-        Self {
-            jobs: Mutex::new(Some(jobs)),
-            thread: Mutex::new(Some(thread)),
-            queued,
+/// What the follower knows and what it is asked to do, behind one lock.
+#[derive(Default)]
+struct Progress {
+    families: HashMap<UserId, Family>,
+    /// The sum of every family's lag, kept as families change, so that the backlog costs O(1).
+    lag: u64,
+    /// Families that may have lines to write, in the order they were marked.
+    dirty: VecDeque<UserId>,
+    marked: HashSet<UserId>,
+    /// Deleted users whose files are gone: never written again.
+    purged: HashSet<UserId>,
+    purges: Vec<(UserId, oneshot::Sender<Result<(), PurgeError>>)>,
+    /// Set until every user of the store has been registered after the start.
+    scanning: bool,
+    closing: bool,
+}
+
+impl Progress {
+    fn update(&mut self, user: UserId, change: impl FnOnce(&mut Family)) {
+        let family = self.families.entry(user).or_default();
+        let before = family.lag();
+        change(family);
+        let after = family.lag();
+        self.lag = self.lag - before + after;
+    }
+
+    fn mark(&mut self, user: UserId) {
+        if !self.purged.contains(&user) && self.marked.insert(user) {
+            self.dirty.push_back(user);
         }
     }
 
-    /// Queues one line; returns at once.
-    pub(crate) fn record(&self, event: TrackingEvent) {
-        self.send(Job::Record(event));
+    fn forget(&mut self, user: UserId) {
+        if let Some(family) = self.families.remove(&user) {
+            self.lag -= family.lag();
+        }
+        self.marked.remove(&user);
+        self.dirty.retain(|&other| other != user);
+        self.purged.insert(user);
+    }
+}
+
+struct Shared {
+    progress: Mutex<Progress>,
+    wake: Notify,
+    family: Arc<dyn FamilyRepository>,
+    history: Arc<dyn TrackingRepository>,
+    sink: Arc<dyn AuditSink>,
+}
+
+/// Follows every family's committed events into an [`AuditSink`] from a thread of its own, so a
+/// slow disk never slows a mutation.
+pub(crate) struct AuditFollower {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl AuditFollower {
+    /// Starts the follower: it registers every user of the store, then writes whatever each
+    /// family's files lack.
+    pub(crate) fn start(
+        family: Arc<dyn FamilyRepository>,
+        history: Arc<dyn TrackingRepository>,
+        sink: Arc<dyn AuditSink>,
+    ) -> Self {
+        let shared = Arc::new(Shared {
+            progress: Mutex::new(Progress {
+                scanning: true,
+                ..Progress::default()
+            }),
+            wake: Notify::new(),
+            family,
+            history,
+            sink,
+        });
+        let thread = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("audit-follower".into())
+                .spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("the audit follower's runtime starts");
+                    runtime.block_on(run(&shared));
+                })
+                .expect("the audit thread starts")
+        };
+        Self {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        }
     }
 
-    /// Removes the user's audit files after every line queued before it is written.
+    /// Tells the follower that `user`'s family committed event number `sequence`; returns at once.
+    pub(crate) fn committed(&self, user: UserId, sequence: u64) {
+        let mut progress = lock(&self.shared.progress);
+        if progress.purged.contains(&user) {
+            return;
+        }
+        progress.update(user, |family| family.head = family.head.max(sequence));
+        progress.mark(user);
+        drop(progress);
+        self.shared.wake.notify_one();
+    }
+
+    /// Tries again every family whose lines lag behind (after a failed write or read).
+    pub(crate) fn retry(&self) {
+        let mut progress = lock(&self.shared.progress);
+        let lagging: Vec<UserId> = progress
+            .families
+            .iter()
+            .filter(|(_, family)| family.lag() > 0)
+            .map(|(&user, _)| user)
+            .collect();
+        if lagging.is_empty() {
+            return;
+        }
+        for user in lagging {
+            progress.mark(user);
+        }
+        drop(progress);
+        self.shared.wake.notify_one();
+    }
+
+    /// Committed events not yet known to be in the audit files: every event of a family whose
+    /// files have not been read back since the start counts.
+    pub(crate) fn backlog(&self) -> u64 {
+        let progress = lock(&self.shared.progress);
+        progress.lag + u64::from(progress.scanning)
+    }
+
+    /// Removes the user's audit files once the lines being written are done, and writes none of
+    /// the user's lines again.
     pub(crate) async fn purge(&self, user: UserId) -> Result<(), PurgeError> {
-        let (done, wait) = tokio::sync::oneshot::channel();
-        self.send(Job::Purge(user, done));
+        let (done, wait) = oneshot::channel();
+        {
+            let mut progress = lock(&self.shared.progress);
+            if progress.closing {
+                return Err(PurgeError::Closed);
+            }
+            progress.purges.push((user, done));
+        }
+        self.shared.wake.notify_one();
         wait.await.unwrap_or(Err(PurgeError::Closed))
     }
 
-    /// Writes every queued line, then stops the thread.
+    /// Writes what every marked family lacks, then stops the thread.
     pub(crate) fn close(&self) {
-        drop(self.jobs.lock().take());
-        if let Some(thread) = self.thread.lock().take() {
+        lock(&self.shared.progress).closing = true;
+        self.shared.wake.notify_one();
+        if let Some(thread) = lock(&self.thread).take() {
             let _ = thread.join();
         }
     }
-
-    /// Jobs queued and not yet done.
-    pub(crate) fn backlog(&self) -> usize {
-        self.queued.load(Ordering::Relaxed)
-    }
-
-    fn send(&self, job: Job) {
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        let sent = self.jobs.lock().as_ref().map(|jobs| jobs.send(job).is_ok());
-        if sent != Some(true) {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-            log::error!("audit log is closed; a line was not written");
-        }
-    }
 }
 
-impl std::fmt::Debug for AuditWorker {
+impl std::fmt::Debug for AuditFollower {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AuditWorker")
+        f.debug_struct("AuditFollower")
+            .field("backlog", &self.backlog())
+            .finish()
     }
 }
 
-impl Drop for AuditWorker {
+impl Drop for AuditFollower {
     fn drop(&mut self) {
         self.close();
     }
 }
 
-/// While lines keep coming, the audit thread drains its queue on this tick instead of being woken
-/// for every line: a wake-up per mutation costs more than the line.
-const DRAIN_EVERY: Duration = Duration::from_millis(2);
-/// Empty ticks after which the thread blocks until the next line.
-const IDLE_TICKS_BEFORE_PARKING: u32 = 50;
+/// What the follower does next.
+enum Next {
+    Purge(UserId, oneshot::Sender<Result<(), PurgeError>>),
+    Family(UserId),
+    Wait,
+    Stop,
+}
 
-fn run(sink: &dyn AuditSink, jobs: Receiver<Job>, queued: &AtomicUsize) {
-    let mut idle_ticks = 0;
+async fn run(shared: &Shared) {
+    if let Err(error) = scan(shared).await {
+        log::error!(
+            "audit follower: listing the users failed, lines wait for the next try: {error}"
+        );
+    }
+    lock(&shared.progress).scanning = false;
     loop {
-        let job = if idle_ticks >= IDLE_TICKS_BEFORE_PARKING {
-            match jobs.recv() {
-                Ok(job) => job,
-                Err(_) => return,
-            }
-        } else {
-            match jobs.try_recv() {
-                Ok(job) => job,
-                Err(TryRecvError::Empty) => {
-                    idle_ticks += 1;
-                    std::thread::sleep(DRAIN_EVERY);
-                    continue;
-                }
-                Err(TryRecvError::Disconnected) => return,
+        let next = {
+            let mut progress = lock(&shared.progress);
+            if let Some((user, done)) = progress.purges.pop() {
+                Next::Purge(user, done)
+            } else if let Some(user) = progress.dirty.pop_front() {
+                progress.marked.remove(&user);
+                Next::Family(user)
+            } else if progress.closing {
+                Next::Stop
+            } else {
+                Next::Wait
             }
         };
-        idle_ticks = 0;
-        match job {
-            Job::Record(event) => {
-                if let Err(error) = sink.record(&event) {
-                    log::error!(
-                        "audit line for tracking event {} not written: {error}",
-                        event.id()
-                    );
-                }
+        match next {
+            Next::Purge(user, done) => {
+                lock(&shared.progress).forget(user);
+                let purged = shared.sink.purge_user(user).map_err(PurgeError::Sink);
+                let _ = done.send(purged);
             }
-            Job::Purge(user, done) => {
-                let _ = done.send(sink.purge_user(user).map_err(PurgeError::Sink));
+            Next::Family(user) => follow(shared, user).await,
+            Next::Wait => shared.wake.notified().await,
+            Next::Stop => {
+                let mut progress = lock(&shared.progress);
+                for (_, done) in progress.purges.drain(..) {
+                    let _ = done.send(Err(PurgeError::Closed));
+                }
+                return;
             }
         }
-        queued.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Registers every user's family head and marks it, so that lines a crash kept from being
+/// written are written now.
+async fn scan(shared: &Shared) -> Result<(), FamilyError> {
+    let users = shared.family.list_users().await?;
+    for user in users {
+        let head = shared.family.family_sequence(user.id).await?;
+        let mut progress = lock(&shared.progress);
+        progress.update(user.id, |family| family.head = family.head.max(head));
+        if head > 0 {
+            progress.mark(user.id);
+        }
+    }
+    Ok(())
+}
+
+/// Writes every committed event of `user`'s family after the last one in its files.
+async fn follow(shared: &Shared, user: UserId) {
+    let known = lock(&shared.progress).families.get(&user).copied();
+    let mut written = match known.and_then(|family| family.written) {
+        Some(written) => written,
+        None => match read_back(shared, user).await {
+            Some(written) => written,
+            None => return,
+        },
+    };
+    loop {
+        // A deleted family's lines are purged and never written again.
+        match shared.family.get_user(user).await {
+            Ok(_) => {}
+            Err(FamilyError::NotFound) => {
+                lock(&shared.progress).forget(user);
+                return;
+            }
+            Err(error) => {
+                log::warn!("audit lines of user {user} wait: {error}");
+                return;
+            }
+        }
+        let events = match family_events_after(
+            shared.family.as_ref(),
+            shared.history.as_ref(),
+            user,
+            written,
+            BATCH,
+        )
+        .await
+        {
+            Ok(events) => events,
+            Err(error) => {
+                log::warn!("audit lines of user {user} wait, reading its events failed: {error}");
+                return;
+            }
+        };
+        let read = events.len();
+        for event in &events {
+            if lock(&shared.progress).purged.contains(&user) {
+                return;
+            }
+            if let Err(error) = shared.sink.record(event) {
+                log::error!(
+                    "audit line for tracking event {} not written yet: {error}",
+                    event.event.id()
+                );
+                return;
+            }
+            written = event.sequence;
+            lock(&shared.progress).update(user, |family| {
+                family.written = Some(written);
+                family.head = family.head.max(written);
+            });
+        }
+        if read < BATCH {
+            return;
+        }
+    }
+}
+
+/// Reads back where `user`'s files stand; `None` (logged) when they cannot be read.
+async fn read_back(shared: &Shared, user: UserId) -> Option<u64> {
+    let written = match shared.sink.position(user) {
+        Ok(AuditPosition::Empty) => 0,
+        Ok(AuditPosition::After(sequence)) => sequence,
+        Ok(AuditPosition::Unnumbered) => match shared.family.family_sequence(user).await {
+            Ok(head) => head,
+            Err(error) => {
+                log::warn!("audit lines of user {user} wait: {error}");
+                return None;
+            }
+        },
+        Err(error) => {
+            log::error!("audit files of user {user} cannot be read back, lines wait: {error}");
+            return None;
+        }
+    };
+    lock(&shared.progress).update(user, |family| {
+        family.written = Some(written);
+        family.head = family.head.max(written);
+    });
+    Some(written)
 }

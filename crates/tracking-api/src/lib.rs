@@ -9,6 +9,8 @@
 //! and [`Parent`] and [`Admin`] authenticate the embedder's own routes.
 
 mod audit;
+mod cursor;
+mod follow;
 #[cfg(feature = "http")]
 mod http;
 mod live;
@@ -16,12 +18,13 @@ pub mod metrics;
 mod token;
 mod tracker;
 
-pub use audit::{AuditSink, NoAudit, PurgeError};
+pub use audit::{AuditPosition, AuditSink, NoAudit, PurgeError};
+pub use follow::{LiveItem, MAX_REPLAY, StreamOptions};
 #[cfg(feature = "http")]
 pub use http::{
     Admin, AdminCredential, ApiError, ApiState, MAX_BODY_BYTES, Parent, Tickets, configure,
     json_not_found,
 };
-pub use live::{DEFAULT_STREAMS_PER_USER, LiveHub};
+pub use live::{DEFAULT_STREAMS_PER_USER, LiveHub, Signal};
 pub use token::{hash_token, new_token};
 pub use tracker::{CatchUp, Tracker, TrackerError};

@@ -1,22 +1,40 @@
-//! The live-event hub: every open stream of a parent, and the push of new tracking events to them.
+//! The live-event hub: every open stream of a family, and the wake-up each gets when the family
+//! commits an event. A stream reads what it has not sent from the store by its cursor, so the hub
+//! carries no events: a wake-up that comes late, twice or never for one event loses nothing.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
-use parking_lot::Mutex;
-use tokio::sync::mpsc::{self, error::TrySendError};
-use tracking_model::{TrackingEvent, TrackingEventCreated, UserId};
+use tokio::sync::watch;
+use tracking_model::UserId;
 
-/// Events a stream may lag behind before it is closed (its client reconnects and refetches).
-const STREAM_BUFFER: usize = 256;
 /// Open streams one user may have by default; opening one more closes the oldest.
 pub const DEFAULT_STREAMS_PER_USER: usize = 64;
 
-/// The open live streams, per parent. Pushing never waits: a closed stream is dropped, and a
-/// stream too slow to keep up is closed rather than allowed to slow a mutation.
+/// The open live streams, per family (the parent's user id). Waking never waits and never fails:
+/// a wake-up only marks a stream's signal as changed.
 #[derive(Debug)]
 pub struct LiveHub {
-    streams: Mutex<HashMap<UserId, Vec<mpsc::Sender<TrackingEventCreated>>>>,
+    streams: Mutex<HashMap<UserId, Vec<watch::Sender<()>>>>,
     streams_per_user: usize,
+}
+
+/// A stream's end of the hub: changes when its family may have new events, and ends when the
+/// hub closes the stream (its family deleted, too many streams, shutdown).
+#[derive(Debug)]
+pub struct Signal(watch::Receiver<()>);
+
+impl Signal {
+    /// Forgets the wake-ups so far: call it before reading the store, so that an event committed
+    /// during the read wakes the next [`Signal::changed`].
+    pub fn mark_seen(&mut self) {
+        self.0.mark_unchanged();
+    }
+
+    /// Waits for the next wake-up; `false` once the hub closed the stream.
+    pub async fn changed(&mut self) -> bool {
+        self.0.changed().await.is_ok()
+    }
 }
 
 impl Default for LiveHub {
@@ -39,70 +57,63 @@ impl LiveHub {
         }
     }
 
-    /// Opens a stream for `user`'s family; past the per-user limit the user's oldest stream closes.
-    pub fn subscribe(&self, user: UserId) -> mpsc::Receiver<TrackingEventCreated> {
-        let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
-        let mut streams = self.streams.lock();
-        let senders = streams.entry(user).or_default();
+    /// Opens a stream of `family`; past the per-user limit the family's oldest stream closes.
+    pub fn subscribe(&self, family: UserId) -> Signal {
+        let (sender, receiver) = watch::channel(());
+        let mut streams = self.lock();
+        let senders = streams.entry(family).or_default();
         senders.retain(|sender| !sender.is_closed());
         if senders.len() >= self.streams_per_user {
             senders.remove(0);
         }
         senders.push(sender);
-        receiver
+        Signal(receiver)
     }
 
-    /// Sends `event` to every open stream of its user.
-    pub fn publish(&self, event: &TrackingEvent) {
-        let Some(user) = event.user_id() else { return };
-        let payload = TrackingEventCreated::from(event);
-        let mut streams = self.streams.lock();
-        let Some(senders) = streams.get_mut(&user) else {
+    /// Tells every open stream of `family` that it may have new events.
+    pub fn wake(&self, family: UserId) {
+        let mut streams = self.lock();
+        let Some(senders) = streams.get_mut(&family) else {
             return;
         };
-        senders.retain(|sender| match sender.try_send(payload.clone()) {
-            Ok(()) => true,
-            Err(TrySendError::Closed(_)) => false,
-            Err(TrySendError::Full(_)) => {
-                log::warn!(
-                    "closing a live stream of user {user} that fell {STREAM_BUFFER} events behind"
-                );
-                false
-            }
+        senders.retain(|sender| {
+            sender.send_modify(|()| {});
+            !sender.is_closed()
         });
         if senders.is_empty() {
-            streams.remove(&user);
+            streams.remove(&family);
         }
     }
 
     /// Ends every stream of a deleted user.
-    pub fn disconnect(&self, user: UserId) {
-        self.streams.lock().remove(&user);
+    pub fn disconnect(&self, family: UserId) {
+        self.lock().remove(&family);
     }
 
     /// Ends every stream, for shutdown.
     pub fn disconnect_all(&self) {
-        self.streams.lock().clear();
+        self.lock().clear();
     }
 
-    /// Events queued on open streams and not yet taken by their connections, over all users.
+    /// Events queued on open streams and not yet taken by their connections: none, since a
+    /// stream holds no queue (it reads the store by cursor at its connection's pace). Kept for
+    /// the `tracking_live_stream_backlog` gauge.
     pub fn stream_backlog(&self) -> usize {
-        self.streams
-            .lock()
-            .values()
-            .flatten()
-            .filter(|sender| !sender.is_closed())
-            .map(|sender| sender.max_capacity() - sender.capacity())
-            .sum()
+        0
     }
 
     /// How many streams are open, over all users.
     pub fn open_streams(&self) -> usize {
-        self.streams
-            .lock()
+        self.lock()
             .values()
             .map(|senders| senders.iter().filter(|sender| !sender.is_closed()).count())
             .sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, Vec<watch::Sender<()>>>> {
+        self.streams
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -110,18 +121,33 @@ impl LiveHub {
 mod tests {
     use super::*;
 
-    #[test]
-    fn opening_past_the_limit_closes_the_oldest_stream() {
+    #[tokio::test]
+    async fn opening_past_the_limit_closes_the_oldest_stream() {
         let hub = LiveHub::with_streams_per_user(2);
         let user = UserId::generate();
         let mut first = hub.subscribe(user);
         let _second = hub.subscribe(user);
         let _third = hub.subscribe(user);
         assert_eq!(hub.open_streams(), 2);
-        assert!(
-            first
-                .try_recv()
-                .is_err_and(|error| error == mpsc::error::TryRecvError::Disconnected)
-        );
+        assert!(!first.changed().await);
+    }
+
+    #[tokio::test]
+    async fn a_wake_up_reaches_every_stream_of_the_family_and_no_other() {
+        let hub = LiveHub::new();
+        let (family, other) = (UserId::generate(), UserId::generate());
+        let mut streams = [hub.subscribe(family), hub.subscribe(family)];
+        let mut others = hub.subscribe(other);
+        for stream in &mut streams {
+            stream.mark_seen();
+        }
+        others.mark_seen();
+        hub.wake(family);
+        for stream in &mut streams {
+            assert!(stream.changed().await);
+        }
+        assert!(!others.0.has_changed().unwrap());
+        hub.disconnect(family);
+        assert!(!streams[0].changed().await);
     }
 }

@@ -1,16 +1,18 @@
 //! The recording pipeline: commit, move into the history, mirror to the audit log, push live.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::RwLock;
-use tracking_model::{ChildId, Effect, EventId, Timestamp, TrackingEvent, UserId};
+use tracking_model::{ChildId, Effect, EventId, SequencedEvent, Timestamp, UserId};
 use tracking_store::{
-    ActionTarget, FamilyError, FamilyRepository, HistoryError, KeyedLock, TrackingRepository,
+    ActionTarget, FamilyError, FamilyRepository, FeedError, HistoryError, KeyedLock,
+    TrackingRepository,
 };
 
 use crate::LiveHub;
-use crate::audit::{AuditSink, AuditWorker, PurgeError};
+use crate::audit::{AuditFollower, AuditSink, PurgeError};
 
 /// Why a tracker operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +23,8 @@ pub enum TrackerError {
     History(#[from] HistoryError),
     #[error(transparent)]
     Audit(#[from] PurgeError),
+    #[error(transparent)]
+    Feed(#[from] FeedError),
 }
 
 /// What one [`Tracker::catch_up`] finished.
@@ -42,7 +46,7 @@ pub struct CatchUp {
 pub struct Tracker {
     family: Arc<dyn FamilyRepository>,
     history: Arc<dyn TrackingRepository>,
-    audit: AuditWorker,
+    audit: AuditFollower,
     hub: LiveHub,
     /// Mutations hold it shared, a user's deletion exclusively while it commits, so every audit
     /// line of a deleted user is queued before its audit files are purged.
@@ -60,9 +64,9 @@ impl Tracker {
         audit: Arc<dyn AuditSink>,
     ) -> Self {
         Self {
+            audit: AuditFollower::start(Arc::clone(&family), Arc::clone(&history), audit),
             family,
             history,
-            audit: AuditWorker::start(audit),
             hub: LiveHub::new(),
             deletions: RwLock::new(()),
             children: KeyedLock::new(),
@@ -98,17 +102,23 @@ impl Tracker {
         target: ActionTarget,
     ) -> Result<Effect, FamilyError> {
         let _no_deletion = self.deletions.read().await;
-        // One child's events reach the history, the audit file and the streams in the order they
-        // were applied.
+        // One child's events reach the history in the order they were applied.
         let _in_order = self.children.lock(child).await;
-        let effect = self
+        let applied = self
             .family
             .apply(owner, child, target, Timestamp::now())
             .await?;
-        crate::metrics::count_recorded(&effect.event);
-        self.deliver(&effect.event).await;
-        self.audit.record(effect.event.clone());
-        self.hub.publish(&effect.event);
+        crate::metrics::count_recorded(&applied.effect.event);
+        self.audit.committed(owner, applied.sequence);
+        let recorded = SequencedEvent {
+            sequence: applied.sequence,
+            event: applied.effect.event.clone(),
+        };
+        self.deliver(&recorded).await;
+        // Woken once the event is in the history (unless that failed), so that a client that
+        // refetches the history when the event arrives finds it there.
+        self.hub.wake(owner);
+        let effect = applied.effect;
         Ok(effect)
     }
 
@@ -136,14 +146,26 @@ impl Tracker {
         let waiting = self.family.outbox().await?;
         let mut delivered: Vec<EventId> = Vec::with_capacity(waiting.len());
         let mut failure = None;
-        for event in &waiting {
-            match self.history.append(event).await {
-                Ok(()) => delivered.push(event.id()),
+        for recorded in &waiting {
+            if let Some(family) = recorded.event.user_id() {
+                self.audit.committed(family, recorded.sequence);
+            }
+            match self.history.append(recorded).await {
+                Ok(()) => delivered.push(recorded.event.id()),
                 Err(error) => {
                     failure = Some(error);
                     break;
                 }
             }
+        }
+        // The requests that committed these may have stopped before waking their streams; the
+        // streams read the outbox too, so even an event the history refused reaches them.
+        let families: HashSet<UserId> = waiting
+            .iter()
+            .filter_map(|recorded| recorded.event.user_id())
+            .collect();
+        for family in families {
+            self.hub.wake(family);
         }
         self.family.confirm_delivered(&delivered).await?;
         if let Some(error) = failure {
@@ -190,6 +212,7 @@ impl Tracker {
                 let Some(tracker) = tracker.upgrade() else {
                     return;
                 };
+                tracker.audit.retry();
                 if tracker.has_work().await {
                     match tracker.catch_up().await {
                         Ok(done) if done != CatchUp::default() => log::info!("caught up: {done:?}"),
@@ -206,12 +229,12 @@ impl Tracker {
         self.family.outbox_len().await
     }
 
-    /// Audit lines queued but not yet written.
-    pub fn audit_backlog(&self) -> usize {
+    /// Committed events not yet known to be in the audit files.
+    pub fn audit_backlog(&self) -> u64 {
         self.audit.backlog()
     }
 
-    /// Writes every queued audit line and stops the audit thread.
+    /// Writes every audit line still missing and stops the audit thread.
     pub fn close(&self) {
         self.audit.close();
     }
@@ -227,20 +250,37 @@ impl Tracker {
         backlog > 0 || deleted > 0
     }
 
-    async fn deliver(&self, event: &TrackingEvent) {
-        match self.history.append(event).await {
+    /// The family's committed events numbered after `after`, oldest first, at most `limit`,
+    /// without a gap: see [`tracking_store::family_events_after`].
+    pub async fn family_events_after(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, FeedError> {
+        tracking_store::family_events_after(
+            self.family.as_ref(),
+            self.history.as_ref(),
+            family,
+            after,
+            limit,
+        )
+        .await
+    }
+
+    async fn deliver(&self, recorded: &SequencedEvent) {
+        let id = recorded.event.id();
+        match self.history.append(recorded).await {
             Ok(()) => {
-                if let Err(error) = self.family.confirm_delivered(&[event.id()]).await {
+                if let Err(error) = self.family.confirm_delivered(&[id]).await {
                     log::warn!(
-                        "delivery of tracking event {} not confirmed, will redeliver: {error}",
-                        event.id()
+                        "delivery of tracking event {id} not confirmed, will redeliver: {error}"
                     );
                 }
             }
             Err(error) => {
                 log::error!(
-                    "tracking event {} kept in the outbox, history write failed: {error}",
-                    event.id()
+                    "tracking event {id} kept in the outbox, history write failed: {error}"
                 );
             }
         }

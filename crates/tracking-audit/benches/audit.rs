@@ -30,7 +30,7 @@ fn one_user(c: &mut Criterion) {
     let mut group = c.benchmark_group("audit");
     group.throughput(Throughput::Elements(1));
     group.bench_function("one_user", |b| {
-        b.iter(|| log.record(black_box(&event)).expect("a written line"));
+        b.iter(|| log.record(black_box(&event), 0).expect("a written line"));
     });
     group.finish();
 }
@@ -49,7 +49,7 @@ fn round_robin(c: &mut Criterion) {
         let mut next = 0;
         group.bench_function(BenchmarkId::new("max_open_files", bound), |b| {
             b.iter(|| {
-                log.record(black_box(&events[next]))
+                log.record(black_box(&events[next]), 0)
                     .expect("a written line");
                 next = (next + 1) % USERS;
             });

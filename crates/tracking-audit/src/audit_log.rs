@@ -9,6 +9,17 @@ use lru::LruCache;
 use tracking_model::{TrackingEvent, UserId};
 
 use crate::slot::{Slot, Written};
+
+/// Where a user's audit files stand, by their last whole line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastLine {
+    /// No file, or no whole line in them.
+    None,
+    /// The last line was written before lines carried the family sequence.
+    Unnumbered,
+    /// The last line is of the family's event with this number.
+    Numbered(u64),
+}
 use crate::{AuditConfig, AuditError, files, line};
 
 /// Writes each tracking event as one JSON line to `<dir>/tracking_user_<user_id>.log`, rolling
@@ -50,16 +61,17 @@ impl AuditLog {
         self.config.dir.join(files::file_name(user))
     }
 
-    /// Appends one line for `event` to its user's file, creating the file on the user's first
-    /// event, and hands the line to the operating system before returning.
+    /// Appends one line for `event`, number `family_sequence` of its family, to its user's file,
+    /// creating the file on the user's first event, and hands the line to the operating system
+    /// before returning.
     ///
     /// An event without a user (its user was deleted) belongs to no file: nothing is written and
     /// the answer is `Ok`.
-    pub fn record(&self, event: &TrackingEvent) -> Result<(), AuditError> {
+    pub fn record(&self, event: &TrackingEvent, family_sequence: u64) -> Result<(), AuditError> {
         let Some(user) = event.user_id() else {
             return Ok(());
         };
-        let line = line::encode(user, event)?;
+        let line = line::encode(user, event, family_sequence)?;
         loop {
             let mut slots = self.lock_slots();
             let slot = self.slot_of(&mut slots, user);
@@ -74,6 +86,32 @@ impl AuditLog {
                 Written::Retired => continue,
             }
         }
+    }
+
+    /// Where the files of `user` stand: the family sequence number of the last whole line.
+    ///
+    /// A torn last line (a crash in the middle of a write) is cut off the live file first. When
+    /// the live file is missing or empty (a crash during or right after a roll-over) the last
+    /// line of `.log.1` counts. The answer is [`LastLine::None`] when the user has no line at all
+    /// and [`LastLine::Unnumbered`] when the last line carries no number.
+    pub fn last_line(&self, user: UserId) -> Result<LastLine, AuditError> {
+        let mut slots = self.lock_slots();
+        let slot = self.slot_of(&mut slots, user);
+        // Holding the slot keeps this user's writes out while the tail is read and cut.
+        let _guard = slot.lock();
+        drop(slots);
+        let live = self.file_path(user);
+        files::cut_torn_line(&live)?;
+        let line = match files::last_line(&live)? {
+            Some(line) => Some(line),
+            None => files::last_line(&files::rolled_path(&self.config.dir, user, 1))?,
+        };
+        Ok(match line {
+            None => LastLine::None,
+            Some(line) => {
+                line::family_sequence(&line).map_or(LastLine::Unnumbered, LastLine::Numbered)
+            }
+        })
     }
 
     /// Closes the files of `user` and removes them all, `tracking_user_<user_id>.log*`.

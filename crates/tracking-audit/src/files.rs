@@ -1,7 +1,8 @@
 //! The names of a user's audit files and the file-system work around them.
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use tracking_model::UserId;
@@ -33,33 +34,82 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), AuditError> {
     })
 }
 
-/// Ends a file that stops inside a line (after a crash or a full disk) with a newline, so that
-/// the torn line stays on its own and the next line parses.
-pub(crate) fn end_torn_line(path: &Path) -> Result<(), AuditError> {
+/// The path of rolled file number `n` of `user`: `tracking_user_<user_id>.log.<n>`.
+pub(crate) fn rolled_path(dir: &Path, user: UserId, n: u32) -> PathBuf {
+    dir.join(format!("{}.{n}", file_name(user)))
+}
+
+/// Cuts off a last line that a crash or a full disk left without its newline, so that the file
+/// ends with a whole line (or is empty) and the line is written again whole.
+pub(crate) fn cut_torn_line(path: &Path) -> Result<(), AuditError> {
     let open_error = |source| AuditError::Open {
         path: path.to_owned(),
         source,
     };
-    let mut file = match OpenOptions::new().read(true).append(true).open(path) {
+    let file = match OpenOptions::new().read(true).write(true).open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(err) => return Err(open_error(err)),
     };
     let len = file.metadata().map_err(open_error)?.len();
-    if len == 0 {
+    if len == 0 || byte_at(&file, len - 1).map_err(open_error)? == b'\n' {
         return Ok(());
     }
-    let mut last = [0_u8; 1];
-    file.seek(SeekFrom::Start(len - 1))
-        .and_then(|_| file.read_exact(&mut last))
-        .map_err(open_error)?;
-    if last[0] != b'\n' {
-        file.write_all(b"\n").map_err(|source| AuditError::Write {
-            path: path.to_owned(),
-            source,
-        })?;
+    let keep = match last_newline_before(&file, len).map_err(open_error)? {
+        Some(newline) => newline + 1,
+        None => 0,
+    };
+    file.set_len(keep).map_err(|source| AuditError::Write {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The last whole line of the file at `path` (without its newline), if it has one; a missing
+/// file has none. Reads only the tail.
+pub(crate) fn last_line(path: &Path) -> Result<Option<Vec<u8>>, AuditError> {
+    let open_error = |source| AuditError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(open_error(err)),
+    };
+    let len = file.metadata().map_err(open_error)?.len();
+    let Some(end) = last_newline_before(&file, len).map_err(open_error)? else {
+        return Ok(None);
+    };
+    let start = last_newline_before(&file, end)
+        .map_err(open_error)?
+        .map_or(0, |newline| newline + 1);
+    let mut line = vec![0_u8; (end - start) as usize];
+    file.read_exact_at(&mut line, start).map_err(open_error)?;
+    Ok(Some(line))
+}
+
+fn byte_at(file: &File, offset: u64) -> io::Result<u8> {
+    let mut byte = [0_u8; 1];
+    file.read_exact_at(&mut byte, offset)?;
+    Ok(byte[0])
+}
+
+/// The offset of the last newline in the first `end` bytes of `file`, reading backwards.
+fn last_newline_before(file: &File, end: u64) -> io::Result<Option<u64>> {
+    const CHUNK: u64 = 8 * 1024;
+    let mut chunk_end = end;
+    let mut buffer = vec![0_u8; CHUNK as usize];
+    while chunk_end > 0 {
+        let chunk_start = chunk_end.saturating_sub(CHUNK);
+        let part = &mut buffer[..(chunk_end - chunk_start) as usize];
+        file.read_exact_at(part, chunk_start)?;
+        if let Some(at) = part.iter().rposition(|&byte| byte == b'\n') {
+            return Ok(Some(chunk_start + at as u64));
+        }
+        chunk_end = chunk_start;
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Removes every file of `user` in `dir`, the live one and all rolled ones.
@@ -118,16 +168,35 @@ mod tests {
     }
 
     #[test]
-    fn ends_a_torn_line_and_leaves_whole_lines_alone() {
+    fn cuts_a_torn_line_and_leaves_whole_lines_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.log");
-        end_torn_line(&path).unwrap();
+        cut_torn_line(&path).unwrap();
         assert!(!path.exists());
         fs::write(&path, "{\"a\":1}\n").unwrap();
-        end_torn_line(&path).unwrap();
+        cut_torn_line(&path).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "{\"a\":1}\n");
         fs::write(&path, "{\"a\":1}\n{\"b\":").unwrap();
-        end_torn_line(&path).unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "{\"a\":1}\n{\"b\":\n");
+        cut_torn_line(&path).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "{\"a\":1}\n");
+        fs::write(&path, "{\"b\":").unwrap();
+        cut_torn_line(&path).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "");
+    }
+
+    #[test]
+    fn reads_the_last_whole_line_of_a_long_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        assert_eq!(last_line(&path).unwrap(), None);
+        fs::write(&path, "").unwrap();
+        assert_eq!(last_line(&path).unwrap(), None);
+        let long = "x".repeat(20_000);
+        fs::write(&path, format!("first\n{long}\n")).unwrap();
+        assert_eq!(last_line(&path).unwrap(), Some(long.clone().into_bytes()));
+        fs::write(&path, format!("{long}\nlast\ntorn")).unwrap();
+        assert_eq!(last_line(&path).unwrap(), Some(b"last".to_vec()));
+        fs::write(&path, "only\n").unwrap();
+        assert_eq!(last_line(&path).unwrap(), Some(b"only".to_vec()));
     }
 }

@@ -17,7 +17,7 @@ mod line;
 mod private;
 mod slot;
 
-pub use audit_log::AuditLog;
+pub use audit_log::{AuditLog, LastLine};
 pub use config::{AuditConfig, DEFAULT_BACKUPS, DEFAULT_MAX_BYTES, DEFAULT_MAX_OPEN_FILES};
 pub use error::AuditError;
 pub use files::file_name;

@@ -1,6 +1,6 @@
 //! The audit line: one tracking event as one line of JSON.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracking_model::{
     Action, ChildId, EntityId, EntityType, EventId, EventMetadata, Timestamp, TrackingEvent, UserId,
 };
@@ -22,13 +22,26 @@ struct AuditLine<'a> {
     occurred_at: Timestamp,
     created_at: Timestamp,
     metadata: Option<&'a EventMetadata>,
+    /// The event's number in its family's sequence: where the writer resumes after a restart.
+    family_sequence: u64,
+}
+
+/// What the writer reads back from a line: its family sequence number, absent on lines written
+/// before lines carried it.
+#[derive(Deserialize)]
+struct Position {
+    family_sequence: Option<u64>,
 }
 
 /// The line for `event` in the file of `user`, without its newline.
 ///
 /// JSON escapes every control character inside strings, and U+2028/U+2029 are escaped too, so the
 /// text holds no line break of any kind whatever the names in `metadata` contain.
-pub(crate) fn encode(user: UserId, event: &TrackingEvent) -> Result<String, AuditError> {
+pub(crate) fn encode(
+    user: UserId,
+    event: &TrackingEvent,
+    family_sequence: u64,
+) -> Result<String, AuditError> {
     let line = AuditLine {
         tracking_event_id: event.id(),
         user_id: user,
@@ -42,6 +55,7 @@ pub(crate) fn encode(user: UserId, event: &TrackingEvent) -> Result<String, Audi
         occurred_at: event.occurred_at(),
         created_at: event.created_at(),
         metadata: event.metadata(),
+        family_sequence,
     };
     let text = serde_json::to_string(&line)?;
     Ok(escape_line_separators(text))
@@ -57,6 +71,14 @@ fn escape_line_separators(text: String) -> String {
     } else {
         text
     }
+}
+
+/// The family sequence number of a whole line; `None` for a line without one (written before
+/// lines carried it) or a line that is not an audit line.
+pub(crate) fn family_sequence(line: &[u8]) -> Option<u64> {
+    serde_json::from_slice::<Position>(line)
+        .ok()
+        .and_then(|position| position.family_sequence)
 }
 
 #[cfg(test)]

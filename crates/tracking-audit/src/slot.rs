@@ -171,7 +171,7 @@ fn open(
     rolled: Arc<AtomicBool>,
 ) -> Result<RollingFileAppender, AuditError> {
     files::create_dir(&config.dir)?;
-    files::end_torn_line(path)?;
+    files::cut_torn_line(path)?;
     private::create_file(path).map_err(|source| AuditError::Open {
         path: path.to_owned(),
         source,

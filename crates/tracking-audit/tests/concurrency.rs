@@ -36,7 +36,8 @@ fn concurrent_lines_of_one_user_stay_whole() {
             let log = Arc::clone(&log);
             thread::spawn(move || {
                 for n in 0..LINES {
-                    log.record(&long_event(user, thread * LINES + n)).unwrap();
+                    log.record(&long_event(user, thread * LINES + n), 0)
+                        .unwrap();
                 }
             })
         })
@@ -86,7 +87,7 @@ fn concurrent_users_crowding_a_tiny_bound_lose_nothing() {
             thread::spawn(move || {
                 for n in 0..LINES {
                     let user = users[((thread + n) % 6) as usize];
-                    log.record(&numbered(user, thread * LINES + n)).unwrap();
+                    log.record(&numbered(user, thread * LINES + n), 0).unwrap();
                     assert!(log.open_files() <= 2);
                 }
             })

@@ -42,14 +42,14 @@ fn a_directory_lost_while_running_is_an_error_until_it_is_back() {
     fs::write(&logs, "in the way").unwrap();
 
     for n in 0..3 {
-        let err = log.record(&numbered(user, n)).unwrap_err();
+        let err = log.record(&numbered(user, n), 0).unwrap_err();
         assert!(matches!(err, AuditError::CreateDir { .. }), "{err:?}");
         assert_styled(&err);
     }
     assert_eq!(log.open_files(), 0);
 
     fs::remove_file(&logs).unwrap();
-    log.record(&numbered(user, 3)).unwrap();
+    log.record(&numbered(user, 3), 0).unwrap();
     assert_eq!(numbers(&log.file_path(user)), [3]);
 }
 
@@ -63,7 +63,7 @@ fn a_full_disk_is_an_error() {
     std::os::unix::fs::symlink("/dev/full", log.file_path(user)).unwrap();
 
     for n in 0..3 {
-        let err = log.record(&numbered(user, n)).unwrap_err();
+        let err = log.record(&numbered(user, n), 0).unwrap_err();
         let AuditError::Write { path, source } = &err else {
             panic!("expected a write error, got {err:?}");
         };
@@ -86,32 +86,31 @@ fn a_failed_rollover_is_an_error_and_keeps_the_lines() {
     fs::write(blocker.join("keep"), "").unwrap();
 
     for n in 0..3 {
-        let err = log.record(&numbered(user, n)).unwrap_err();
+        let err = log.record(&numbered(user, n), 0).unwrap_err();
         assert!(matches!(err, AuditError::Write { .. }), "{err:?}");
         assert_styled(&err);
     }
     assert_eq!(numbers(&log.file_path(user)), [0, 1, 2]);
 
     fs::remove_dir_all(&blocker).unwrap();
-    log.record(&numbered(user, 3)).unwrap();
+    log.record(&numbered(user, 3), 0).unwrap();
     assert_eq!(numbers(&blocker), [0, 1, 2, 3]);
 }
 
 #[test]
-fn a_torn_last_line_stays_alone() {
+fn a_torn_last_line_is_cut_before_the_next_line() {
     let dir = tempfile::tempdir().unwrap();
     let user = UserId::generate();
     let path = dir.path().join(file_name(user));
     fs::write(&path, "{\"tracking_event_id\":\"01JK").unwrap();
 
     let log = AuditLog::new(AuditConfig::new(dir.path())).unwrap();
-    log.record(&numbered(user, 1)).unwrap();
+    log.record(&numbered(user, 1), 1).unwrap();
 
     let text = fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0], "{\"tracking_event_id\":\"01JK");
-    let line: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+    assert_eq!(lines.len(), 1);
+    let line: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
     assert_eq!(line["points_before"], 1);
 }
 

@@ -22,15 +22,15 @@ fn every_action_gives_one_line_with_every_field() {
             event(Some(user), entity_type, action, delta, 100 + n as i64)
         })
         .collect();
-    for event in &events {
-        log.record(event).unwrap();
+    for (n, event) in events.iter().enumerate() {
+        log.record(event, 41 + n as u64).unwrap();
     }
 
     let path = dir.path().join(format!("tracking_user_{user}.log"));
     assert_eq!(log.file_path(user), path);
     let lines = read_lines(&path);
     assert_eq!(lines.len(), events.len());
-    for (line, event) in lines.iter().zip(&events) {
+    for (n, (line, event)) in lines.iter().zip(&events).enumerate() {
         let expected = json!({
             "tracking_event_id": event.id().to_string(),
             "user_id": user.to_string(),
@@ -44,6 +44,7 @@ fn every_action_gives_one_line_with_every_field() {
             "occurred_at": "2026-02-09T18:42:15.123Z",
             "created_at": "2026-02-09T18:42:15.125Z",
             "metadata": { "entity_name": "Make bed", "actor": "parent", "points": event.delta().abs() },
+            "family_sequence": 41 + n,
         });
         assert_eq!(line, &expected);
     }
@@ -69,7 +70,7 @@ fn a_line_is_exactly_the_json_object_and_a_newline() {
     let log = AuditLog::new(AuditConfig::new(dir.path())).unwrap();
     let user = UserId::generate();
     let event = event(Some(user), EntityType::Task, Action::Activated, 5, 10);
-    log.record(&event).unwrap();
+    log.record(&event, 0).unwrap();
     let text = fs::read_to_string(log.file_path(user)).unwrap();
     let body = text
         .strip_suffix('\n')
@@ -90,7 +91,7 @@ fn names_from_users_cannot_break_a_line() {
         .points_before(10)
         .metadata(serde_json::from_value(json!({ "entity_name": nasty })).ok())
         .build();
-    log.record(&event).unwrap();
+    log.record(&event, 0).unwrap();
 
     let lines = read_lines(&log.file_path(user));
     assert_eq!(lines.len(), 1);
@@ -108,7 +109,7 @@ fn an_event_without_metadata_writes_null() {
         .points_before(7)
         .metadata(None)
         .build();
-    log.record(&event).unwrap();
+    log.record(&event, 0).unwrap();
     assert_eq!(read_lines(&log.file_path(user))[0]["metadata"], Value::Null);
 }
 
@@ -119,10 +120,10 @@ fn each_user_has_a_file_from_the_first_event_on() {
     let (alex, sam) = (UserId::generate(), UserId::generate());
     assert!(common::names(dir.path()).is_empty());
 
-    log.record(&common::numbered(alex, 1)).unwrap();
+    log.record(&common::numbered(alex, 1), 0).unwrap();
     assert_eq!(common::names(dir.path()), [file_name(alex)]);
-    log.record(&common::numbered(sam, 2)).unwrap();
-    log.record(&common::numbered(alex, 3)).unwrap();
+    log.record(&common::numbered(sam, 2), 0).unwrap();
+    log.record(&common::numbered(alex, 3), 0).unwrap();
 
     assert_eq!(common::numbers(&log.file_path(alex)), [1, 3]);
     assert_eq!(common::numbers(&log.file_path(sam)), [2]);
@@ -137,7 +138,7 @@ fn an_event_without_a_user_writes_nothing() {
     let log = AuditLog::new(AuditConfig::new(dir.path())).unwrap();
     let user = UserId::generate();
     let anonymous = common::numbered(user, 1).anonymized();
-    log.record(&anonymous).unwrap();
+    log.record(&anonymous, 0).unwrap();
     assert!(common::names(dir.path()).is_empty());
     assert_eq!(log.open_files(), 0);
 }
@@ -152,7 +153,7 @@ fn a_missing_directory_is_created() {
     // Also when it disappears while the server runs.
     fs::remove_dir_all(dir.path().join("a")).unwrap();
     let user = UserId::generate();
-    log.record(&common::numbered(user, 1)).unwrap();
+    log.record(&common::numbered(user, 1), 0).unwrap();
     assert_eq!(common::numbers(&log.file_path(user)), [1]);
 }
 

@@ -27,7 +27,7 @@ fn two_thousand_users_with_eight_open_files() {
     let mut most_open = 0;
     for round in 0..ROUNDS {
         for (n, &user) in users.iter().enumerate() {
-            log.record(&numbered(user, round)).unwrap();
+            log.record(&numbered(user, round), 0).unwrap();
             if n % 97 == 0 {
                 assert!(log.open_files() <= BOUND, "{} open", log.open_files());
                 let fds = fds_into(dir.path());
@@ -68,11 +68,11 @@ fn recently_written_files_stay_open() {
     })
     .unwrap();
     let (a, b, c) = (UserId::generate(), UserId::generate(), UserId::generate());
-    log.record(&numbered(a, 1)).unwrap();
-    log.record(&numbered(b, 1)).unwrap();
-    log.record(&numbered(a, 2)).unwrap();
+    log.record(&numbered(a, 1), 0).unwrap();
+    log.record(&numbered(b, 1), 0).unwrap();
+    log.record(&numbered(a, 2), 0).unwrap();
     // Now b is the least recently written, so c's file closes b's.
-    log.record(&numbered(c, 1)).unwrap();
+    log.record(&numbered(c, 1), 0).unwrap();
     assert_eq!(log.open_files(), 2);
     let open: Vec<String> = std::fs::read_dir("/proc/self/fd")
         .unwrap()

@@ -12,12 +12,12 @@ fn purge_removes_the_live_and_every_rolled_file() {
     let log = rolling_every_line(dir.path(), 3);
     let (gone, stays) = (UserId::generate(), UserId::generate());
     for n in 0..5 {
-        log.record(&numbered(gone, n)).unwrap();
-        log.record(&numbered(stays, n)).unwrap();
+        log.record(&numbered(gone, n), 0).unwrap();
+        log.record(&numbered(stays, n), 0).unwrap();
     }
     // Leave a live file too, and a backup beyond today's count from an earlier configuration.
     let bigger = AuditLog::new(AuditConfig::new(dir.path())).unwrap();
-    bigger.record(&numbered(gone, 9)).unwrap();
+    bigger.record(&numbered(gone, 9), 0).unwrap();
     drop(bigger);
     std::fs::write(dir.path().join(format!("{}.7", file_name(gone))), "{}\n").unwrap();
     assert_eq!(names(dir.path()).len(), 8);
@@ -36,7 +36,7 @@ fn purge_closes_an_open_file_and_a_later_line_starts_afresh() {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::new(AuditConfig::new(dir.path())).unwrap();
     let user = UserId::generate();
-    log.record(&numbered(user, 1)).unwrap();
+    log.record(&numbered(user, 1), 0).unwrap();
     assert_eq!(log.open_files(), 1);
     assert_eq!(common::fds_into(dir.path()), 1);
 
@@ -45,7 +45,7 @@ fn purge_closes_an_open_file_and_a_later_line_starts_afresh() {
     assert_eq!(log.open_files(), 0);
     assert_eq!(common::fds_into(dir.path()), 0);
 
-    log.record(&numbered(user, 2)).unwrap();
+    log.record(&numbered(user, 2), 0).unwrap();
     assert_eq!(numbers(&log.file_path(user)), [2]);
 }
 

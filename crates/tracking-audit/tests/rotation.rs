@@ -13,7 +13,7 @@ fn line_len() -> u64 {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::new(AuditConfig::new(dir.path())).unwrap();
     let user = UserId::generate();
-    log.record(&numbered(user, 100)).unwrap();
+    log.record(&numbered(user, 100), 0).unwrap();
     std::fs::metadata(log.file_path(user)).unwrap().len()
 }
 
@@ -42,7 +42,7 @@ fn lines_move_from_log_to_log_1_and_on_until_dropped() {
     let base = file_name(user);
 
     for k in 1..=7_i64 {
-        log.record(&numbered(user, 100 + k)).unwrap();
+        log.record(&numbered(user, 100 + k), 0).unwrap();
         // Every line passes the limit, so each one is rolled away as soon as it is written.
         let expected: Vec<String> = (1..=k.min(3)).map(|n| format!("{base}.{n}")).collect();
         assert_eq!(names(dir.path()), expected, "after line {k}");
@@ -58,7 +58,7 @@ fn rotation_keeps_exactly_n_backups_and_drops_the_oldest() {
     let log = three_lines_a_file(dir.path(), 2, 8);
     let user = UserId::generate();
     for n in 1..=10 {
-        log.record(&numbered(user, 100 + n)).unwrap();
+        log.record(&numbered(user, 100 + n), 0).unwrap();
     }
     let base = file_name(user);
     assert_eq!(
@@ -78,8 +78,8 @@ fn a_reopened_file_rolls_at_the_same_size() {
     let log = three_lines_a_file(dir.path(), 2, 1);
     let (alex, sam) = (UserId::generate(), UserId::generate());
     for n in 1..=10 {
-        log.record(&numbered(alex, 100 + n)).unwrap();
-        log.record(&numbered(sam, 200 + n)).unwrap();
+        log.record(&numbered(alex, 100 + n), 0).unwrap();
+        log.record(&numbered(sam, 200 + n), 0).unwrap();
         assert_eq!(log.open_files(), 1);
     }
     assert_eq!(numbers(&log.file_path(alex)), [110]);
@@ -97,12 +97,12 @@ fn a_restart_goes_on_counting_the_existing_file() {
     let user = UserId::generate();
     {
         let log = three_lines_a_file(dir.path(), 2, 8);
-        log.record(&numbered(user, 101)).unwrap();
-        log.record(&numbered(user, 102)).unwrap();
+        log.record(&numbered(user, 101), 0).unwrap();
+        log.record(&numbered(user, 102), 0).unwrap();
     }
     let log = three_lines_a_file(dir.path(), 2, 8);
-    log.record(&numbered(user, 103)).unwrap();
-    log.record(&numbered(user, 104)).unwrap();
+    log.record(&numbered(user, 103), 0).unwrap();
+    log.record(&numbered(user, 104), 0).unwrap();
     assert_eq!(numbers(&rolled(&log, user, 1)), [101, 102, 103]);
     assert_eq!(numbers(&log.file_path(user)), [104]);
 }
@@ -113,10 +113,10 @@ fn with_no_backups_a_full_file_is_deleted() {
     let log = three_lines_a_file(dir.path(), 0, 8);
     let user = UserId::generate();
     for n in 1..=3 {
-        log.record(&numbered(user, 100 + n)).unwrap();
+        log.record(&numbered(user, 100 + n), 0).unwrap();
     }
     assert!(names(dir.path()).is_empty());
-    log.record(&numbered(user, 104)).unwrap();
+    log.record(&numbered(user, 104), 0).unwrap();
     assert_eq!(names(dir.path()), [file_name(user)]);
     assert_eq!(numbers(&log.file_path(user)), [104]);
 }

@@ -247,6 +247,15 @@ impl TrackingEvent {
     }
 }
 
+/// A tracking event with its number in its family's sequence: 1, 2, 3 … per family (the parent's
+/// user id), without gaps, in the order the family's events were committed. Live streams and
+/// audit files follow a family by this number; it is not part of the event's JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SequencedEvent {
+    pub sequence: u64,
+    pub event: TrackingEvent,
+}
+
 impl TryFrom<TrackingEventParts> for TrackingEvent {
     type Error = ModelError;
 

@@ -64,6 +64,9 @@ pub struct Health {
     pub status: String,
     /// Tracking events committed with their points change but not yet in the history.
     pub tracking_backlog: u64,
+    /// Committed tracking events not yet known to be in their user's audit files; after a start,
+    /// every event of a family counts until its files have been read back.
+    pub audit_backlog: u64,
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use tracking_model::{ChildId, EntityType, Timestamp, TrackingEvent, UserId};
+use tracking_model::{ChildId, EntityType, SequencedEvent, Timestamp, TrackingEvent, UserId};
 use tracking_store::{Durability, FileStore, FileStoreOptions, TrackingRepository};
 
 use support::{Family, event, page_query, sqlite, sqlite_insert, sqlite_load, sqlite_query};
@@ -43,8 +43,20 @@ fn time_file_appends(
     appenders: u64,
     iters: u64,
 ) -> Duration {
-    let batches: Vec<Vec<TrackingEvent>> = (0..appenders)
-        .map(|_| fresh(iters.div_ceil(appenders)))
+    let mut number = 0;
+    let batches: Vec<Vec<SequencedEvent>> = (0..appenders)
+        .map(|_| {
+            fresh(iters.div_ceil(appenders))
+                .into_iter()
+                .map(|event| {
+                    number += 1;
+                    SequencedEvent {
+                        sequence: number,
+                        event,
+                    }
+                })
+                .collect()
+        })
         .collect();
     runtime.block_on(async {
         let start = Instant::now();
@@ -72,15 +84,27 @@ fn time_sqlite_appends(
     appenders: u64,
     iters: u64,
 ) -> Duration {
-    let batches: Vec<Vec<TrackingEvent>> = (0..appenders)
-        .map(|_| fresh(iters.div_ceil(appenders)))
+    let mut number = 0;
+    let batches: Vec<Vec<SequencedEvent>> = (0..appenders)
+        .map(|_| {
+            fresh(iters.div_ceil(appenders))
+                .into_iter()
+                .map(|event| {
+                    number += 1;
+                    SequencedEvent {
+                        sequence: number,
+                        event,
+                    }
+                })
+                .collect()
+        })
         .collect();
     let start = Instant::now();
     std::thread::scope(|scope| {
         for batch in &batches {
             scope.spawn(move || {
                 for event in batch {
-                    sqlite_insert(&db.lock().unwrap(), event);
+                    sqlite_insert(&db.lock().unwrap(), &event.event);
                 }
             });
         }

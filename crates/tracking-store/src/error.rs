@@ -38,3 +38,12 @@ pub enum HistoryError {
     #[error("storage backend failed: {0}")]
     Backend(Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// What can go wrong reading a family's events from both repositories.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error(transparent)]
+    Family(#[from] FamilyError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}

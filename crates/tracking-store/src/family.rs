@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use tracking_model::{
-    Child, ChildId, Effect, EventId, Reward, RewardId, RewardRequest, Task, TaskId, Timestamp,
-    TrackingEvent, User, UserId,
+    Child, ChildId, Effect, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task, TaskId,
+    Timestamp, User, UserId,
 };
 
 use crate::{FamilyError, TokenHash};
@@ -15,6 +15,14 @@ pub enum ActionTarget {
     Request(RewardId),
     Redeem(RewardId),
     Cancel(RewardId),
+}
+
+/// What [`FamilyRepository::apply`] committed: the effect, and the number its event took in the
+/// owner's family sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub effect: Effect,
+    pub sequence: u64,
 }
 
 /// Users and their families. Every read or change of a family's record names the owner, and a
@@ -63,18 +71,28 @@ pub trait FamilyRepository: Send + Sync + 'static {
 
     /// Applies one tracked action to the owner's child, one action per child at a time, with
     /// [`tracking_model::decide`]. Its whole effect — points, request, and the tracking event
-    /// in the outbox — is durable together before this returns, or nothing changed.
+    /// in the outbox with the next number of the owner's family sequence — is durable together
+    /// before this returns, or nothing changed.
     async fn apply(
         &self,
         owner: UserId,
         child: ChildId,
         target: ActionTarget,
         occurred_at: Timestamp,
-    ) -> Result<Effect, FamilyError>;
+    ) -> Result<Applied, FamilyError>;
 
     /// Events committed by [`Self::apply`] whose delivery to the history is not yet confirmed,
     /// in commit order.
-    async fn outbox(&self) -> Result<Vec<TrackingEvent>, FamilyError>;
+    async fn outbox(&self) -> Result<Vec<SequencedEvent>, FamilyError>;
+    /// The outbox events of `family` numbered after `after`, in number order, at most `limit`.
+    async fn outbox_after(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, FamilyError>;
+    /// The number of the last event committed in `family`'s sequence; 0 before its first.
+    async fn family_sequence(&self, family: UserId) -> Result<u64, FamilyError>;
     /// How many events wait in the outbox.
     async fn outbox_len(&self) -> Result<u64, FamilyError>;
     /// Confirms that these events are in the history. Unknown ids are ignored.

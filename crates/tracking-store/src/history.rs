@@ -1,16 +1,16 @@
 //! The append-only tracking history.
 
 use async_trait::async_trait;
-use tracking_model::{EventId, Page, TrackingEvent, TrackingQuery, UserId};
+use tracking_model::{EventId, Page, SequencedEvent, TrackingEvent, TrackingQuery, UserId};
 
 use crate::HistoryError;
 
 /// The append-only history of tracking events, queried by parents and administrators.
 #[async_trait]
 pub trait TrackingRepository: Send + Sync + 'static {
-    /// Stores `event` durably. Appending an id that is already stored changes nothing, so a
-    /// delivery retried after a crash never doubles an event.
-    async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError>;
+    /// Stores `event` durably with its family sequence number. Appending an id that is already
+    /// stored changes nothing, so a delivery retried after a crash never doubles an event.
+    async fn append(&self, event: &SequencedEvent) -> Result<(), HistoryError>;
 
     /// The event with this id.
     async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError>;
@@ -18,6 +18,16 @@ pub trait TrackingRepository: Send + Sync + 'static {
     /// The page of events matching every filter of `query`, in its order over
     /// (`occurred_at`, `created_at`, `id`), with the count of all matches.
     async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError>;
+
+    /// The stored events of `family` (the parent's user id) numbered after `after` in the
+    /// family's sequence, in that order, at most `limit`; through an index by (family, number),
+    /// so the cost is that of the answer. An anonymized event belongs to no family.
+    async fn family_events(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, HistoryError>;
 
     /// Clears `user_id` on every event of `user` and changes nothing else; returns how many
     /// events changed. Appends racing with it are kept.

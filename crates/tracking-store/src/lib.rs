@@ -14,16 +14,19 @@
 
 mod error;
 mod family;
+mod feed;
 mod file;
 mod history;
 mod keyed_lock;
 mod memory;
+mod memory_history;
 mod metrics;
 mod state;
 mod token;
 
-pub use error::{FamilyError, HistoryError};
-pub use family::{ActionTarget, FamilyRepository};
+pub use error::{FamilyError, FeedError, HistoryError};
+pub use family::{ActionTarget, Applied, FamilyRepository};
+pub use feed::family_events_after;
 pub use file::{
     Durability, FileStore, FileStoreOptions, HISTORY_FILE, HistorySize, JOURNAL_FILE, LOCK_FILE,
     OpenError, OpenReport, SNAPSHOT_FILE, TornLine,

@@ -1,11 +1,10 @@
 //! Both repositories in memory: for tests, and for embedders that keep nothing on disk.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use parking_lot::{Mutex, MutexGuard};
-use tracking_model::{EventId, Page, SortOrder, TrackingEvent, TrackingQuery, UserId};
+use tracking_model::{EventId, Page, SequencedEvent, TrackingEvent, TrackingQuery, UserId};
 
+use crate::memory_history::MemoryHistory;
 use crate::state::{Command, FamilyState, StateStore};
 use crate::{FamilyError, HistoryError, TrackingRepository};
 
@@ -13,7 +12,7 @@ use crate::{FamilyError, HistoryError, TrackingRepository};
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     family: Mutex<FamilyState>,
-    history: Mutex<BTreeMap<EventId, TrackingEvent>>,
+    history: Mutex<MemoryHistory>,
 }
 
 impl MemoryStore {
@@ -22,12 +21,13 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn history(&self) -> MutexGuard<'_, BTreeMap<EventId, TrackingEvent>> {
+    fn history(&self) -> MutexGuard<'_, MemoryHistory> {
         self.history.lock()
     }
 }
 
-/// The family state without a log: a change is checked and applied under one lock.
+/// The family state without a log: a change is checked, numbered and applied under one lock, so
+/// each family's events are numbered in the order they become visible.
 #[async_trait]
 impl StateStore for MemoryStore {
     fn read<R>(&self, read: impl FnOnce(&FamilyState) -> R) -> R {
@@ -36,8 +36,11 @@ impl StateStore for MemoryStore {
 
     async fn commit<C: Command>(&self, command: C) -> Result<C::Answer, FamilyError> {
         let mut state = self.family.lock();
-        let (change, answer) = command.check(&state)?;
-        if let Some(change) = change {
+        let (change, mut answer) = command.check(&state)?;
+        if let Some(mut change) = change {
+            if let Some((_, number)) = change.take_number(|family| state.next_number(family)) {
+                C::numbered(&mut answer, number);
+            }
             state.apply_next(change);
         }
         Ok(answer)
@@ -46,54 +49,29 @@ impl StateStore for MemoryStore {
 
 #[async_trait]
 impl TrackingRepository for MemoryStore {
-    async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
-        self.history()
-            .entry(event.id())
-            .or_insert_with(|| event.clone());
+    async fn append(&self, event: &SequencedEvent) -> Result<(), HistoryError> {
+        self.history().append(event);
         Ok(())
     }
 
     async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
-        self.history()
-            .get(&id)
-            .cloned()
-            .ok_or(HistoryError::NotFound)
+        self.history().get(id)
     }
 
     async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
-        let history = self.history();
-        let mut matches: Vec<&TrackingEvent> = history
-            .values()
-            .filter(|event| query.matches(event))
-            .collect();
-        matches.sort_by_key(|event| event.order_key());
-        if query.order() == SortOrder::Desc {
-            matches.reverse();
-        }
-        let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
-        let items = matches
-            .iter()
-            .skip(offset)
-            .take(query.limit() as usize)
-            .map(|event| (*event).clone())
-            .collect();
-        Ok(Page {
-            items,
-            total: matches.len() as u64,
-            limit: query.limit(),
-            offset: query.offset(),
-        })
+        Ok(self.history().query(query))
+    }
+
+    async fn family_events(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, HistoryError> {
+        Ok(self.history().family_events(family, after, limit))
     }
 
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
-        let mut history = self.history();
-        let mut changed = 0;
-        for event in history.values_mut() {
-            if event.user_id() == Some(user) {
-                *event = event.clone().anonymized();
-                changed += 1;
-            }
-        }
-        Ok(changed)
+        Ok(self.history().anonymize_user(user))
     }
 }

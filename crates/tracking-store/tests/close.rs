@@ -34,7 +34,7 @@ async fn close_then_reopen(durability: Durability) {
         )
         .await
         .unwrap();
-    store.append(&effect.event).await.unwrap();
+    store.append(&common::recorded(&effect)).await.unwrap();
 
     store.close().unwrap();
 
@@ -64,8 +64,8 @@ async fn close_then_reopen(durability: Durability) {
         5
     );
     assert_eq!(
-        reopened.get(effect.event.id()).await.unwrap(),
-        effect.event,
+        reopened.get(effect.effect.event.id()).await.unwrap(),
+        effect.effect.event,
         "the history kept the event"
     );
     assert_eq!(reopened.list_users().await.unwrap(), vec![parent]);

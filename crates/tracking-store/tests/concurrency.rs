@@ -57,8 +57,11 @@ async fn many_writers_on_one_child_keep_the_points_chain_while_events_are_delive
                         .await
                         .unwrap();
                     // The service's part: move the event to the history, then confirm.
-                    store.append(&effect.event).await.unwrap();
-                    store.confirm_delivered(&[effect.event.id()]).await.unwrap();
+                    store.append(&common::recorded(&effect)).await.unwrap();
+                    store
+                        .confirm_delivered(&[effect.effect.event.id()])
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -111,7 +114,7 @@ async fn appends_racing_with_an_anonymization_are_all_kept() {
         })
         .collect();
     for event in &before {
-        store.append(event).await.unwrap();
+        store.append(&common::numbered(event)).await.unwrap();
     }
     let racing: Vec<TrackingEvent> = (0..400)
         .map(|step| {
@@ -131,7 +134,7 @@ async fn appends_racing_with_an_anonymization_are_all_kept() {
             let chunk = chunk.to_vec();
             tokio::spawn(async move {
                 for event in &chunk {
-                    store.append(event).await.unwrap();
+                    store.append(&common::numbered(event)).await.unwrap();
                 }
             })
         })
@@ -187,7 +190,7 @@ async fn the_same_event_appended_concurrently_is_stored_once() {
         let racers: Vec<_> = (0..4)
             .map(|_| {
                 let (store, event) = (Arc::clone(&store), event.clone());
-                tokio::spawn(async move { store.append(&event).await.unwrap() })
+                tokio::spawn(async move { store.append(&common::numbered(&event)).await.unwrap() })
             })
             .collect();
         for racer in racers {

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use common::{at, child, event, reward, task, token, user};
 use tracking_model::test_support::{Rng, seeded};
 use tracking_model::{
-    Action, EntityType, EventId, MAX_POINTS, Refusal, RewardRequestStatus, SortOrder,
-    TrackingEvent, TrackingQuery, UserId,
+    Action, EntityType, EventId, MAX_POINTS, Refusal, RewardRequestStatus, SequencedEvent,
+    SortOrder, TrackingEvent, TrackingQuery, UserId,
 };
 use tracking_store::{
     ActionTarget, Durability, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
-    HistoryError, MemoryStore, TrackingRepository,
+    HistoryError, MemoryStore, TrackingRepository, family_events_after,
 };
 
 /// A store under test, and how to close and reopen it (a no-op for a store in memory).
@@ -133,6 +133,8 @@ conformance!(
     history_queries_match_a_reference,
     anonymizing_clears_only_that_user,
     concurrent_mutations_on_one_child_keep_the_chain,
+    family_sequence_numbers_events_in_commit_order,
+    concurrent_children_of_one_family_number_without_gaps,
 );
 
 async fn users_are_stored_and_found_by_token<S: Subject>(subject: S) {
@@ -277,19 +279,22 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     let effect = store
         .apply(owner, id, ActionTarget::Activate(bed.id), at(0))
         .await
-        .unwrap();
+        .unwrap()
+        .effect;
     assert_eq!((effect.child.points, effect.event.delta()), (30, 30));
     assert_eq!(effect.event.entity_type(), EntityType::Task);
     let effect = store
         .apply(owner, id, ActionTarget::Activate(hit.id), at(1))
         .await
-        .unwrap();
+        .unwrap()
+        .effect;
     assert_eq!(effect.child.points, 26);
     assert_eq!(effect.event.entity_type(), EntityType::Penalty);
     let effect = store
         .apply(owner, id, ActionTarget::Request(ice.id), at(2))
         .await
-        .unwrap();
+        .unwrap()
+        .effect;
     let request = effect.reward_request.clone().unwrap();
     assert_eq!(request.status, RewardRequestStatus::Pending);
     assert_eq!(
@@ -313,7 +318,8 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     let effect = store
         .apply(owner, id, ActionTarget::Redeem(ice.id), at(4))
         .await
-        .unwrap();
+        .unwrap()
+        .effect;
     assert_eq!(effect.child.points, 6);
     let resolved = effect.reward_request.unwrap();
     assert_eq!(
@@ -346,7 +352,8 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     let effect = store
         .apply(owner, id, ActionTarget::Activate(bed.id), at(7))
         .await
-        .unwrap();
+        .unwrap()
+        .effect;
     assert_eq!(effect.child.points, 28);
     store
         .apply(owner, id, ActionTarget::Request(ice.id), at(8))
@@ -355,7 +362,8 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     let effect = store
         .apply(owner, id, ActionTarget::Cancel(ice.id), at(9))
         .await
-        .unwrap();
+        .unwrap()
+        .effect;
     assert_eq!(
         effect.reward_request.unwrap().status,
         RewardRequestStatus::Cancelled
@@ -366,7 +374,13 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     let store = subject.store();
     assert_eq!(store.get_child(owner, id).await.unwrap().points, 28);
     assert!(store.pending_requests(owner, id).await.unwrap().is_empty());
-    let chain = store.outbox().await.unwrap();
+    let chain: Vec<TrackingEvent> = store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|waiting| waiting.event)
+        .collect();
     assert_eq!(chain.len(), 9);
     assert_chain(&chain, 0, 28);
 }
@@ -421,10 +435,11 @@ async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
         let effect = store
             .apply(alex.id, kid, ActionTarget::Activate(bed.id), at(step))
             .await
-            .unwrap();
+            .unwrap()
+            .effect;
         committed.push(effect.event);
     }
-    assert_eq!(store.outbox().await.unwrap(), committed);
+    assert_eq!(outbox_events(store).await, committed);
     assert_eq!(store.outbox_len().await.unwrap(), 6);
     let confirmed: Vec<EventId> = vec![committed[0].id(), committed[3].id(), EventId::generate()];
     store.confirm_delivered(&confirmed).await.unwrap();
@@ -433,10 +448,10 @@ async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
         .filter(|event| !confirmed.contains(&event.id()))
         .cloned()
         .collect();
-    assert_eq!(store.outbox().await.unwrap(), waiting);
+    assert_eq!(outbox_events(store).await, waiting);
     let subject = subject.reopen();
     let store = subject.store();
-    assert_eq!(store.outbox().await.unwrap(), waiting);
+    assert_eq!(outbox_events(store).await, waiting);
     assert_eq!(store.outbox_len().await.unwrap(), 4);
     let ids: Vec<EventId> = waiting.iter().map(TrackingEvent::id).collect();
     store.confirm_delivered(&ids).await.unwrap();
@@ -522,9 +537,9 @@ async fn history_append_is_idempotent<S: Subject>(subject: S) {
     let first = event(Some(alex), kid, 0, at(0), 1);
     let second = event(Some(alex), kid, 3, at(1), 0);
     let store = subject.store();
-    store.append(&first).await.unwrap();
-    store.append(&first).await.unwrap();
-    store.append(&second).await.unwrap();
+    store.append(&common::numbered(&first)).await.unwrap();
+    store.append(&common::numbered(&first)).await.unwrap();
+    store.append(&common::numbered(&second)).await.unwrap();
     assert_eq!(store.get(first.id()).await.unwrap(), first);
     assert!(matches!(
         store.get(EventId::generate()).await,
@@ -532,7 +547,7 @@ async fn history_append_is_idempotent<S: Subject>(subject: S) {
     ));
     let subject = subject.reopen();
     let store = subject.store();
-    store.append(&second).await.unwrap();
+    store.append(&common::numbered(&second)).await.unwrap();
     let page = store.query(&TrackingQuery::default()).await.unwrap();
     assert_eq!(page.items, vec![first.clone(), second.clone()]);
     assert_eq!(page.total, 2);
@@ -543,7 +558,7 @@ async fn history_append_is_idempotent<S: Subject>(subject: S) {
         .map(|_| {
             let store = Arc::clone(&shared);
             let third = third.clone();
-            tokio::spawn(async move { store.append(&third).await.unwrap() })
+            tokio::spawn(async move { store.append(&common::numbered(&third)).await.unwrap() })
         })
         .collect();
     for task in tasks {
@@ -638,7 +653,11 @@ async fn history_queries_match_a_reference<S: Subject>(subject: S) {
     let mut rng = seeded(0x9E37_79B9_7F4A_7C15);
     let (events, users, children) = history_fixture(&mut rng);
     for event in &events {
-        subject.store().append(event).await.unwrap();
+        subject
+            .store()
+            .append(&common::numbered(event))
+            .await
+            .unwrap();
     }
     let mut subject = subject;
     for round in 0..2 {
@@ -666,7 +685,11 @@ async fn anonymizing_clears_only_that_user<S: Subject>(subject: S) {
     let mut rng = seeded(42);
     let (events, users, children) = history_fixture(&mut rng);
     for event in &events {
-        subject.store().append(event).await.unwrap();
+        subject
+            .store()
+            .append(&common::numbered(event))
+            .await
+            .unwrap();
     }
     let gone = users[0];
     let mut expected: Vec<TrackingEvent> = events
@@ -710,7 +733,7 @@ async fn anonymizing_clears_only_that_user<S: Subject>(subject: S) {
         }
         // Appends after the rewrite land in the new file.
         let late = event(Some(users[1]), children[2], 0, at(99_000), 0);
-        store.append(&late).await.unwrap();
+        store.append(&common::numbered(&late)).await.unwrap();
         assert_eq!(store.get(late.id()).await.unwrap(), late);
         expected.push(late.clone());
         subject = subject.reopen();
@@ -749,7 +772,7 @@ async fn concurrent_mutations_on_one_child_keep_the_chain<S: Subject>(subject: S
     drop(store);
     let subject = subject.reopen();
     let store = subject.store();
-    let outbox = store.outbox().await.unwrap();
+    let outbox = outbox_events(store).await;
     assert_eq!(outbox.len(), 256);
     for kid in [kim.id, lee.id] {
         let mut events: Vec<TrackingEvent> = outbox
@@ -762,7 +785,7 @@ async fn concurrent_mutations_on_one_child_keep_the_chain<S: Subject>(subject: S
         assert_chain(&events, 0, points);
         // The history, given the events in any order, orders them the same way.
         for event in events.iter().rev() {
-            store.append(event).await.unwrap();
+            store.append(&common::numbered(event)).await.unwrap();
         }
         let page = store
             .query(&TrackingQuery {
@@ -791,4 +814,247 @@ fn assert_chain(events: &[TrackingEvent], start: i64, end: i64) {
         points = event.points_after();
     }
     assert_eq!(points, end);
+}
+
+/// The committed events of `family` after `after`, from the outbox and the history together.
+async fn feed<S: Subject>(
+    subject: &S,
+    family: UserId,
+    after: u64,
+    limit: usize,
+) -> Vec<SequencedEvent> {
+    let store = subject.store();
+    family_events_after(store, store, family, after, limit)
+        .await
+        .unwrap()
+}
+
+fn numbers(events: &[SequencedEvent]) -> Vec<u64> {
+    events.iter().map(|event| event.sequence).collect()
+}
+
+async fn family_sequence_numbers_events_in_commit_order<S: Subject>(subject: S) {
+    let (alex, blair) = (user("Alex"), user("Blair"));
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    store.create_user(&blair, &token(2)).await.unwrap();
+    let (kim, lee, sam) = (
+        child(alex.id, "Kim", 0),
+        child(alex.id, "Lee", 0),
+        child(blair.id, "Sam", 0),
+    );
+    let (bed, dishes) = (task(alex.id, 2, true), task(blair.id, 1, true));
+    for kid in [&kim, &lee, &sam] {
+        store.create_child(kid).await.unwrap();
+    }
+    store.create_task(&bed).await.unwrap();
+    store.create_task(&dishes).await.unwrap();
+    assert_eq!(store.family_sequence(alex.id).await.unwrap(), 0);
+    assert!(feed(&subject, alex.id, 0, 10).await.is_empty());
+
+    let mut alex_events = Vec::new();
+    let mut blair_events = Vec::new();
+    for step in 0..6 {
+        let kid = if step % 2 == 0 { kim.id } else { lee.id };
+        let applied = store
+            .apply(alex.id, kid, ActionTarget::Activate(bed.id), at(step))
+            .await
+            .unwrap();
+        alex_events.push(SequencedEvent {
+            sequence: applied.sequence,
+            event: applied.effect.event,
+        });
+        if step % 3 == 0 {
+            let applied = store
+                .apply(
+                    blair.id,
+                    sam.id,
+                    ActionTarget::Activate(dishes.id),
+                    at(step),
+                )
+                .await
+                .unwrap();
+            blair_events.push(SequencedEvent {
+                sequence: applied.sequence,
+                event: applied.effect.event,
+            });
+        }
+    }
+    assert_eq!(numbers(&alex_events), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(numbers(&blair_events), [1, 2]);
+    assert_eq!(store.outbox().await.unwrap().len(), 8);
+
+    // Some reach the history, out of order; the rest wait in the outbox.
+    for delivered in [
+        &alex_events[3],
+        &alex_events[0],
+        &alex_events[1],
+        &blair_events[1],
+    ] {
+        store.append(delivered).await.unwrap();
+        store
+            .confirm_delivered(&[delivered.event.id()])
+            .await
+            .unwrap();
+    }
+    let mut subject = subject;
+    for round in 0..2 {
+        let store = subject.store();
+        assert_eq!(
+            store.family_sequence(alex.id).await.unwrap(),
+            6,
+            "round {round}"
+        );
+        assert_eq!(
+            store.family_sequence(blair.id).await.unwrap(),
+            2,
+            "round {round}"
+        );
+        assert_eq!(
+            feed(&subject, alex.id, 0, 100).await,
+            alex_events,
+            "round {round}"
+        );
+        assert_eq!(
+            feed(&subject, alex.id, 3, 2).await,
+            alex_events[3..5],
+            "round {round}"
+        );
+        assert!(feed(&subject, alex.id, 6, 100).await.is_empty());
+        assert!(feed(&subject, alex.id, 60, 100).await.is_empty());
+        assert!(feed(&subject, alex.id, 0, 0).await.is_empty());
+        assert_eq!(
+            feed(&subject, blair.id, 0, 100).await,
+            blair_events,
+            "round {round}"
+        );
+        assert_eq!(
+            numbers(&store.outbox_after(alex.id, 1, 100).await.unwrap()),
+            [3, 5, 6]
+        );
+        assert_eq!(
+            numbers(&store.outbox_after(alex.id, 3, 1).await.unwrap()),
+            [5]
+        );
+        assert_eq!(
+            numbers(&store.family_events(alex.id, 0, 100).await.unwrap()),
+            [1, 2, 4]
+        );
+        assert_eq!(
+            numbers(&store.family_events(alex.id, 1, 1).await.unwrap()),
+            [2]
+        );
+        subject = subject.reopen();
+    }
+    let store = subject.store();
+    let next = store
+        .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(9))
+        .await
+        .unwrap();
+    assert_eq!(next.sequence, 7);
+    // Once every event is in the history, the history alone answers.
+    for waiting in store.outbox().await.unwrap() {
+        store.append(&waiting).await.unwrap();
+        store
+            .confirm_delivered(&[waiting.event.id()])
+            .await
+            .unwrap();
+    }
+    let subject = subject.reopen();
+    let all = feed(&subject, alex.id, 0, 100).await;
+    assert_eq!(numbers(&all), [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(all[..6], alex_events[..]);
+    assert_eq!(subject.store().family_sequence(alex.id).await.unwrap(), 7);
+}
+
+async fn concurrent_children_of_one_family_number_without_gaps<S: Subject>(subject: S) {
+    let alex = user("Alex");
+    let store = subject.shared();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    let kids: Vec<_> = (0..4)
+        .map(|n| child(alex.id, &format!("Kid {n}"), 0))
+        .collect();
+    for kid in &kids {
+        store.create_child(kid).await.unwrap();
+    }
+    let bed = task(alex.id, 1, true);
+    store.create_task(&bed).await.unwrap();
+    let writers: Vec<_> = (0..16_usize)
+        .map(|writer| {
+            let store = Arc::clone(&store);
+            let (owner, kid, bed) = (alex.id, kids[writer % 4].id, bed.id);
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                for step in 0..6 {
+                    let applied = store
+                        .apply(owner, kid, ActionTarget::Activate(bed), at(step))
+                        .await
+                        .unwrap();
+                    mine.push((applied.sequence, applied.effect.event));
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut recorded = Vec::new();
+    for writer in writers {
+        let mine = writer.await.unwrap();
+        // One caller's events are numbered in the order it made them.
+        assert!(mine.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        recorded.extend(mine);
+    }
+    recorded.sort_by_key(|(sequence, _)| *sequence);
+    let expected: Vec<u64> = (1..=96).collect();
+    assert_eq!(
+        recorded.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        expected
+    );
+    // Half the events reach the history, in reverse order.
+    for (sequence, event) in recorded.iter().rev().step_by(2) {
+        let delivered = SequencedEvent {
+            sequence: *sequence,
+            event: event.clone(),
+        };
+        store.append(&delivered).await.unwrap();
+        store.confirm_delivered(&[event.id()]).await.unwrap();
+    }
+    drop(store);
+    let subject = subject.reopen();
+    let all = feed(&subject, alex.id, 0, 500).await;
+    assert_eq!(numbers(&all), expected);
+    for (got, (sequence, event)) in all.iter().zip(&recorded) {
+        assert_eq!((got.sequence, &got.event), (*sequence, event));
+    }
+    // Each child's events, in family order, form its points chain.
+    for kid in &kids {
+        let events: Vec<TrackingEvent> = all
+            .iter()
+            .filter(|event| event.event.child_id() == kid.id)
+            .map(|event| event.event.clone())
+            .collect();
+        assert_chain(&events, 0, 24);
+    }
+    let pages: Vec<u64> = {
+        let mut seen = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = feed(&subject, alex.id, after, 7).await;
+            let Some(last) = page.last() else { break };
+            after = last.sequence;
+            seen.extend(numbers(&page));
+        }
+        seen
+    };
+    assert_eq!(pages, expected);
+}
+
+/// The events waiting in the outbox, in commit order, without their numbers.
+async fn outbox_events(store: &impl FamilyRepository) -> Vec<TrackingEvent> {
+    store
+        .outbox()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|waiting| waiting.event)
+        .collect()
 }

@@ -30,8 +30,11 @@ async fn a_confirmed_erasure_leaves_no_trace_of_the_user_in_any_file() {
                 )
                 .await
                 .unwrap();
-            store.append(&effect.event).await.unwrap();
-            store.confirm_delivered(&[effect.event.id()]).await.unwrap();
+            store.append(&common::recorded(&effect)).await.unwrap();
+            store
+                .confirm_delivered(&[effect.effect.event.id()])
+                .await
+                .unwrap();
         }
     }
     store.delete_user(gone.id).await.unwrap();

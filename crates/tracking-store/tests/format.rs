@@ -6,10 +6,12 @@ mod common;
 
 use common::{at, child, reward, task, token, user};
 use serde_json::json;
-use tracking_model::{Effect, Moments, RewardRequestStatus, TrackedAction, TrackingEvent, decide};
+use tracking_model::{
+    Effect, Moments, RewardRequestStatus, SequencedEvent, TrackedAction, TrackingEvent, decide,
+};
 use tracking_store::{
-    ActionTarget, FamilyError, FamilyRepository, FileStore, FileStoreOptions, JOURNAL_FILE,
-    SNAPSHOT_FILE,
+    ActionTarget, FamilyError, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE,
+    JOURNAL_FILE, SNAPSHOT_FILE, TrackingRepository, family_events_after,
 };
 
 fn moments(millis: i64) -> Moments {
@@ -97,6 +99,9 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
     ];
     let journal: String = lines.iter().map(|line| format!("{line}\n")).collect();
     std::fs::write(dir.path().join(JOURNAL_FILE), journal).unwrap();
+    // The history of that version: events without a family sequence number.
+    let history = format!("{}\n", json!(delivered.event));
+    std::fs::write(dir.path().join(HISTORY_FILE), history).unwrap();
 
     let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
     assert!(store.open_report().torn.is_empty());
@@ -124,20 +129,29 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
         store.pending_requests(alex.id, sam.id).await.unwrap(),
         vec![request]
     );
+    // Events stored without a family sequence number are numbered on open: those in the history
+    // by their order, then those in the outbox in commit order.
+    let numbered = |sequence: u64, effect: &Effect| SequencedEvent {
+        sequence,
+        event: effect.event.clone(),
+    };
     assert_eq!(
         store.outbox().await.unwrap(),
-        vec![activated.event.clone(), requested.event.clone()]
+        vec![numbered(2, &activated), numbered(3, &requested)]
     );
+    assert_eq!(store.family_sequence(alex.id).await.unwrap(), 3);
 
     // The next event orders after the last one the journal holds, even stamped before it.
     let redeemed = store
         .apply(alex.id, sam.id, ActionTarget::Redeem(ice_cream.id), at(5))
         .await
         .unwrap();
+    assert_eq!(redeemed.sequence, 4);
+    let redeemed = redeemed.effect;
     assert!(redeemed.event.occurred_at() >= requested.event.occurred_at());
     assert_eq!(redeemed.event.points_before(), requested.child.points);
     assert_eq!(redeemed.child.points, requested.child.points - 8);
-    let resolved = redeemed.reward_request.unwrap();
+    let resolved = redeemed.reward_request.clone().unwrap();
     assert_eq!(resolved.status, RewardRequestStatus::Redeemed);
     assert!(
         store
@@ -145,5 +159,32 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
             .await
             .unwrap()
             .is_empty()
+    );
+    let expected = vec![
+        numbered(1, &delivered),
+        numbered(2, &activated),
+        numbered(3, &requested),
+        numbered(4, &redeemed),
+    ];
+    assert_eq!(
+        family_events_after(&store, &store, alex.id, 0, 10)
+            .await
+            .unwrap(),
+        expected
+    );
+    // Every open numbers them alike, and a delivered one keeps its number in the history.
+    let waiting = store.outbox().await.unwrap();
+    store.append(&waiting[0]).await.unwrap();
+    store
+        .confirm_delivered(&[waiting[0].event.id()])
+        .await
+        .unwrap();
+    drop(store);
+    let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
+    assert_eq!(
+        family_events_after(&store, &store, alex.id, 0, 10)
+            .await
+            .unwrap(),
+        expected
     );
 }

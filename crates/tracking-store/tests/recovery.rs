@@ -35,7 +35,7 @@ async fn cutting_the_history_anywhere_in_its_last_record_loses_only_that_record(
     {
         let store = open(source.path());
         for event in &events {
-            store.append(event).await.unwrap();
+            store.append(&common::numbered(event)).await.unwrap();
         }
     }
     let bytes = std::fs::read(source.path().join(HISTORY_FILE)).unwrap();
@@ -72,7 +72,7 @@ async fn cutting_the_history_anywhere_in_its_last_record_loses_only_that_record(
         );
         if cut % 16 == 0 {
             // The next append lands on a clean line and survives a reopen.
-            store.append(&events[2]).await.unwrap();
+            store.append(&common::numbered(&events[2])).await.unwrap();
             drop(store);
             let store = open(dir.path());
             assert!(store.open_report().torn.is_empty());
@@ -112,7 +112,7 @@ async fn cutting_the_journal_anywhere_in_its_last_record_loses_only_that_mutatio
         // The points change and its event commit together or not at all.
         assert_eq!(points, if whole { 10 } else { 5 }, "cut at {cut}");
         assert_eq!(outbox.len(), if whole { 2 } else { 1 }, "cut at {cut}");
-        assert_eq!(outbox.last().unwrap().points_after(), points);
+        assert_eq!(outbox.last().unwrap().event.points_after(), points);
         assert_eq!(
             store.open_report().torn.len(),
             usize::from(!whole && cut != start),
@@ -123,7 +123,7 @@ async fn cutting_the_journal_anywhere_in_its_last_record_loses_only_that_mutatio
                 .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(9))
                 .await
                 .unwrap();
-            assert_eq!(effect.event.points_before(), points);
+            assert_eq!(effect.effect.event.points_before(), points);
             drop(store);
             let store = open(dir.path());
             assert_eq!(
@@ -143,7 +143,7 @@ async fn a_damaged_line_before_the_last_stops_the_open_naming_file_and_line() {
         let store = open(dir.path());
         for step in 0..3 {
             store
-                .append(&event(Some(owner), kid, 2, at(step), 0))
+                .append(&common::numbered(&event(Some(owner), kid, 2, at(step), 0)))
                 .await
                 .unwrap();
         }
@@ -183,7 +183,10 @@ async fn a_damaged_line_before_the_last_stops_the_open_naming_file_and_line() {
 async fn a_tail_of_zeros_left_by_a_crash_is_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let kept = event(None, ChildId::generate(), 4, at(0), 0);
-    open(dir.path()).append(&kept).await.unwrap();
+    open(dir.path())
+        .append(&common::numbered(&kept))
+        .await
+        .unwrap();
     let path = dir.path().join(HISTORY_FILE);
     let mut bytes = std::fs::read(&path).unwrap();
     let len = bytes.len() as u64;
@@ -239,7 +242,7 @@ async fn a_crash_between_snapshot_and_journal_cut_replays_nothing_twice() {
         .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(2))
         .await
         .unwrap();
-    assert_eq!(effect.event.points_before(), 10);
+    assert_eq!(effect.effect.event.points_before(), 10);
 }
 
 #[tokio::test]
@@ -296,7 +299,7 @@ async fn a_repeated_line_is_skipped_and_dropped_by_the_next_rewrite() {
     {
         let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
         for event in &events {
-            store.append(event).await.unwrap();
+            store.append(&common::numbered(event)).await.unwrap();
         }
     }
     let path = dir.path().join(HISTORY_FILE);
@@ -331,7 +334,7 @@ async fn a_failed_anonymization_can_be_retried_at_once() {
     let store = open(dir.path());
     for i in 0..25 {
         store
-            .append(&event(Some(owner), kid, 0, at(i), 0))
+            .append(&common::numbered(&event(Some(owner), kid, 0, at(i), 0)))
             .await
             .unwrap();
     }
@@ -355,7 +358,7 @@ async fn a_failed_anonymization_can_be_retried_at_once() {
 
     assert_eq!(store.anonymize_user(owner).await.unwrap(), 25);
     store
-        .append(&event(Some(owner), kid, 0, at(99), 0))
+        .append(&common::numbered(&event(Some(owner), kid, 0, at(99), 0)))
         .await
         .unwrap();
     drop(store);

@@ -341,6 +341,47 @@ impl TestApp {
         EventStream::new(response)
     }
 
+    /// Opens `GET /events` with a bearer token, resuming from `last_event_id` (the header a
+    /// browser's `EventSource` sends when it reconnects).
+    pub async fn open_events_after(&self, token: &str, last_event_id: &str) -> EventStream {
+        let response = self
+            .client
+            .get(format!("{}/events", self.base))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Last-Event-ID", last_event_id))
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .unwrap();
+        EventStream::new(response)
+    }
+
+    /// A fresh ticket for the parent's live events.
+    pub async fn ticket(&self, parent: &Parent) -> String {
+        let answer = self.post_empty("/events/ticket", &parent.token).await;
+        answer.expect(200)["ticket"].as_str().unwrap().to_owned()
+    }
+
+    /// Opens `GET /events?ticket=...` followed by `extra` (say `&last_event_id=...`), with a
+    /// `Last-Event-ID` header when `header` is given.
+    pub async fn open_events_with_query(
+        &self,
+        ticket: &str,
+        extra: &str,
+        header: Option<&str>,
+    ) -> EventStream {
+        let mut request = self
+            .client
+            .get(format!("{}/events?ticket={ticket}{extra}", self.base))
+            .timeout(Duration::from_secs(3600));
+        if let Some(header) = header {
+            request = request.insert_header(("Last-Event-ID", header));
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        EventStream::new(response)
+    }
+
     /// Opens `GET /events?ticket=...`.
     pub async fn open_events_with_ticket(&self, ticket: &str) -> Result<EventStream, Answer> {
         let response = self

@@ -14,6 +14,7 @@ mod outside_attack;
 mod private_files;
 mod reading;
 mod restart;
+mod resume;
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -137,13 +137,15 @@ struct AuditTally {
     /// Events with a line.
     seen: HashSet<String>,
     lines: usize,
-    torn: usize,
+    /// The family sequence numbers of the current user's lines, oldest file first.
+    numbers: Vec<u64>,
 }
 
-/// Every audit line is whole and equal to its event, except a line torn by a kill, which must
-/// stand alone (a prefix of a real line, followed by a newline) — at the end of the live file it
-/// may lack the newline until the file is written again. No event twice; a user's lines of one
-/// child come in the child's order.
+/// Every audit line is whole and equal to its event (a line a kill tore was cut when the server
+/// read the file back, before it wrote on). No event twice; a user's lines of one child come in
+/// the child's order; and the lines hold exactly the user's events in the history: their family
+/// sequence numbers run without a gap or a repeat up to the number of the user's events, from 1
+/// unless the oldest lines were dropped by the roll-over (`.log.N`, N = `--audit-backups`, exists).
 pub fn audit_lines_are_whole_in_order_and_once(
     seen: &Restarted,
     files: BTreeMap<String, Vec<u32>>,
@@ -157,7 +159,25 @@ pub fn audit_lines_are_whole_in_order_and_once(
         .map(|(at, event)| (event["id"].as_str().unwrap(), at))
         .collect();
     let mut tally = AuditTally::default();
+    let mut events_of: HashMap<&str, u64> = HashMap::new();
+    for event in seen.by_id.values() {
+        if let Some(user) = event["user_id"].as_str() {
+            *events_of.entry(user).or_default() += 1;
+        }
+    }
+    for family in &seen.world.families {
+        let user = family.user.as_str();
+        let events = events_of.get(user).copied().unwrap_or(0);
+        if events > 0 && !family.deletion.done() {
+            assert!(
+                files.contains_key(user),
+                "round {round}: user {user} has {events} events and no audit file",
+                round = seen.round
+            );
+        }
+    }
     for (user, mut numbers) in files {
+        let window_full = numbers.contains(&AUDIT_BACKUPS);
         // Oldest first: .log.N … .log.1, then the live .log.
         numbers.sort_by_key(|&number| match number {
             0 => u32::MAX,
@@ -169,7 +189,7 @@ pub fn audit_lines_are_whole_in_order_and_once(
                 0 => format!("tracking_user_{user}.log"),
                 _ => format!("tracking_user_{user}.log.{number}"),
             };
-            let text = audit_file_text(seen.round, &name, number, logs);
+            let text = audit_file_text(seen.round, &name, logs);
             for (at, line) in text.split_terminator('\n').enumerate() {
                 let place = format!("{name}, line {}", at + 1);
                 let audit_line = AuditLine {
@@ -181,20 +201,34 @@ pub fn audit_lines_are_whole_in_order_and_once(
                 audit_line.check(line, &mut last_at, &mut tally);
             }
         }
+        let numbers = std::mem::take(&mut tally.numbers);
+        let events = events_of.get(user.as_str()).copied().unwrap_or(0);
+        let round = seen.round;
+        let first = numbers.first().copied().unwrap_or(1);
+        let expected: Vec<u64> = (first..=events).collect();
+        assert_eq!(
+            numbers, expected,
+            "round {round}: the audit lines of user {user} are not its {events} events, each \
+             once, in family sequence order"
+        );
+        assert!(
+            first == 1 || window_full,
+            "round {round}: the audit lines of user {user} start at event {first} although no \
+             rolled file was dropped"
+        );
     }
     stats.audit_lines = tally.lines;
-    stats.audit_torn_lines = stats.audit_torn_lines.max(tally.torn);
 }
 
-/// The text of one audit file; only the live file may end inside a line (the next line written
-/// adds the newline first), a rolled file was rolled right after a whole line.
-fn audit_file_text(round: usize, name: &str, number: u32, logs: &Path) -> String {
+/// The text of one audit file: whole lines only, since a torn last line is cut when the server
+/// reads the file back after a start.
+fn audit_file_text(round: usize, name: &str, logs: &Path) -> String {
     let text = std::fs::read(logs.join(name)).unwrap();
     let text =
         String::from_utf8(text).unwrap_or_else(|_| panic!("round {round}: {name} is not UTF-8"));
     assert!(
-        number == 0 || text.is_empty() || text.ends_with('\n'),
-        "round {round}: rolled file {name} ends inside a line"
+        text.is_empty() || text.ends_with('\n'),
+        "round {round}: {name} ends inside a line"
     );
     text
 }
@@ -211,25 +245,25 @@ struct AuditLine<'a> {
 impl AuditLine<'_> {
     fn check(&self, line: &str, last_at: &mut HashMap<String, usize>, tally: &mut AuditTally) {
         let (round, place) = (self.seen.round, self.place);
-        let id = serde_json::from_str::<Value>(line)
-            .ok()
+        let parsed = serde_json::from_str::<Value>(line).ok();
+        let id = parsed
+            .as_ref()
             .and_then(|value| value["tracking_event_id"].as_str().map(str::to_owned));
-        let Some(id) = id else {
-            assert!(
-                self.is_torn(line),
-                "round {round}: {place}: neither a whole audit line nor a torn one: {line:?}"
-            );
-            tally.torn += 1;
-            return;
+        let number = parsed
+            .as_ref()
+            .and_then(|value| value["family_sequence"].as_u64());
+        let (Some(id), Some(number)) = (id, number) else {
+            panic!("round {round}: {place}: not a whole audit line: {line:?}");
         };
         let event = self.seen.by_id.get(id.as_str()).unwrap_or_else(|| {
             panic!("round {round}: {place}: a line for event {id}, which is not stored")
         });
         assert_eq!(
             line,
-            audit_line(event, self.user),
+            audit_line(event, self.user, number),
             "round {round}: {place}: not the line of event {id}"
         );
+        tally.numbers.push(number);
         assert!(
             tally.seen.insert(id.clone()),
             "round {round}: event {id} has two audit lines"
@@ -243,21 +277,11 @@ impl AuditLine<'_> {
         last_at.insert(child, here);
         tally.lines += 1;
     }
-
-    /// A torn line: a strict prefix of the line of an event of this user.
-    fn is_torn(&self, line: &str) -> bool {
-        !line.is_empty()
-            && self.seen.by_id.values().any(|event| {
-                event["user_id"] == self.user && {
-                    let whole = audit_line(event, self.user);
-                    whole.len() > line.len() && whole.starts_with(line)
-                }
-            })
-    }
 }
 
-/// The audit line tracking-audit writes for `event` in the file of `user` (docs/audit.md).
-fn audit_line(event: &Value, user: &str) -> String {
+/// The audit line tracking-audit writes for `event`, number `family_sequence` of its family, in
+/// the file of `user` (docs/audit.md).
+fn audit_line(event: &Value, user: &str, family_sequence: u64) -> String {
     let mut line = format!(
         "{{\"tracking_event_id\":{},\"user_id\":{}",
         event["id"],
@@ -277,6 +301,6 @@ fn audit_line(event: &Value, user: &str) -> String {
     ] {
         write!(line, ",\"{field}\":{}", event[field]).unwrap();
     }
-    line.push('}');
+    write!(line, ",\"family_sequence\":{family_sequence}}}").unwrap();
     line
 }

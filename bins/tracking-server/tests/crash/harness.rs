@@ -39,21 +39,23 @@ pub fn restart(server: &mut Server, stats: &mut Stats) {
         .count();
 }
 
-/// Waits until `GET /health` reports no tracking event waiting for the history.
+/// Waits until `GET /health` reports no tracking event waiting for the history and none missing
+/// from the audit files (the audit follower has read every family's files back and caught up).
 pub async fn wait_for_catch_up(client: &Client, server: &Server, round: usize) {
     let deadline = Instant::now() + CATCH_UP_TIMEOUT;
     loop {
         let (status, health) = client.call(Method::GET, "/health", "", None).await;
         assert_eq!(status, 200, "round {round}: GET /health: {health}");
         assert_eq!(health["status"], "ok", "round {round}: {health}");
-        if health["tracking_backlog"] == 0 {
+        if health["tracking_backlog"] == 0 && health["audit_backlog"] == 0 {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "round {round}: {} tracking events still wait for the history {CATCH_UP_TIMEOUT:?} \
-             after the restart; server stderr:\n{}",
+            "round {round}: {} tracking events still wait for the history and {} for the audit \
+             files {CATCH_UP_TIMEOUT:?} after the restart; server stderr:\n{}",
             health["tracking_backlog"],
+            health["audit_backlog"],
             server.stderr_tail(20)
         );
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -16,8 +16,6 @@ pub struct Stats {
     pub kills_mid_snapshot: usize,
     pub kills_mid_rollover: usize,
     pub store_torn_tails: usize,
-    /// The most torn audit lines seen after one restart.
-    pub audit_torn_lines: usize,
     /// Audit lines checked after the last restart.
     pub audit_lines: usize,
     pub audit_files_max: usize,
@@ -44,7 +42,7 @@ pub fn print_summary(seed: u64, world: &World, stats: &Stats, seconds: f64) {
          unanswered, {} events stored; {} users deleted ({} acknowledged, {} cut by the \
          kill: {} found done, {} not done and sent again); kills that left evidence of an \
          interrupted anonymization: {}, snapshot: {}, audit roll-over: {}; torn tails dropped by \
-         the store: {}; torn audit lines: {}; audit lines checked (last round): {}, audit files \
+         the store: {}; audit lines checked (last round): {}, audit files \
          at most: {}; distinct snapshots: {}, journal at \
          most {} bytes; slowest acknowledged deletion {} ms; {seconds:.1} s",
         stats.kills,
@@ -61,7 +59,6 @@ pub fn print_summary(seed: u64, world: &World, stats: &Stats, seconds: f64) {
         stats.kills_mid_snapshot,
         stats.kills_mid_rollover,
         stats.store_torn_tails,
-        stats.audit_torn_lines,
         stats.audit_lines,
         stats.audit_files_max,
         stats.snapshots.len(),

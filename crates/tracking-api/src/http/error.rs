@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use tracking_model::{ErrorBody, ErrorCode, InvalidField, Refusal};
-use tracking_store::{FamilyError, HistoryError};
+use tracking_store::{FamilyError, FeedError, HistoryError};
 
 use crate::TrackerError;
 
@@ -94,6 +94,8 @@ impl From<TrackerError> for ApiError {
             TrackerError::Family(error) => error.into(),
             TrackerError::History(error) => error.into(),
             TrackerError::Audit(error) => Self::internal(error),
+            TrackerError::Feed(FeedError::Family(error)) => error.into(),
+            TrackerError::Feed(FeedError::History(error)) => error.into(),
         }
     }
 }

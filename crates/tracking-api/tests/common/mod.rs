@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use async_trait::async_trait;
 use tracking_api::hash_token;
 use tracking_model::{
-    Child, ChildId, EventId, Page, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User,
-    UserId,
+    Child, ChildId, EventId, Page, SequencedEvent, Task, TaskId, Timestamp, TrackingEvent,
+    TrackingQuery, User, UserId,
 };
 use tracking_store::{FamilyRepository, HistoryError, MemoryStore, TrackingRepository};
 
@@ -24,7 +24,7 @@ pub struct FlakyHistory {
 
 #[async_trait]
 impl TrackingRepository for FlakyHistory {
-    async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
+    async fn append(&self, event: &SequencedEvent) -> Result<(), HistoryError> {
         if self.broken.load(Ordering::SeqCst) {
             return Err(HistoryError::Io(std::io::Error::other("disk on fire")));
         }
@@ -36,6 +36,14 @@ impl TrackingRepository for FlakyHistory {
     }
     async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
         self.inner.query(query).await
+    }
+    async fn family_events(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, HistoryError> {
+        self.inner.family_events(family, after, limit).await
     }
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
         if self.broken.load(Ordering::SeqCst) {

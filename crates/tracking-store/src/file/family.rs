@@ -59,6 +59,13 @@ impl Family {
         self.journal.close()
     }
 
+    /// Starts numbering each family's events after every number the state holds; call it once
+    /// the state knows every stored number (the history's too).
+    pub(crate) fn start_numbering(&self) {
+        let numbers = self.state().family_sequences();
+        self.journal.start_numbering(numbers);
+    }
+
     /// Locks the state for a read or a check; never held across an await.
     pub(crate) fn state(&self) -> MutexGuard<'_, FamilyState> {
         self.state.lock()
@@ -92,9 +99,11 @@ impl StateStore for FileStore {
 
     async fn commit<C: Command>(&self, command: C) -> Result<C::Answer, FamilyError> {
         let _turn = self.family.turn(command.turn()).await;
-        let (change, answer) = command.check(&self.family.state())?;
-        if let Some(change) = change {
-            self.family.journal.write(change).await?;
+        let (change, mut answer) = command.check(&self.family.state())?;
+        if let Some(change) = change
+            && let Some(number) = self.family.journal.write(change).await?
+        {
+            C::numbered(&mut answer, number);
         }
         Ok(answer)
     }

@@ -260,13 +260,28 @@ impl<T: Send + 'static> Log<T> {
         wait: Wait,
         prepare: impl FnOnce(&mut LogState<T>) -> io::Result<Prepared<T>>,
     ) -> Result<(), AppendError> {
+        self.append_or_undo(wait, prepare, drop).await
+    }
+
+    /// [`Self::append`], calling `undo` with the item, still under the lock, when its line could
+    /// not be written: whatever `prepare` reserved for it can be given back before anyone else
+    /// reserves more.
+    pub(crate) async fn append_or_undo(
+        &self,
+        wait: Wait,
+        prepare: impl FnOnce(&mut LogState<T>) -> io::Result<Prepared<T>>,
+        undo: impl FnOnce(T),
+    ) -> Result<(), AppendError> {
         let started = Instant::now();
         let must_wait = {
             let mut state = self.state();
             state.check()?;
             match prepare(&mut state)? {
                 Some((line, item)) => {
-                    write_line(&mut state, &line)?;
+                    if let Err(err) = write_line(&mut state, &line) {
+                        undo(item);
+                        return Err(err.into());
+                    }
                     if wait == Wait::Lazy || self.shared.durability != Durability::Durable {
                         (self.shared.publish)(vec![item]);
                         self.shared.metrics.commit.record(started.elapsed());

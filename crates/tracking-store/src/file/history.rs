@@ -1,5 +1,6 @@
-//! The tracking history on disk: `tracking_events.jsonl`, one event per line, appended with
-//! group commit, indexed in memory, and rewritten whole only to anonymize a deleted user.
+//! The tracking history on disk: `tracking_events.jsonl`, one event per line (with its family
+//! sequence number), appended with group commit, indexed in memory, and rewritten whole only to
+//! anonymize a deleted user.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -9,9 +10,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tracking_model::{
-    Action, ChildId, EntityType, EventId, Page, Timestamp, TrackingEvent, TrackingQuery, UserId,
+    Action, ChildId, EntityType, EventId, Page, SequencedEvent, Timestamp, TrackingEvent,
+    TrackingQuery, UserId,
 };
 
 use super::group_commit::{Broken, Log, LogConfig, Wait};
@@ -33,6 +35,34 @@ struct IndexedFields {
     action: Action,
     occurred_at: Timestamp,
     created_at: Timestamp,
+    #[serde(default)]
+    family_sequence: Option<u64>,
+}
+
+/// A line as written: the event's fields, then its family sequence number.
+#[derive(Serialize)]
+struct LineOut<'a> {
+    #[serde(flatten)]
+    event: &'a TrackingEvent,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    family_sequence: Option<u64>,
+}
+
+/// A line as read back; lines written before lines carried the number have none.
+#[derive(Deserialize)]
+struct LineIn {
+    #[serde(flatten)]
+    event: TrackingEvent,
+    #[serde(default)]
+    family_sequence: Option<u64>,
+}
+
+fn encode(event: &TrackingEvent, family_sequence: Option<u64>) -> io::Result<Vec<u8>> {
+    let line = LineOut {
+        event,
+        family_sequence,
+    };
+    serde_json::to_vec(&line).map_err(io::Error::from)
 }
 
 /// The history file, its index and its writer.
@@ -135,9 +165,15 @@ impl History {
         self.log.close()
     }
 
-    pub(crate) async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
+    /// The last family sequence number stored for each family.
+    pub(crate) fn family_heads(&self) -> std::collections::HashMap<UserId, u64> {
+        self.index.read().family_heads()
+    }
+
+    pub(crate) async fn append(&self, sequenced: &SequencedEvent) -> Result<(), HistoryError> {
+        let event = &sequenced.event;
         let id = event.id();
-        let mut line = serde_json::to_vec(event).map_err(io::Error::from)?;
+        let mut line = encode(event, Some(sequenced.sequence))?;
         line.push(b'\n');
         let kind = kind_of(event.entity_type(), event.action())
             .ok_or_else(|| HistoryError::Corrupt("an event of no known kind".into()))?;
@@ -156,6 +192,7 @@ impl History {
                     created_at: event.created_at(),
                     offset: state.len,
                     len: (line.len() - 1) as u32,
+                    sequence: Some(sequenced.sequence),
                 };
                 Ok(Some((line, entry)))
             })
@@ -188,6 +225,29 @@ impl History {
         })
     }
 
+    /// The events of `family` numbered after `after`, in number order, at most `limit`.
+    pub(crate) fn family_events(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, HistoryError> {
+        let index = self.index.read();
+        let lines = index.family_after(family, after, limit);
+        let file = Arc::clone(&self.reader.read());
+        let events = lines
+            .into_iter()
+            .map(|(sequence, offset, len)| {
+                Ok(SequencedEvent {
+                    sequence,
+                    event: self.read_event(&file, offset, len)?,
+                })
+            })
+            .collect();
+        drop(index);
+        events
+    }
+
     fn read_event(
         &self,
         file: &File,
@@ -196,9 +256,11 @@ impl History {
     ) -> Result<TrackingEvent, HistoryError> {
         let mut line = vec![0_u8; len as usize];
         file.read_exact_at(&mut line, offset)?;
-        serde_json::from_slice(&line).map_err(|err| {
-            HistoryError::Corrupt(format!("{} at byte {offset}: {err}", self.path.display()))
-        })
+        serde_json::from_slice::<LineIn>(&line)
+            .map(|line| line.event)
+            .map_err(|err| {
+                HistoryError::Corrupt(format!("{} at byte {offset}: {err}", self.path.display()))
+            })
     }
 
     /// Rewrites the file with `user` cleared: copies it to a temporary file without stopping
@@ -316,11 +378,11 @@ impl Copy {
     ) -> Result<(u64, u32), HistoryError> {
         let rewritten;
         let bytes = if mine {
-            let event: TrackingEvent = serde_json::from_slice(line).map_err(|err| {
+            let read: LineIn = serde_json::from_slice(line).map_err(|err| {
                 HistoryError::Corrupt(format!("{HISTORY_FILE} at byte {old_offset}: {err}"))
             })?;
-            debug_assert_eq!(event.user_id(), Some(self.user));
-            rewritten = serde_json::to_vec(&event.anonymized()).map_err(io::Error::from)?;
+            debug_assert_eq!(read.event.user_id(), Some(self.user));
+            rewritten = encode(&read.event.anonymized(), read.family_sequence)?;
             self.changed += 1;
             rewritten.as_slice()
         } else {
@@ -366,13 +428,23 @@ fn parse_entry(line: &[u8], offset: u64) -> Result<NewEntry, String> {
         created_at: fields.created_at,
         offset,
         len: line.len() as u32,
+        sequence: fields.family_sequence,
     })
 }
 
 #[async_trait]
 impl TrackingRepository for FileStore {
-    async fn append(&self, event: &TrackingEvent) -> Result<(), HistoryError> {
+    async fn append(&self, event: &SequencedEvent) -> Result<(), HistoryError> {
         self.history.append(event).await
+    }
+
+    async fn family_events(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, HistoryError> {
+        self.history.family_events(family, after, limit)
     }
 
     async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {

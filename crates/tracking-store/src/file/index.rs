@@ -1,6 +1,7 @@
 //! The in-memory index of the history file: a compact entry per event (its order key, filter
-//! fields and where its line lies) and position lists sorted by the order key, per child, per
-//! user and overall, each split by kind. Pages are read from the file.
+//! fields, family sequence number and where its line lies), position lists sorted by the order
+//! key, per child, per user and overall, each split by kind, and per family (user) a list sorted by
+//! the family sequence. Pages are read from the file.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -40,9 +41,12 @@ pub(crate) struct NewEntry {
     pub(crate) created_at: Timestamp,
     pub(crate) offset: u64,
     pub(crate) len: u32,
+    /// The event's number in its family's sequence; `None` on a line written before lines
+    /// carried it (numbered by [`Index::rebuild_lists`]).
+    pub(crate) sequence: Option<u64>,
 }
 
-/// One stored event, in 56 bytes.
+/// One stored event, in 64 bytes.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     occurred_at: i64,
@@ -50,6 +54,8 @@ struct Entry {
     id_high: u64,
     id_low: u64,
     offset: u64,
+    /// The family sequence number; 0 until an unnumbered line is numbered.
+    sequence: u64,
     len: u32,
     child: u32,
     user: u32,
@@ -110,6 +116,8 @@ pub(crate) struct Index {
     child_lists: Vec<Lists>,
     users: HashMap<UserId, u32>,
     user_lists: Vec<Lists>,
+    /// Per user (by the same number as `user_lists`), its events sorted by family sequence.
+    family_lists: Vec<Vec<u32>>,
 }
 
 fn split(id: EventId) -> (u64, u64) {
@@ -170,6 +178,19 @@ impl Index {
                 list.insert(at, position);
             }
         };
+        if entry.user != NO_USER && entry.sequence != 0 {
+            let list = &mut self.family_lists[entry.user as usize];
+            let sequence = entry.sequence;
+            if list
+                .last()
+                .is_none_or(|&last| entries[last as usize].sequence < sequence)
+            {
+                list.push(position);
+            } else {
+                let at = list.partition_point(|&other| entries[other as usize].sequence < sequence);
+                list.insert(at, position);
+            }
+        }
         for lists in [
             Some(&mut self.all),
             Some(&mut self.child_lists[entry.child as usize]),
@@ -211,12 +232,17 @@ impl Index {
         let user = new.user.map_or(NO_USER, |user| {
             intern(&mut self.users, &mut self.user_lists, user)
         });
+        if self.family_lists.len() < self.user_lists.len() {
+            self.family_lists
+                .resize_with(self.user_lists.len(), Vec::new);
+        }
         self.entries.push(Entry {
             occurred_at: new.occurred_at.unix_millis(),
             created_at: new.created_at.unix_millis(),
             id_high,
             id_low,
             offset: new.offset,
+            sequence: new.sequence.unwrap_or(0),
             len: new.len,
             child,
             user,
@@ -225,8 +251,12 @@ impl Index {
         Some(position)
     }
 
-    /// Files every event in the lists again, sorting once.
+    /// Files every event in the lists again, sorting once. Events without a family sequence
+    /// number (lines written before lines carried it) are numbered first: per family, in the
+    /// order (`occurred_at`, `created_at`, `id`), from 1 — they are older than every numbered
+    /// event, whose numbers were taken after these were, so every open derives the same numbers.
     pub(crate) fn rebuild_lists(&mut self) {
+        self.number_the_unnumbered();
         let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
         let entries = &self.entries;
         order.sort_unstable_by_key(|&position| entries[position as usize].key());
@@ -248,6 +278,17 @@ impl Index {
             }
         }
         all.all = order;
+        let mut family_lists: Vec<Vec<u32>> = self.user_lists.iter().map(|_| Vec::new()).collect();
+        for (position, entry) in entries.iter().enumerate() {
+            if entry.user != NO_USER && entry.sequence != 0 {
+                family_lists[entry.user as usize].push(position as u32);
+            }
+        }
+        for list in &mut family_lists {
+            list.sort_unstable_by_key(|&position| entries[position as usize].sequence);
+            list.shrink_to_fit();
+        }
+        self.family_lists = family_lists;
         for lists in child_lists.iter_mut().chain(user_lists.iter_mut()) {
             lists.all.shrink_to_fit();
             lists.kinds.iter_mut().for_each(Vec::shrink_to_fit);
@@ -255,6 +296,70 @@ impl Index {
         self.all = all;
         self.child_lists = child_lists;
         self.user_lists = user_lists;
+    }
+
+    /// Numbers the events without a family sequence number; see [`Self::rebuild_lists`].
+    fn number_the_unnumbered(&mut self) {
+        let mut unnumbered: Vec<u32> = (0..self.entries.len() as u32)
+            .filter(|&position| {
+                let entry = &self.entries[position as usize];
+                entry.sequence == 0 && entry.user != NO_USER
+            })
+            .collect();
+        if unnumbered.is_empty() {
+            return;
+        }
+        let entries = &self.entries;
+        unnumbered.sort_unstable_by_key(|&position| {
+            let entry = &entries[position as usize];
+            (entry.user, entry.key())
+        });
+        let mut family = NO_USER;
+        let mut next = 1;
+        for position in unnumbered {
+            let entry = &mut self.entries[position as usize];
+            if entry.user != family {
+                family = entry.user;
+                next = 1;
+            }
+            entry.sequence = next;
+            next += 1;
+        }
+    }
+
+    /// The last family sequence number stored for each family.
+    pub(crate) fn family_heads(&self) -> HashMap<UserId, u64> {
+        self.users
+            .iter()
+            .filter_map(|(&user, &index)| {
+                let last = *self.family_lists[index as usize].last()?;
+                Some((user, self.entries[last as usize].sequence))
+            })
+            .collect()
+    }
+
+    /// The family sequence number and line of `family`'s events numbered after `after`, in
+    /// number order, at most `limit`: a binary search, then the answer.
+    pub(crate) fn family_after(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Vec<(u64, u64, u32)> {
+        let Some(&index) = self.users.get(&family) else {
+            return Vec::new();
+        };
+        let list = &self.family_lists[index as usize];
+        let start =
+            list.partition_point(|&position| self.entries[position as usize].sequence <= after);
+        list[start..]
+            .iter()
+            .take(limit)
+            .map(|&position| {
+                let entry = &self.entries[position as usize];
+                (entry.sequence, entry.offset, entry.len)
+            })
+            .collect()
     }
 
     /// The lines of every event in file order, each with whether it belongs to `user`.
@@ -279,6 +384,7 @@ impl Index {
                 }
             }
             self.user_lists[index as usize] = Lists::default();
+            self.family_lists[index as usize] = Vec::new();
         }
     }
 
@@ -449,6 +555,7 @@ impl Index {
             + lists(&self.all)
             + self.child_lists.iter().map(lists).sum::<usize>()
             + self.user_lists.iter().map(lists).sum::<usize>()
+            + self.family_lists.iter().map(Vec::capacity).sum::<usize>() * 4
             + (self.children.capacity() + self.users.capacity()) * 21
     }
 }

@@ -1,6 +1,7 @@
 //! `family.journal.jsonl`: one change of the family data per line, numbered by `seq`, replayed
 //! over the snapshot on open and compacted into a new snapshot on the syncer thread.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
+use tracking_model::UserId;
 
 use super::group_commit::{AppendError, Broken, Log, LogConfig, LogState, Maintain, Wait};
 use super::lines::{ReadOutcome, open_lines, read_lines};
@@ -30,6 +32,9 @@ struct Record {
 #[derive(Debug)]
 pub(crate) struct Journal {
     log: Log<(u64, Change)>,
+    /// The last family sequence number each family took, by lines written (durable or not):
+    /// ahead of the state's while lines wait for their sync.
+    numbers: Mutex<HashMap<UserId, u64>>,
 }
 
 impl Journal {
@@ -89,7 +94,18 @@ impl Journal {
             maintain: Some(compactor.into_maintain()),
         })
         .map_err(OpenError::io(&path))?;
-        Ok((Self { log }, outcome))
+        Ok((
+            Self {
+                log,
+                numbers: Mutex::default(),
+            },
+            outcome,
+        ))
+    }
+
+    /// Starts numbering each family's events after `numbers`, every number stored so far.
+    pub(crate) fn start_numbering(&self, numbers: HashMap<UserId, u64>) {
+        *self.numbers.lock() = numbers;
     }
 
     /// Syncs the journal and refuses every later change.
@@ -98,25 +114,52 @@ impl Journal {
     }
 
     /// Writes `change` as the next line; returns once it is durable and applied, or at once when
-    /// it may be lost.
-    pub(crate) async fn write(&self, change: Change) -> Result<(), AppendError> {
+    /// it may be lost. A tracked mutation's event takes the next number of its family here, under
+    /// the journal's lock as its line is written, so that each family's numbers follow the order
+    /// of the lines, which is the order changes become visible in (two children of one family
+    /// commit in either order); a line that fails gives its number back. Returns that number.
+    pub(crate) async fn write(&self, mut change: Change) -> Result<Option<u64>, AppendError> {
         let wait = if change.may_be_lost() {
             Wait::Lazy
         } else {
             Wait::Durable
         };
+        let taken: Mutex<Option<(UserId, u64)>> = Mutex::new(None);
+        let give_back = || {
+            if let Some((family, number)) = *taken.lock() {
+                self.numbers.lock().insert(family, number - 1);
+            }
+        };
         self.log
-            .append(wait, |log| {
-                log.seq += 1;
-                let record = Record {
-                    seq: log.seq,
-                    change,
-                };
-                let mut line = serde_json::to_vec(&record).map_err(io::Error::from)?;
-                line.push(b'\n');
-                Ok(Some((line, (record.seq, record.change))))
-            })
-            .await
+            .append_or_undo(
+                wait,
+                |log| {
+                    *taken.lock() = change.take_number(|family| {
+                        let mut numbers = self.numbers.lock();
+                        let number = numbers.entry(family).or_default();
+                        *number += 1;
+                        *number
+                    });
+                    let record = Record {
+                        seq: log.seq + 1,
+                        change,
+                    };
+                    let mut line = match serde_json::to_vec(&record) {
+                        Ok(line) => line,
+                        Err(err) => {
+                            give_back();
+                            return Err(err.into());
+                        }
+                    };
+                    log.seq += 1;
+                    line.push(b'\n');
+                    Ok(Some((line, (record.seq, record.change))))
+                },
+                |_| give_back(),
+            )
+            .await?;
+        let taken = *taken.lock();
+        Ok(taken.map(|(_, number)| number))
     }
 }
 

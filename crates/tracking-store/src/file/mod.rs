@@ -155,6 +155,10 @@ impl FileStore {
         sync_dir(&dir).map_err(OpenError::io(&dir))?;
         let delivered_unconfirmed =
             family.state().forget_delivered(|id| history.contains(id)) as u64;
+        family
+            .state()
+            .number_the_unnumbered(&history.family_heads());
+        family.start_numbering();
         let report = OpenReport {
             torn: [history_read.torn, journal_read.torn]
                 .into_iter()

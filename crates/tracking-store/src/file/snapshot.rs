@@ -58,6 +58,9 @@ struct LastEvent {
 struct OutboxEntry {
     seq: u64,
     event: TrackingEvent,
+    /// The event's family sequence number; absent in snapshots written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    family_sequence: Option<u64>,
 }
 
 impl Snapshot {
@@ -92,9 +95,10 @@ impl Snapshot {
             outbox: state
                 .outbox
                 .iter()
-                .map(|(&seq, event)| OutboxEntry {
+                .map(|(seq, waiting)| OutboxEntry {
                     seq,
-                    event: event.clone(),
+                    event: waiting.event.clone(),
+                    family_sequence: (waiting.sequence > 0).then_some(waiting.sequence),
                 })
                 .collect(),
         }
@@ -129,8 +133,8 @@ impl Snapshot {
             state.children.insert(stored.child.id, stored.child);
         }
         for entry in self.outbox {
-            state.outbox_seqs.insert(entry.event.id(), entry.seq);
-            state.outbox.insert(entry.seq, entry.event);
+            let number = entry.family_sequence.unwrap_or(0);
+            state.outbox.insert(entry.seq, entry.event, number);
         }
         state
     }

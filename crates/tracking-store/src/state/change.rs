@@ -47,6 +47,11 @@ pub enum Change {
     Applied {
         event: TrackingEvent,
         reward_request: Option<RewardRequest>,
+        /// The event's number in its family's sequence. The store sets it as it stores the
+        /// change (see [`Change::take_number`]); absent on changes stored before the sequence
+        /// existed, which are numbered on open.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family_sequence: Option<u64>,
     },
     /// These events are in the history; they leave the outbox.
     Delivered {
@@ -55,6 +60,25 @@ pub enum Change {
 }
 
 impl Change {
+    /// Gives a tracked mutation's event the next number of its family, `next(family)`, unless
+    /// it has one; returns the family and the number taken. A store calls it where it fixes the
+    /// order of its changes (under the journal's lock, say), so that each family's numbers follow
+    /// the order in which its changes become visible.
+    pub fn take_number(&mut self, next: impl FnOnce(UserId) -> u64) -> Option<(UserId, u64)> {
+        let Self::Applied {
+            event,
+            family_sequence: family_sequence @ None,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let family = event.user_id()?;
+        let number = next(family);
+        *family_sequence = Some(number);
+        Some((family, number))
+    }
+
     /// Whether losing this change in a crash is harmless, so that a store need not wait for it
     /// to be durable: a lost delivery mark only makes the event be delivered again, which the
     /// history ignores.

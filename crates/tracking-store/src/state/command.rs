@@ -1,12 +1,12 @@
 //! What callers ask of the family data, and the checks that turn a request into a [`Change`].
 
 use tracking_model::{
-    Child, ChildId, Effect, EventId, Moments, Reward, RewardId, Task, TaskId, Timestamp,
-    TrackedAction, User, UserId, after_last, decide,
+    Child, ChildId, EventId, Moments, Reward, RewardId, Task, TaskId, Timestamp, TrackedAction,
+    User, UserId, after_last, decide,
 };
 
 use super::{Change, FamilyState, StoredHash};
-use crate::{ActionTarget, FamilyError, TokenHash};
+use crate::{ActionTarget, Applied, FamilyError, TokenHash};
 
 /// Which other commands a store must keep out while one is checked and committed, so that the
 /// state it was checked against still holds when its change applies.
@@ -30,6 +30,9 @@ pub trait Command: Send {
     /// Checks the command against `state`: refuses it, or returns its change (none when there is
     /// nothing to change) and the answer to give once that change is committed.
     fn check(self, state: &FamilyState) -> Result<(Option<Change>, Self::Answer), FamilyError>;
+
+    /// Completes the answer with the family sequence number its change took when stored.
+    fn numbered(_answer: &mut Self::Answer, _number: u64) {}
 }
 
 /// A create or delete, or a confirmation; answered with nothing.
@@ -103,7 +106,7 @@ impl Command for Request<'_> {
                 let event_ids: Vec<EventId> = ids
                     .iter()
                     .copied()
-                    .filter(|id| state.outbox_seqs.contains_key(id))
+                    .filter(|&id| state.outbox.contains(id))
                     .collect();
                 if event_ids.is_empty() {
                     return Ok((None, ()));
@@ -158,7 +161,8 @@ impl RecordId {
     }
 }
 
-/// One tracked action on an owner's child; answered with its [`Effect`].
+/// One tracked action on an owner's child; answered with its [`Effect`] and its event's family
+/// sequence number.
 #[derive(Debug, Clone, Copy)]
 pub struct TrackedRequest {
     pub owner: UserId,
@@ -168,14 +172,14 @@ pub struct TrackedRequest {
 }
 
 impl Command for TrackedRequest {
-    type Answer = Effect;
+    type Answer = Applied;
 
     fn turn(&self) -> Turn {
         Turn::Child(self.child)
     }
 
     /// Looks the child and the target up in the owner's family and applies the rules.
-    fn check(self, state: &FamilyState) -> Result<(Option<Change>, Effect), FamilyError> {
+    fn check(self, state: &FamilyState) -> Result<(Option<Change>, Applied), FamilyError> {
         let Self {
             owner,
             child,
@@ -198,7 +202,18 @@ impl Command for TrackedRequest {
         let change = Change::Applied {
             event: effect.event.clone(),
             reward_request: effect.reward_request.clone(),
+            family_sequence: None,
         };
-        Ok((Some(change), effect))
+        Ok((
+            Some(change),
+            Applied {
+                effect,
+                sequence: 0,
+            },
+        ))
+    }
+
+    fn numbered(answer: &mut Applied, number: u64) {
+        answer.sequence = number;
     }
 }

@@ -4,17 +4,19 @@
 
 mod change;
 mod command;
+mod outbox;
 mod repository;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tracking_model::{
     Child, ChildId, EventId, Moments, Reward, RewardId, RewardRequest, RewardRequestId,
-    RewardRequestStatus, Task, TaskId, TrackingEvent, User, UserId,
+    RewardRequestStatus, SequencedEvent, Task, TaskId, TrackingEvent, User, UserId,
 };
 
 pub use self::change::{Change, StoredHash};
 pub use self::command::{Command, NewRecord, RecordId, Request, TrackedRequest, Turn};
+pub use self::outbox::Outbox;
 pub use self::repository::StateStore;
 use crate::{FamilyError, TokenHash};
 
@@ -30,9 +32,8 @@ pub struct FamilyState {
     pub(crate) tasks: BTreeMap<TaskId, Task>,
     pub(crate) rewards: BTreeMap<RewardId, Reward>,
     pub(crate) pending: BTreeMap<RewardRequestId, RewardRequest>,
-    /// Undelivered events by the sequence number of their change: commit order.
-    pub(crate) outbox: BTreeMap<u64, TrackingEvent>,
-    pub(crate) outbox_seqs: HashMap<EventId, u64>,
+    /// Undelivered events, and each family's last sequence number.
+    pub(crate) outbox: Outbox,
     /// The highest sequence number applied.
     pub(crate) last_seq: u64,
 }
@@ -150,12 +151,38 @@ impl FamilyState {
     }
 
     /// The undelivered events, in commit order.
-    pub fn outbox(&self) -> Vec<TrackingEvent> {
-        self.outbox.values().cloned().collect()
+    pub fn outbox(&self) -> Vec<SequencedEvent> {
+        self.outbox.iter().map(|(_, event)| event.clone()).collect()
     }
 
     pub fn outbox_len(&self) -> u64 {
         self.outbox.len() as u64
+    }
+
+    /// The undelivered events of `family` numbered after `after`, in number order.
+    pub fn outbox_after(&self, family: UserId, after: u64, limit: usize) -> Vec<SequencedEvent> {
+        self.outbox.after(family, after, limit)
+    }
+
+    /// The number of the last event `family` committed.
+    pub fn family_sequence(&self, family: UserId) -> u64 {
+        self.outbox.head(family)
+    }
+
+    /// The number `family`'s next event takes.
+    pub fn next_number(&self, family: UserId) -> u64 {
+        self.outbox.head(family) + 1
+    }
+
+    /// Every family's last number.
+    pub fn family_sequences(&self) -> HashMap<UserId, u64> {
+        self.outbox.heads().clone()
+    }
+
+    /// Notes the history's last number per family (`stored`) and numbers the outbox events of
+    /// changes stored before the family sequence existed; see [`Outbox::number_the_unnumbered`].
+    pub fn number_the_unnumbered(&mut self, stored: &HashMap<UserId, u64>) {
+        self.outbox.number_the_unnumbered(stored);
     }
 
     /// Applies one checked change, numbered `seq` by the store (its order among the changes).
@@ -192,12 +219,11 @@ impl FamilyState {
             Change::Applied {
                 event,
                 reward_request,
-            } => self.record_event(seq, event, reward_request),
+                family_sequence,
+            } => self.record_event(seq, event, reward_request, family_sequence.unwrap_or(0)),
             Change::Delivered { event_ids } => {
                 for id in event_ids {
-                    if let Some(seq) = self.outbox_seqs.remove(&id) {
-                        self.outbox.remove(&seq);
-                    }
+                    self.outbox.remove(id);
                 }
             }
         }
@@ -213,8 +239,8 @@ impl FamilyState {
     pub fn forget_delivered(&mut self, delivered: impl Fn(EventId) -> bool) -> usize {
         let event_ids: Vec<EventId> = self
             .outbox
-            .values()
-            .map(TrackingEvent::id)
+            .iter()
+            .map(|(_, waiting)| waiting.event.id())
             .filter(|&id| delivered(id))
             .collect();
         let count = event_ids.len();
@@ -248,7 +274,13 @@ impl FamilyState {
 
     /// A tracked mutation: the child's points become the event's `points_after`, the request is
     /// stored or resolved, and the event waits in the outbox.
-    fn record_event(&mut self, seq: u64, event: TrackingEvent, request: Option<RewardRequest>) {
+    fn record_event(
+        &mut self,
+        seq: u64,
+        event: TrackingEvent,
+        request: Option<RewardRequest>,
+        number: u64,
+    ) {
         if let Some(child) = self.children.get_mut(&event.child_id()) {
             child.points = event.points_after();
             self.last_events.insert(
@@ -266,7 +298,6 @@ impl FamilyState {
                 self.pending.remove(&request.id);
             }
         }
-        self.outbox_seqs.insert(event.id(), seq);
-        self.outbox.insert(seq, event);
+        self.outbox.insert(seq, event, number);
     }
 }

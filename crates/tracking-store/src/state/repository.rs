@@ -3,12 +3,12 @@
 
 use async_trait::async_trait;
 use tracking_model::{
-    Child, ChildId, Effect, EventId, Reward, RewardId, RewardRequest, Task, TaskId, Timestamp,
-    TrackingEvent, User, UserId,
+    Child, ChildId, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task, TaskId,
+    Timestamp, User, UserId,
 };
 
 use super::{Command, FamilyState, NewRecord, RecordId, Request, TrackedRequest};
-use crate::{ActionTarget, FamilyError, FamilyRepository, TokenHash};
+use crate::{ActionTarget, Applied, FamilyError, FamilyRepository, TokenHash};
 
 /// A store of the family data: the [`FamilyState`] and the storage its changes go to.
 #[async_trait]
@@ -72,7 +72,7 @@ impl<S: StateStore> FamilyRepository for S {
         child: ChildId,
         target: ActionTarget,
         occurred_at: Timestamp,
-    ) -> Result<Effect, FamilyError> {
+    ) -> Result<Applied, FamilyError> {
         let request = TrackedRequest {
             owner,
             child,
@@ -134,8 +134,21 @@ impl<S: StateStore> FamilyRepository for S {
         Ok(self.read(FamilyState::users_to_anonymize))
     }
 
-    async fn outbox(&self) -> Result<Vec<TrackingEvent>, FamilyError> {
+    async fn outbox(&self) -> Result<Vec<SequencedEvent>, FamilyError> {
         Ok(self.read(FamilyState::outbox))
+    }
+
+    async fn outbox_after(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, FamilyError> {
+        Ok(self.read(|state| state.outbox_after(family, after, limit)))
+    }
+
+    async fn family_sequence(&self, family: UserId) -> Result<u64, FamilyError> {
+        Ok(self.read(|state| state.family_sequence(family)))
     }
 
     async fn outbox_len(&self) -> Result<u64, FamilyError> {

@@ -77,3 +77,21 @@ pub fn event(
         .created_later_by(created_later_by)
         .build()
 }
+
+/// `event` with a family sequence number no other event of this process has: for histories
+/// built by hand, where only the event matters.
+pub fn numbered(event: &TrackingEvent) -> tracking_model::SequencedEvent {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    tracking_model::SequencedEvent {
+        sequence: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        event: event.clone(),
+    }
+}
+
+/// The event an apply committed, with its family sequence number.
+pub fn recorded(applied: &tracking_store::Applied) -> tracking_model::SequencedEvent {
+    tracking_model::SequencedEvent {
+        sequence: applied.sequence,
+        event: applied.effect.event.clone(),
+    }
+}

@@ -1,15 +1,19 @@
-//! Live events over Server-Sent Events, opened with a bearer token or a one-time ticket.
+//! Live events over Server-Sent Events, opened with a bearer token or a one-time ticket, resumed
+//! from the cursor in `Last-Event-ID` or `?last_event_id=`.
 
+use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, Responder, web};
 use actix_web_lab::sse;
 use futures_util::StreamExt;
-use tokio_stream::wrappers::ReceiverStream;
-use tracking_model::{ServerEventType, TrackingEventCreated};
+use tracking_model::{ServerEventType, TrackingStreamReset};
 
 use super::query_pairs;
 use crate::http::auth::{Parent, bearer, parent_for};
 use crate::http::body::no_body;
-use crate::{ApiError, ApiState, hash_token};
+use crate::{ApiError, ApiState, LiveItem, StreamOptions, hash_token};
+
+/// The header a browser's `EventSource` sends with the last `id:` it received when it reconnects.
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
 /// `POST /events/ticket`.
 pub(crate) async fn ticket(
@@ -44,8 +48,29 @@ pub(crate) async fn stream(
                 .id
         }
     };
-    let events = ReceiverStream::new(state.tracker.hub().subscribe(user)).map(to_sse);
+    let options = StreamOptions {
+        resume_after: resume_cursor(&request),
+        child: None,
+    };
+    let events = state.tracker.open_stream(user, options).await?.map(to_sse);
     Ok(sse::Sse::from_infallible_stream(events).with_keep_alive(state.keep_alive))
+}
+
+/// The cursor to resume from: the `Last-Event-ID` header, else the `last_event_id` parameter.
+/// A header that is not text is a cursor nobody issued (the stream starts with a reset); an empty
+/// one is none, as a browser sends none before its first event.
+fn resume_cursor(request: &HttpRequest) -> Option<String> {
+    if let Some(value) = request.headers().get(LAST_EVENT_ID) {
+        let text = value
+            .to_str()
+            .map_or_else(|_| "?".to_owned(), str::to_owned);
+        return (!text.is_empty()).then_some(text);
+    }
+    let pairs = query_pairs(request).ok()?;
+    pairs
+        .into_iter()
+        .find_map(|(key, value)| (key == "last_event_id").then_some(value))
+        .filter(|value| !value.is_empty())
 }
 
 /// The `ticket` query parameter; other parameters (a cache buster, say) are ignored, and a query
@@ -57,10 +82,19 @@ fn ticket_parameter(request: &HttpRequest) -> Option<String> {
         .find_map(|(key, value)| (key == "ticket").then_some(value))
 }
 
-fn to_sse(payload: TrackingEventCreated) -> sse::Event {
-    let id = payload.tracking_event_id.to_string();
-    let data = sse::Data::new_json(&payload).unwrap_or_else(|_| sse::Data::new("{}"));
-    data.event(ServerEventType::TrackingEventCreated.as_str())
-        .id(id)
-        .into()
+fn to_sse(item: LiveItem) -> sse::Event {
+    let (kind, cursor, data) = match item {
+        LiveItem::Event { cursor, payload } => (
+            ServerEventType::TrackingEventCreated,
+            cursor,
+            sse::Data::new_json(&payload),
+        ),
+        LiveItem::Reset { cursor, reason } => (
+            ServerEventType::TrackingStreamReset,
+            cursor,
+            sse::Data::new_json(TrackingStreamReset { reason }),
+        ),
+    };
+    let data = data.unwrap_or_else(|_| sse::Data::new("{}"));
+    data.event(kind.as_str()).id(cursor).into()
 }

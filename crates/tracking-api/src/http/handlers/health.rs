@@ -1,4 +1,4 @@
-//! `GET /health`: liveness, and how many tracking events wait for the history.
+//! `GET /health`: liveness, and how many tracking events wait for the history and the audit files.
 
 use actix_web::{HttpResponse, web};
 use tracking_model::Health;
@@ -11,5 +11,6 @@ pub(crate) async fn health(state: web::Data<ApiState>) -> Result<HttpResponse, A
     Ok(HttpResponse::Ok().json(Health {
         status: "ok".into(),
         tracking_backlog,
+        audit_backlog: state.tracker.audit_backlog(),
     }))
 }
