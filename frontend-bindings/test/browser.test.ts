@@ -10,7 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-import type { BrowserContext, Locator, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { createApiClient } from "../src/api";
@@ -262,6 +262,52 @@ describe("the example app in headless Chromium, from another origin", () => {
       await eventually(received, [...recorded].reverse());
       await eventually(points, "30");
       await expect(received()).resolves.toContain(id);
+    },
+    STEP_MS,
+  );
+
+  it(
+    "resumes the stream: an event recorded while the page was disconnected arrives after the reconnect, once",
+    async () => {
+      // Cut the page's stream with a crash, keep it from reopening (Chromium refuses its /events
+      // requests) while the page records an activation, then let it reconnect: connectBackendEvents
+      // resumes from the last cursor it received, so the missed event arrives live, exactly once.
+      const streams: URL[] = [];
+      const onRequest = (request: Request): void => {
+        const url = new URL(request.url());
+        if (url.pathname === "/events") streams.push(url);
+      };
+      page.on("request", onRequest);
+      const events = `${running().baseUrl}/events?*`;
+      await page.route(events, (route) => route.abort("connectionrefused"));
+      try {
+        await running().kill();
+        await eventually(streamStatus, "reconnecting");
+        server = await running().restart(START_TIMEOUT_MS);
+
+        // The server answered, but the page cannot hear of it while its stream is refused.
+        const missed = await activate("Dishes");
+        expect(await received()).not.toContain(missed);
+        expect(await streamStatus()).toBe("reconnecting");
+      } finally {
+        await page.unroute(events);
+      }
+      await eventually(streamStatus, "live");
+      // Replayed once: the list is exactly what was recorded, no duplicate of the missed event.
+      await eventually(received, [...recorded].reverse());
+      await eventually(points, "35");
+      await eventually(history, [...recorded].reverse().slice(0, 10));
+      page.off("request", onRequest);
+
+      const resumed = streams.at(-1);
+      expect(resumed?.searchParams.get("ticket")).toBeTruthy();
+      expect(resumed?.searchParams.get("last_event_id")).toBeTruthy();
+
+      // And it goes on live after the replay.
+      const next = await activate("Dishes");
+      await eventually(received, [...recorded].reverse());
+      await eventually(points, "40");
+      expect(recorded.at(-1)).toBe(next);
     },
     STEP_MS,
   );
