@@ -1,6 +1,6 @@
 //! The errors of the two repositories: a missing record is its own case, apart from I/O and damage.
 
-use tracking_model::Refusal;
+use tracking_model::{ModelError, Refusal};
 
 /// What can go wrong in a [`crate::FamilyRepository`].
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,9 @@ pub enum HistoryError {
     /// Stored data cannot be read back; the message names the file and line.
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    /// A summary's periods cannot be cut (a bucket edge beyond the years 0000 to 9999).
+    #[error("the summary cannot be computed: {0}")]
+    Summary(#[from] ModelError),
     /// Another implementation's failure, for stores outside this crate.
     #[error("storage backend failed: {0}")]
     Backend(Box<dyn std::error::Error + Send + Sync>),

@@ -1,9 +1,15 @@
 //! The append-only tracking history.
 
 use async_trait::async_trait;
-use tracking_model::{EventId, Page, SequencedEvent, TrackingEvent, TrackingQuery, UserId};
+use tracking_model::{
+    ChildId, ChildSummary, EventId, Page, SequencedEvent, SummaryParams, Timestamp, TrackingEvent,
+    TrackingQuery, UserId,
+};
 
 use crate::HistoryError;
+
+/// Where an event stands in the history's one order: (`occurred_at`, `created_at`, `id`).
+pub type OrderKey = (Timestamp, Timestamp, EventId);
 
 /// The append-only history of tracking events, queried by parents and administrators.
 #[async_trait]
@@ -28,6 +34,26 @@ pub trait TrackingRepository: Send + Sync + 'static {
         after: u64,
         limit: usize,
     ) -> Result<Vec<SequencedEvent>, HistoryError>;
+
+    /// Up to `query.limit()` events matching every filter of `query` that follow `after` in its
+    /// order (all of them from the start with `None`); `query.offset` is ignored. Reading on from
+    /// the last key of each batch visits every match once, however large the history, without
+    /// holding more than one batch.
+    async fn query_after(
+        &self,
+        query: &TrackingQuery,
+        after: Option<OrderKey>,
+    ) -> Result<Vec<TrackingEvent>, HistoryError>;
+
+    /// `child`'s summary over `params` with `points` as its current points: what
+    /// [`tracking_model::summarize`] answers over the child's events, from running totals, at a
+    /// cost that does not grow with the events outside the range.
+    async fn child_summary(
+        &self,
+        child: ChildId,
+        points: i64,
+        params: &SummaryParams,
+    ) -> Result<ChildSummary, HistoryError>;
 
     /// Clears `user_id` on every event of `user` and changes nothing else; returns how many
     /// events changed. Appends racing with it are kept.

@@ -2,11 +2,14 @@
 
 use async_trait::async_trait;
 use parking_lot::{Mutex, MutexGuard};
-use tracking_model::{EventId, Page, SequencedEvent, TrackingEvent, TrackingQuery, UserId};
+use tracking_model::{
+    ChildId, ChildSummary, EventId, Page, SequencedEvent, SummaryParams, TrackingEvent,
+    TrackingQuery, UserId,
+};
 
 use crate::memory_history::MemoryHistory;
 use crate::state::{Command, FamilyState, StateStore};
-use crate::{FamilyError, HistoryError, TrackingRepository};
+use crate::{FamilyError, HistoryError, OrderKey, TrackingRepository};
 
 /// Family data and history in memory, each behind one lock. Nothing survives the process.
 #[derive(Debug, Default)]
@@ -69,6 +72,23 @@ impl TrackingRepository for MemoryStore {
         limit: usize,
     ) -> Result<Vec<SequencedEvent>, HistoryError> {
         Ok(self.history().family_events(family, after, limit))
+    }
+
+    async fn query_after(
+        &self,
+        query: &TrackingQuery,
+        after: Option<OrderKey>,
+    ) -> Result<Vec<TrackingEvent>, HistoryError> {
+        Ok(self.history().query_after(query, after))
+    }
+
+    async fn child_summary(
+        &self,
+        child: ChildId,
+        points: i64,
+        params: &SummaryParams,
+    ) -> Result<ChildSummary, HistoryError> {
+        self.history().child_summary(child, points, params)
     }
 
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {

@@ -1,12 +1,15 @@
-//! The history in memory: events by id, and an index by (family, sequence number).
+//! The history in memory: events by id, an index by (family, sequence number), and each child's
+//! running totals.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tracking_model::{
-    EventId, Page, SequencedEvent, SortOrder, TrackingEvent, TrackingQuery, UserId,
+    ChildId, ChildSummary, EventId, Page, SequencedEvent, SortOrder, SummaryParams, TrackingEvent,
+    TrackingQuery, UserId, summarize_running,
 };
 
-use crate::HistoryError;
+use crate::running::RunningHistory;
+use crate::{HistoryError, OrderKey};
 
 /// Every stored event by id, with its family sequence number, and the family index.
 #[derive(Debug, Default)]
@@ -14,6 +17,7 @@ pub(crate) struct MemoryHistory {
     events: BTreeMap<EventId, SequencedEvent>,
     /// (family, number) → event; an anonymized event belongs to no family.
     families: BTreeMap<(UserId, u64), EventId>,
+    running: HashMap<ChildId, RunningHistory>,
 }
 
 impl MemoryHistory {
@@ -26,6 +30,10 @@ impl MemoryHistory {
         if let Some(family) = event.event.user_id() {
             self.families.insert((family, event.sequence), id);
         }
+        self.running
+            .entry(event.event.child_id())
+            .or_default()
+            .insert(&event.event);
         self.events.insert(id, event.clone());
     }
 
@@ -36,7 +44,8 @@ impl MemoryHistory {
             .ok_or(HistoryError::NotFound)
     }
 
-    pub(crate) fn query(&self, query: &TrackingQuery) -> Page<TrackingEvent> {
+    /// The matches of `query` in its order.
+    fn matches(&self, query: &TrackingQuery) -> Vec<&TrackingEvent> {
         let mut matches: Vec<&TrackingEvent> = self
             .events
             .values()
@@ -47,6 +56,42 @@ impl MemoryHistory {
         if query.order() == SortOrder::Desc {
             matches.reverse();
         }
+        matches
+    }
+
+    /// Up to `query.limit()` matches after `after` in the query's order.
+    pub(crate) fn query_after(
+        &self,
+        query: &TrackingQuery,
+        after: Option<OrderKey>,
+    ) -> Vec<TrackingEvent> {
+        let follows = |event: &TrackingEvent| match (after, query.order()) {
+            (None, _) => true,
+            (Some(after), SortOrder::Asc) => event.order_key() > after,
+            (Some(after), SortOrder::Desc) => event.order_key() < after,
+        };
+        self.matches(query)
+            .into_iter()
+            .filter(|event| follows(event))
+            .take(query.limit() as usize)
+            .cloned()
+            .collect()
+    }
+
+    /// The child's summary from its running totals.
+    pub(crate) fn child_summary(
+        &self,
+        child: ChildId,
+        points: i64,
+        params: &SummaryParams,
+    ) -> Result<ChildSummary, HistoryError> {
+        let empty = RunningHistory::default();
+        let running = self.running.get(&child).unwrap_or(&empty);
+        Ok(summarize_running(child, points, params, running)?)
+    }
+
+    pub(crate) fn query(&self, query: &TrackingQuery) -> Page<TrackingEvent> {
+        let matches = self.matches(query);
         let offset = usize::try_from(query.offset()).unwrap_or(usize::MAX);
         let items = matches
             .iter()

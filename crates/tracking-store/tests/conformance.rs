@@ -7,10 +7,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::{at, child, event, reward, task, token, user};
+use tracking_model::test_support::{EventBuilder, KINDS};
 use tracking_model::test_support::{Rng, seeded};
 use tracking_model::{
-    Action, EntityType, EventId, MAX_POINTS, Refusal, RewardRequestStatus, SequencedEvent,
-    SortOrder, TrackingEvent, TrackingQuery, UserId,
+    Action, Bucket, ChildId, EntityType, EventId, MAX_POINTS, Refusal, RewardRequestStatus,
+    SequencedEvent, SortOrder, SummaryParams, Timestamp, TrackingEvent, TrackingQuery, UserId,
+    Zone, summarize,
 };
 use tracking_store::{
     ActionTarget, Durability, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
@@ -135,6 +137,9 @@ conformance!(
     concurrent_mutations_on_one_child_keep_the_chain,
     family_sequence_numbers_events_in_commit_order,
     concurrent_children_of_one_family_number_without_gaps,
+    summaries_match_the_reference_fold,
+    summaries_survive_anonymization_and_take_late_events,
+    reading_on_by_key_visits_every_match_once,
 );
 
 async fn users_are_stored_and_found_by_token<S: Subject>(subject: S) {
@@ -533,7 +538,7 @@ async fn deleting_cascades_and_remembers_anonymization<S: Subject>(subject: S) {
 }
 
 async fn history_append_is_idempotent<S: Subject>(subject: S) {
-    let (alex, kid) = (UserId::generate(), tracking_model::ChildId::generate());
+    let (alex, kid) = (UserId::generate(), ChildId::generate());
     let first = event(Some(alex), kid, 0, at(0), 1);
     let second = event(Some(alex), kid, 3, at(1), 0);
     let store = subject.store();
@@ -575,18 +580,12 @@ async fn history_append_is_idempotent<S: Subject>(subject: S) {
 }
 
 /// Events of 3 children of 2 users (and anonymized ones), every kind, times with ties.
-fn history_fixture(
-    rng: &mut Rng,
-) -> (
-    Vec<TrackingEvent>,
-    Vec<UserId>,
-    Vec<tracking_model::ChildId>,
-) {
+fn history_fixture(rng: &mut Rng) -> (Vec<TrackingEvent>, Vec<UserId>, Vec<ChildId>) {
     let users = vec![UserId::generate(), UserId::generate()];
     let children = vec![
-        tracking_model::ChildId::generate(),
-        tracking_model::ChildId::generate(),
-        tracking_model::ChildId::generate(),
+        ChildId::generate(),
+        ChildId::generate(),
+        ChildId::generate(),
     ];
     let events = (0..240)
         .map(|_| {
@@ -626,11 +625,7 @@ fn reference(events: &[TrackingEvent], query: &TrackingQuery) -> (Vec<TrackingEv
     (page, total)
 }
 
-fn random_query(
-    rng: &mut Rng,
-    users: &[UserId],
-    children: &[tracking_model::ChildId],
-) -> TrackingQuery {
+fn random_query(rng: &mut Rng, users: &[UserId], children: &[ChildId]) -> TrackingQuery {
     let pick = |rng: &mut Rng, odds: u64| rng.u64(..odds) == 0;
     TrackingQuery {
         child_id: pick(rng, 2).then(|| children[rng.u64(..3) as usize]),
@@ -673,7 +668,7 @@ async fn history_queries_match_a_reference<S: Subject>(subject: S) {
         }
         // Unknown ids match nothing.
         let nobody = TrackingQuery {
-            child_id: Some(tracking_model::ChildId::generate()),
+            child_id: Some(ChildId::generate()),
             ..TrackingQuery::default()
         };
         assert_eq!(store.query(&nobody).await.unwrap().total, 0);
@@ -1057,4 +1052,194 @@ async fn outbox_events(store: &impl FamilyRepository) -> Vec<TrackingEvent> {
         .into_iter()
         .map(|waiting| waiting.event)
         .collect()
+}
+
+const DAY: i64 = 86_400_000;
+
+/// Events of 3 children over about 200 days (across the clock changes of spring and autumn),
+/// every kind with random amounts, many sharing a millisecond; in random order, so that most
+/// arrive late.
+fn summary_fixture(rng: &mut Rng) -> (Vec<TrackingEvent>, Vec<ChildId>) {
+    let children: Vec<ChildId> = (0..3).map(|_| ChildId::generate()).collect();
+    let mut events: Vec<TrackingEvent> = (0..300)
+        .map(|_| {
+            let (entity_type, action, sign) = KINDS[rng.usize(..KINDS.len())];
+            let delta = sign.signum() * rng.i64(1..50);
+            let occurred = if rng.u64(..4) == 0 {
+                // Ties on the millisecond, and events on a local midnight.
+                at(rng.i64(0..5) * DAY)
+            } else {
+                at(rng.i64(0..200 * DAY))
+            };
+            EventBuilder::new()
+                .child(children[rng.usize(..3)])
+                .user(if rng.bool() {
+                    Some(UserId::generate())
+                } else {
+                    None
+                })
+                .action(entity_type, action, delta)
+                .points_before(100)
+                .occurred_at(occurred)
+                .created_later_by(rng.i64(0..3))
+                .build()
+        })
+        .collect();
+    rng.shuffle(&mut events);
+    (events, children)
+}
+
+fn random_summary_params(rng: &mut Rng) -> SummaryParams {
+    let zones = [
+        "UTC",
+        "America/Los_Angeles",
+        "Europe/Berlin",
+        "Australia/Lord_Howe",
+    ];
+    let bound = |rng: &mut Rng| (rng.u64(..3) > 0).then(|| at(rng.i64(-DAY..201 * DAY)));
+    SummaryParams {
+        from: bound(rng),
+        to: bound(rng),
+        zone: Zone::named(zones[rng.usize(..zones.len())]).unwrap(),
+        bucket: [
+            None,
+            Some(Bucket::Day),
+            Some(Bucket::Week),
+            Some(Bucket::Month),
+        ][rng.usize(..4)],
+    }
+}
+
+async fn assert_summaries_match<S: Subject>(
+    subject: &S,
+    rng: &mut Rng,
+    events: &[TrackingEvent],
+    children: &[ChildId],
+    rounds: usize,
+) {
+    let mut unknown = children.to_vec();
+    unknown.push(ChildId::generate());
+    for _ in 0..rounds {
+        let params = random_summary_params(rng);
+        let child = unknown[rng.usize(..unknown.len())];
+        let points = rng.i64(-5..50);
+        let answer = subject
+            .store()
+            .child_summary(child, points, &params)
+            .await
+            .unwrap();
+        let expected = summarize(child, points, &params, events).unwrap();
+        assert_eq!(answer, expected, "{params:?}");
+    }
+}
+
+async fn summaries_match_the_reference_fold<S: Subject>(subject: S) {
+    let mut rng = seeded(0x5EED_0013);
+    let (events, children) = summary_fixture(&mut rng);
+    for event in &events {
+        subject
+            .store()
+            .append(&common::numbered(event))
+            .await
+            .unwrap();
+    }
+    // Appending again changes no total.
+    for event in events.iter().take(20) {
+        subject
+            .store()
+            .append(&common::numbered(event))
+            .await
+            .unwrap();
+    }
+    let mut subject = subject;
+    for _ in 0..2 {
+        assert_summaries_match(&subject, &mut rng, &events, &children, 300).await;
+        subject = subject.reopen();
+    }
+}
+
+async fn summaries_survive_anonymization_and_take_late_events<S: Subject>(subject: S) {
+    let mut rng = seeded(77);
+    let (mut events, children) = summary_fixture(&mut rng);
+    for event in &events {
+        subject
+            .store()
+            .append(&common::numbered(event))
+            .await
+            .unwrap();
+    }
+    let gone = events.iter().find_map(TrackingEvent::user_id).unwrap();
+    assert!(subject.store().anonymize_user(gone).await.unwrap() > 0);
+    for event in &mut events {
+        if event.user_id() == Some(gone) {
+            *event = event.clone().anonymized();
+        }
+    }
+    assert_summaries_match(&subject, &mut rng, &events, &children, 100).await;
+    // Redelivered after a crash: events that order before everything stored, and between.
+    for occurred in [at(-3 * DAY), at(0), at(17 * DAY + 5)] {
+        let late = EventBuilder::new()
+            .child(children[0])
+            .action(EntityType::Penalty, Action::Activated, -7)
+            .occurred_at(occurred)
+            .build();
+        subject
+            .store()
+            .append(&common::numbered(&late))
+            .await
+            .unwrap();
+        events.push(late);
+    }
+    let mut subject = subject;
+    for _ in 0..2 {
+        assert_summaries_match(&subject, &mut rng, &events, &children, 150).await;
+        subject = subject.reopen();
+    }
+}
+
+async fn reading_on_by_key_visits_every_match_once<S: Subject>(subject: S) {
+    let mut rng = seeded(0x00EC_50E7);
+    let (events, users, children) = history_fixture(&mut rng);
+    for event in &events {
+        subject
+            .store()
+            .append(&common::numbered(event))
+            .await
+            .unwrap();
+    }
+    let store = subject.store();
+    for _ in 0..60 {
+        let mut query = random_query(&mut rng, &users, &children);
+        query.offset = Some(rng.u64(..5));
+        let all = TrackingQuery {
+            limit: Some(500),
+            offset: Some(0),
+            ..query.clone()
+        };
+        let (expected, _) = reference(&events, &all);
+        let mut read = Vec::new();
+        let mut after = None;
+        loop {
+            let batch = store.query_after(&query, after).await.unwrap();
+            assert!(batch.len() <= query.limit() as usize);
+            let Some(last) = batch.last() else { break };
+            after = Some(last.order_key());
+            read.extend(batch);
+        }
+        assert_eq!(ids(&read), ids(&expected), "{query:?}");
+    }
+    // A key that no event has still splits the order where it falls.
+    let middle: Timestamp = at(30_000);
+    let query = TrackingQuery {
+        limit: Some(500),
+        ..TrackingQuery::default()
+    };
+    let after = (middle, middle, EventId::generate());
+    let batch = store.query_after(&query, Some(after)).await.unwrap();
+    let (all, _) = reference(&events, &query);
+    let expected: Vec<TrackingEvent> = all
+        .into_iter()
+        .filter(|event| event.order_key() > after)
+        .collect();
+    assert_eq!(ids(&batch), ids(&expected));
 }

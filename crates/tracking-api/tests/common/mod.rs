@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use async_trait::async_trait;
 use tracking_api::hash_token;
 use tracking_model::{
-    Child, ChildId, EventId, Page, SequencedEvent, Task, TaskId, Timestamp, TrackingEvent,
-    TrackingQuery, User, UserId,
+    Child, ChildId, ChildSummary, EventId, Page, SequencedEvent, SummaryParams, Task, TaskId,
+    Timestamp, TrackingEvent, TrackingQuery, User, UserId,
 };
-use tracking_store::{FamilyRepository, HistoryError, MemoryStore, TrackingRepository};
+use tracking_store::{FamilyRepository, HistoryError, MemoryStore, OrderKey, TrackingRepository};
 
 /// The bearer token of the family's parent.
 pub const PARENT_TOKEN: &str = "parent-token";
@@ -44,6 +44,21 @@ impl TrackingRepository for FlakyHistory {
         limit: usize,
     ) -> Result<Vec<SequencedEvent>, HistoryError> {
         self.inner.family_events(family, after, limit).await
+    }
+    async fn query_after(
+        &self,
+        query: &TrackingQuery,
+        after: Option<OrderKey>,
+    ) -> Result<Vec<TrackingEvent>, HistoryError> {
+        self.inner.query_after(query, after).await
+    }
+    async fn child_summary(
+        &self,
+        child: ChildId,
+        points: i64,
+        params: &SummaryParams,
+    ) -> Result<ChildSummary, HistoryError> {
+        self.inner.child_summary(child, points, params).await
     }
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
         if self.broken.load(Ordering::SeqCst) {

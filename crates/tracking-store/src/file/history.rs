@@ -12,15 +12,15 @@ use async_trait::async_trait;
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use tracking_model::{
-    Action, ChildId, EntityType, EventId, Page, SequencedEvent, Timestamp, TrackingEvent,
-    TrackingQuery, UserId,
+    Action, ChildId, ChildSummary, EntityType, EventId, Page, SequencedEvent, SummaryParams,
+    Timestamp, TrackingEvent, TrackingQuery, UserId, summarize_running,
 };
 
 use super::group_commit::{Broken, Log, LogConfig, Wait};
-use super::index::{Index, NewEntry, kind_of};
+use super::index::{Index, NewEntry, key_of, kind_of};
 use super::lines::{ReadOutcome, open_lines, read_lines};
 use super::{Durability, FileStore, OpenError, sync_dir};
-use crate::{HistoryError, TrackingRepository};
+use crate::{HistoryError, OrderKey, TrackingRepository};
 
 /// The name of the history file in the data directory.
 pub const HISTORY_FILE: &str = "tracking_events.jsonl";
@@ -33,6 +33,7 @@ struct IndexedFields {
     child_id: ChildId,
     entity_type: EntityType,
     action: Action,
+    delta: i64,
     occurred_at: Timestamp,
     created_at: Timestamp,
     #[serde(default)]
@@ -190,6 +191,7 @@ impl History {
                     kind,
                     occurred_at: event.occurred_at(),
                     created_at: event.created_at(),
+                    amount: event.delta().unsigned_abs(),
                     offset: state.len,
                     len: (line.len() - 1) as u32,
                     sequence: Some(sequenced.sequence),
@@ -205,6 +207,40 @@ impl History {
         let (offset, len) = index.line_of(id).ok_or(HistoryError::NotFound)?;
         let file = Arc::clone(&self.reader.read());
         self.read_event(&file, offset, len)
+    }
+
+    pub(crate) fn summary(
+        &self,
+        child: ChildId,
+        points: i64,
+        params: &SummaryParams,
+    ) -> Result<ChildSummary, HistoryError> {
+        let index = self.index.read();
+        Ok(summarize_running(
+            child,
+            points,
+            params,
+            &index.child_totals(child),
+        )?)
+    }
+
+    pub(crate) fn query_after(
+        &self,
+        query: &TrackingQuery,
+        after: Option<OrderKey>,
+    ) -> Result<Vec<TrackingEvent>, HistoryError> {
+        let query = TrackingQuery {
+            offset: None,
+            ..query.clone()
+        };
+        let index = self.index.read();
+        let plan = index.plan_after(&query, after.map(key_of));
+        let file = Arc::clone(&self.reader.read());
+        drop(index);
+        plan.lines
+            .iter()
+            .map(|&(offset, len)| self.read_event(&file, offset, len))
+            .collect()
     }
 
     pub(crate) fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
@@ -426,6 +462,7 @@ fn parse_entry(line: &[u8], offset: u64) -> Result<NewEntry, String> {
         kind,
         occurred_at: fields.occurred_at,
         created_at: fields.created_at,
+        amount: fields.delta.unsigned_abs(),
         offset,
         len: line.len() as u32,
         sequence: fields.family_sequence,
@@ -453,6 +490,23 @@ impl TrackingRepository for FileStore {
 
     async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
         self.history.query(query)
+    }
+
+    async fn query_after(
+        &self,
+        query: &TrackingQuery,
+        after: Option<OrderKey>,
+    ) -> Result<Vec<TrackingEvent>, HistoryError> {
+        self.history.query_after(query, after)
+    }
+
+    async fn child_summary(
+        &self,
+        child: ChildId,
+        points: i64,
+        params: &SummaryParams,
+    ) -> Result<ChildSummary, HistoryError> {
+        self.history.summary(child, points, params)
     }
 
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {

@@ -1,13 +1,15 @@
 //! The in-memory index of the history file: a compact entry per event (its order key, filter
 //! fields, family sequence number and where its line lies), position lists sorted by the order
-//! key, per child, per user and overall, each split by kind, and per family (user) a list sorted by
-//! the family sequence. Pages are read from the file.
+//! key, per child, per user and overall, each split by kind, per family (user) a list sorted by
+//! the family sequence, and per child running sums of the amounts along each kind list (so a
+//! child's summary is a few binary searches). Pages are read from the file.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use tracking_model::{
-    Action, ChildId, EntityType, EventId, SortOrder, Timestamp, TrackingQuery, UserId,
+    Action, ChildId, EntityType, EventId, RunningTotals, SortOrder, Timestamp, Totals,
+    TrackingQuery, UserId,
 };
 
 /// The (entity type, action) pairs an event can have, each with its own position lists.
@@ -39,6 +41,8 @@ pub(crate) struct NewEntry {
     pub(crate) kind: u8,
     pub(crate) occurred_at: Timestamp,
     pub(crate) created_at: Timestamp,
+    /// `|delta|`: what the event adds to its kind's sum in the totals.
+    pub(crate) amount: u64,
     pub(crate) offset: u64,
     pub(crate) len: u32,
     /// The event's number in its family's sequence; `None` on a line written before lines
@@ -53,6 +57,7 @@ struct Entry {
     created_at: i64,
     id_high: u64,
     id_low: u64,
+    amount: u64,
     offset: u64,
     /// The family sequence number; 0 until an unnumbered line is numbered.
     sequence: u64,
@@ -63,6 +68,16 @@ struct Entry {
 }
 
 type Key = (i64, i64, u64, u64);
+
+/// The order key of an event as the index compares it.
+pub(crate) fn key_of(after: (Timestamp, Timestamp, EventId)) -> Key {
+    let (high, low) = split(after.2);
+    (after.0.unix_millis(), after.1.unix_millis(), high, low)
+}
+
+/// Per kind, the running sum of `amount` along a child's kind list: `sums[k][i]` is the sum over
+/// the first `i + 1` positions of `kinds[k]`.
+type KindSums = [Vec<u64>; KINDS.len()];
 
 impl Entry {
     fn key(&self) -> Key {
@@ -114,6 +129,7 @@ pub(crate) struct Index {
     all: Lists,
     children: HashMap<ChildId, u32>,
     child_lists: Vec<Lists>,
+    child_sums: Vec<KindSums>,
     users: HashMap<UserId, u32>,
     user_lists: Vec<Lists>,
     /// Per user (by the same number as `user_lists`), its events sorted by family sequence.
@@ -173,9 +189,11 @@ impl Index {
                 .is_none_or(|&last| entries[last as usize].key() < key);
             if after_last {
                 list.push(position);
+                list.len() - 1
             } else {
                 let at = list.partition_point(|&other| entries[other as usize].key() < key);
                 list.insert(at, position);
+                at
             }
         };
         if entry.user != NO_USER && entry.sequence != 0 {
@@ -191,9 +209,11 @@ impl Index {
                 list.insert(at, position);
             }
         }
+        let child_at =
+            sorted_insert(&mut self.child_lists[entry.child as usize].kinds[entry.kind as usize]);
+        sorted_insert(&mut self.child_lists[entry.child as usize].all);
         for lists in [
             Some(&mut self.all),
-            Some(&mut self.child_lists[entry.child as usize]),
             if entry.user == NO_USER {
                 None
             } else {
@@ -205,6 +225,13 @@ impl Index {
         {
             sorted_insert(&mut lists.all);
             sorted_insert(&mut lists.kinds[entry.kind as usize]);
+        }
+        // A late event (one that orders before others of its child) shifts the sums after it.
+        let sums = &mut self.child_sums[entry.child as usize][entry.kind as usize];
+        let before = child_at.checked_sub(1).map_or(0, |previous| sums[previous]);
+        sums.insert(child_at, before.wrapping_add(entry.amount));
+        for later in &mut sums[child_at + 1..] {
+            *later = later.wrapping_add(entry.amount);
         }
         true
     }
@@ -229,6 +256,9 @@ impl Index {
             }
         }
         let child = intern(&mut self.children, &mut self.child_lists, new.child);
+        if self.child_sums.len() < self.child_lists.len() {
+            self.child_sums.push(KindSums::default());
+        }
         let user = new.user.map_or(NO_USER, |user| {
             intern(&mut self.users, &mut self.user_lists, user)
         });
@@ -241,6 +271,7 @@ impl Index {
             created_at: new.created_at.unix_millis(),
             id_high,
             id_low,
+            amount: new.amount,
             offset: new.offset,
             sequence: new.sequence.unwrap_or(0),
             len: new.len,
@@ -293,6 +324,21 @@ impl Index {
             lists.all.shrink_to_fit();
             lists.kinds.iter_mut().for_each(Vec::shrink_to_fit);
         }
+        self.child_sums = child_lists
+            .iter()
+            .map(|lists| {
+                std::array::from_fn(|kind| {
+                    let mut sum = 0_u64;
+                    lists.kinds[kind]
+                        .iter()
+                        .map(|&position| {
+                            sum = sum.wrapping_add(entries[position as usize].amount);
+                            sum
+                        })
+                        .collect()
+                })
+            })
+            .collect();
         self.all = all;
         self.child_lists = child_lists;
         self.user_lists = user_lists;
@@ -362,6 +408,14 @@ impl Index {
             .collect()
     }
 
+    /// The running totals of one child's events (none for a child without events).
+    pub(crate) fn child_totals(&self, child: ChildId) -> ChildTotals<'_> {
+        ChildTotals {
+            index: self,
+            child: self.children.get(&child).map(|&child| child as usize),
+        }
+    }
+
     /// The lines of every event in file order, each with whether it belongs to `user`.
     pub(crate) fn lines_with_user(&self, user: UserId) -> Vec<(u64, u32, bool)> {
         let user = self.users.get(&user).copied();
@@ -390,6 +444,12 @@ impl Index {
 
     /// Plans the page `query` asks for: which lines to read, in order, and the total.
     pub(crate) fn plan(&self, query: &TrackingQuery) -> PagePlan {
+        self.plan_after(query, None)
+    }
+
+    /// Plans the page `query` asks for among the matches that follow `after` in its order
+    /// (a keyset: what a reader that has seen everything up to `after` reads next).
+    pub(crate) fn plan_after(&self, query: &TrackingQuery, after: Option<Key>) -> PagePlan {
         let empty = PagePlan {
             lines: Vec::new(),
             total: 0,
@@ -423,6 +483,7 @@ impl Index {
         let ranges: Vec<&[u32]> = chosen
             .into_iter()
             .map(|list| self.date_range(list, query.from, query.to))
+            .map(|range| self.after_key(range, after, query.order()))
             .filter(|range| !range.is_empty())
             .collect();
         let positions = match residual_user {
@@ -447,6 +508,16 @@ impl Index {
                 .map(|position| self.line(position))
                 .collect(),
             total: positions.1,
+        }
+    }
+
+    /// The part of a sorted range that follows `after` in `order`.
+    fn after_key<'a>(&self, range: &'a [u32], after: Option<Key>, order: SortOrder) -> &'a [u32] {
+        let Some(after) = after else { return range };
+        let key = |position: &u32| self.entries[*position as usize].key();
+        match order {
+            SortOrder::Asc => &range[range.partition_point(|position| key(position) <= after)..],
+            SortOrder::Desc => &range[..range.partition_point(|position| key(position) < after)],
         }
     }
 
@@ -556,6 +627,12 @@ impl Index {
             + self.child_lists.iter().map(lists).sum::<usize>()
             + self.user_lists.iter().map(lists).sum::<usize>()
             + self.family_lists.iter().map(Vec::capacity).sum::<usize>() * 4
+            + self
+                .child_sums
+                .iter()
+                .flat_map(|sums| sums.iter().map(Vec::capacity))
+                .sum::<usize>()
+                * 8
             + (self.children.capacity() + self.users.capacity()) * 21
     }
 }
@@ -569,4 +646,63 @@ fn intern<K: std::hash::Hash + Eq>(
         lists.push(Lists::default());
         (lists.len() - 1) as u32
     })
+}
+
+/// One child's running totals, read from the index under its lock.
+#[derive(Debug)]
+pub(crate) struct ChildTotals<'a> {
+    index: &'a Index,
+    child: Option<usize>,
+}
+
+impl ChildTotals<'_> {
+    /// The totals of the child's events whose `occurred_at` is before `at` (all with `None`).
+    fn until(&self, at: Option<Timestamp>) -> Totals {
+        let Some(child) = self.child else {
+            return Totals::ZERO;
+        };
+        let lists = &self.index.child_lists[child];
+        let sums = &self.index.child_sums[child];
+        let mut counts = [0_u64; KINDS.len()];
+        let mut amounts = [0_u64; KINDS.len()];
+        for kind in 0..KINDS.len() {
+            let list = &lists.kinds[kind];
+            let count = at.map_or(list.len(), |at| {
+                list.partition_point(|&position| {
+                    self.index.entries[position as usize].occurred_at < at.unix_millis()
+                })
+            });
+            counts[kind] = count as u64;
+            amounts[kind] = count.checked_sub(1).map_or(0, |last| sums[kind][last]);
+        }
+        // In the order of `KINDS`.
+        Totals {
+            earned: amounts[0],
+            lost: amounts[1],
+            spent: amounts[3],
+            tasks_activated: counts[0],
+            penalties_activated: counts[1],
+            rewards_requested: counts[2],
+            rewards_redeemed: counts[3],
+            rewards_cancelled: counts[4],
+        }
+    }
+}
+
+impl RunningTotals for ChildTotals<'_> {
+    fn before(&self, at: Timestamp) -> Totals {
+        self.until(Some(at))
+    }
+
+    fn total(&self) -> Totals {
+        self.until(None)
+    }
+
+    fn span(&self) -> Option<(Timestamp, Timestamp)> {
+        let all = &self.index.child_lists[self.child?].all;
+        let occurred = |position: &u32| {
+            Timestamp::from_unix_millis(self.index.entries[*position as usize].occurred_at).ok()
+        };
+        Some((occurred(all.first()?)?, occurred(all.last()?)?))
+    }
 }
