@@ -429,7 +429,8 @@ export type BucketTotals = {
 export type ChildSummary = {
   child_id: ChildId;
   /**
-   * The child's current points (0 for a deleted child).
+   * The child's current points; on the admin route, its points after its last recorded event
+   * (0 without events), also for a deleted child.
    */
   points: number;
   /**

@@ -179,7 +179,8 @@ impl BucketTotals {
 #[serde(deny_unknown_fields)]
 pub struct ChildSummary {
     pub child_id: ChildId,
-    /// The child's current points (0 for a deleted child).
+    /// The child's current points; on the admin route, its points after its last recorded event
+    /// (0 without events), also for a deleted child.
     pub points: i64,
     /// The range's inclusive start in UTC; `null` for no lower bound.
     pub from: Option<Timestamp>,

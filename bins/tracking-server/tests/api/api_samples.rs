@@ -57,6 +57,22 @@ impl Samples<'_> {
         }
         value
     }
+
+    /// Downloads an export, checks its status, and writes the request and the body's text down.
+    async fn download(&mut self, title: &str, path: &str, token: &str, who: &str) {
+        let (status, headers, body) = self.app.download(path, token).await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        let body = String::from_utf8(body).unwrap();
+        let today = tracking_model::Timestamp::now().to_string()[..10].to_owned();
+        self.text.push_str(&format!(
+            "### {title}\n\n`GET {path}` ({who})\n\nAnswer `200`, `Content-Type: {}`, \
+             `Content-Disposition: {}`, streamed:\n\n```text\n{}\n```\n\n",
+            headers["content-type"],
+            // The date of the run, which the check could not ignore.
+            headers["content-disposition"].replace(&today, "<UTC date>"),
+            body.trim_start_matches('\u{feff}').trim_end()
+        ));
+    }
 }
 
 /// Replaces what differs between runs: ULIDs, 64-hex tokens, timestamps.
@@ -310,6 +326,47 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         admin,
         None,
         200,
+    )
+    .await;
+    s.call(
+        "A child's summary",
+        Method::GET,
+        &format!("/children/{child}/summary?tz=America/Los_Angeles&bucket=day"),
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "The family's ranking",
+        Method::GET,
+        "/summary?from=2026-01-01&tz=Europe/Berlin",
+        parent,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "A child's summary (admin)",
+        Method::GET,
+        &format!("/admin/children/{child}/summary?to=2100-01-01T00:00:00Z"),
+        admin,
+        None,
+        200,
+    )
+    .await;
+    s.download(
+        "Export a child's tracking",
+        &format!("/children/{child}/tracking/export?format=ndjson&entity_type=task"),
+        &token,
+        "parent token",
+    )
+    .await;
+    s.download(
+        "Export tracking across families (admin)",
+        "/admin/tracking/export?format=csv&action=activated",
+        ADMIN_TOKEN,
+        "admin token",
     )
     .await;
     s.call(

@@ -67,6 +67,31 @@ async fn every_route_answers_every_credential_as_documented() {
             [401, 401, 401, 403, 403, 200],
         ),
         case(
+            M::GET,
+            "/admin/tracking/export?format=csv",
+            None,
+            [401, 401, 401, 403, 403, 200],
+        ),
+        case(
+            M::GET,
+            format!("/admin/children/{child}/summary"),
+            None,
+            [401, 401, 401, 403, 403, 200],
+        ),
+        case(M::GET, "/summary", None, [401, 401, 401, 200, 200, 403]),
+        case(
+            M::GET,
+            format!("/children/{child}/summary"),
+            None,
+            [401, 401, 401, 200, 404, 403],
+        ),
+        case(
+            M::GET,
+            format!("/children/{child}/tracking/export?format=ndjson"),
+            None,
+            [401, 401, 401, 200, 404, 403],
+        ),
+        case(
             M::POST,
             "/children",
             Some(json!({"name": "Kid"})),

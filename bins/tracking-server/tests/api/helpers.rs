@@ -328,6 +328,37 @@ impl TestApp {
         Some(header.to_str().unwrap().to_owned())
     }
 
+    /// Opens a streamed answer (an export) without reading it.
+    pub async fn open_download(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> awc::ClientResponse<impl Stream<Item = Result<Bytes, PayloadError>> + Unpin + use<>> {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// Reads a whole download: status, headers (names in lowercase) and body bytes.
+    pub async fn download(
+        &self,
+        path: &str,
+        token: &str,
+    ) -> (u16, std::collections::HashMap<String, String>, Vec<u8>) {
+        let mut response = self.open_download(path, token).await;
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap().to_owned()))
+            .collect();
+        let body = response.body().limit(1 << 30).await.unwrap();
+        (response.status().as_u16(), headers, body.to_vec())
+    }
+
     /// Opens `GET /events` with a bearer token.
     pub async fn open_events(&self, token: &str) -> EventStream {
         let response = self

@@ -4,6 +4,7 @@ mod api_samples;
 mod auth_matrix;
 mod bad_input;
 mod deleting;
+mod exports;
 mod helpers;
 mod hostile;
 mod limits;
@@ -15,6 +16,7 @@ mod private_files;
 mod reading;
 mod restart;
 mod resume;
+mod summaries;
 
 #[path = "../support/mod.rs"]
 mod support;

@@ -83,6 +83,10 @@ impl From<HistoryError> for ApiError {
     fn from(error: HistoryError) -> Self {
         match error {
             HistoryError::NotFound => Self::NotFound,
+            HistoryError::Summary(_) => Self::Invalid(InvalidField::new(
+                "bucket",
+                "cannot cut periods this close to the ends of the calendar",
+            )),
             other => Self::internal(other),
         }
     }

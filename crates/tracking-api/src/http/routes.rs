@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, Resource, web};
 use tracking_model::{Child, ErrorBody, ErrorCode, Reward, Task};
 
 use crate::http::handlers::records::{self, FamilyRecord};
-use crate::http::handlers::{children, events, health, mutations, tracking, users};
+use crate::http::handlers::{children, events, export, health, mutations, summary, tracking, users};
 
 /// Mounts every route of the contract. The app must also register `web::Data<ApiState>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -20,14 +20,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/admin/users/{user_id}").route(web::delete().to(users::delete)))
     .service(resource("/admin/tracking").route(web::get().to(tracking::admin)))
+    .service(resource("/admin/tracking/export").route(web::get().to(export::admin)))
     .service(resource("/admin/tracking/{event_id}").route(web::get().to(tracking::admin_event)))
-    .service(resource("/me").route(web::get().to(users::me)));
+    .service(
+        resource("/admin/children/{child_id}/summary").route(web::get().to(summary::admin_child)),
+    )
+    .service(resource("/me").route(web::get().to(users::me)))
+    .service(resource("/summary").route(web::get().to(summary::family)));
     mount_records::<Child>(cfg, "/children", "/children/{child_id}");
     cfg.service(
         resource("/children/{child_id}/reward-requests")
             .route(web::get().to(children::reward_requests)),
     )
     .service(resource("/children/{child_id}/tracking").route(web::get().to(tracking::child)))
+    .service(resource("/children/{child_id}/tracking/export").route(web::get().to(export::child)))
+    .service(resource("/children/{child_id}/summary").route(web::get().to(summary::child)))
     .service(
         resource("/children/{child_id}/tasks/{task_id}/activate")
             .route(web::post().to(mutations::activate)),

@@ -2,9 +2,11 @@
 
 pub(crate) mod children;
 pub(crate) mod events;
+pub(crate) mod export;
 pub(crate) mod health;
 pub(crate) mod mutations;
 pub(crate) mod records;
+pub(crate) mod summary;
 pub(crate) mod tracking;
 pub(crate) mod users;
 
