@@ -1,8 +1,10 @@
 // Typed helpers over `fetch` for every endpoint of the HTTP contract (shared/contract/API.md).
 
 import type {
+  Bucket,
   Child,
   ChildId,
+  ChildSummary,
   CreateChild,
   CreatedUser,
   CreateReward,
@@ -11,6 +13,8 @@ import type {
   ErrorCode,
   EventId,
   EventTicket,
+  ExportFormat,
+  FamilyRanking,
   Health,
   Page,
   Reward,
@@ -68,6 +72,95 @@ export type AdminTrackingFilters = ChildTrackingFilters & {
   child_id?: ChildId | null | undefined;
   user_id?: UserId | null | undefined;
 };
+
+/**
+ * The parameters of a child's summary (`GET /children/{child_id}/summary` and the admin's):
+ * `from` / `to` as RFC 3339 strings, `Date`s, or local dates / date-times without offset read in
+ * `tz` (e.g. `"2026-03-08"`); `tz` an IANA zone name (default `UTC`); `bucket` to split the totals
+ * into days, weeks (from Monday) or months of `tz`. `undefined` or `null` is not sent.
+ */
+export type SummaryFilters = {
+  from?: TimeBound | string | null | undefined;
+  to?: TimeBound | string | null | undefined;
+  tz?: string | null | undefined;
+  bucket?: Bucket | null | undefined;
+};
+
+/** The parameters of the family's ranking (`GET /summary`): a summary's, without `bucket`. */
+export type RankingFilters = Omit<SummaryFilters, "bucket">;
+
+/** The filters of a child's export: the list route's, without `limit` and `offset`. */
+export type ChildExportFilters = Omit<ChildTrackingFilters, "limit" | "offset">;
+
+/** The filters of the admin's export: the admin list route's, without `limit` and `offset`. */
+export type AdminExportFilters = Omit<AdminTrackingFilters, "limit" | "offset">;
+
+/** The `Content-Type` each export format is asked for with. */
+const EXPORT_ACCEPT: Record<ExportFormat, string> = {
+  ndjson: "application/x-ndjson",
+  csv: "text/csv",
+};
+
+/**
+ * Builds the query string (with its leading `?`, or `""`) of a summary: `from`, `to`, `tz`,
+ * `bucket`, in that order; `Date`s become RFC 3339 via `toISOString()`.
+ *
+ * @throws RangeError for an invalid `Date` (before anything is sent).
+ */
+export function summaryQueryString(filters: SummaryFilters | undefined): string {
+  const params = new URLSearchParams();
+  if (filters !== undefined) {
+    for (const name of ["from", "to", "tz", "bucket"] as const) {
+      const value = filters[name];
+      if (value === undefined || value === null) continue;
+      params.append(name, queryValue(name, value));
+    }
+  }
+  const text = params.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+/** The query string of an export: `format` first, then the filters the route accepts. */
+function exportQueryString(format: ExportFormat, filters: AdminExportFilters | undefined, scope: "child" | "admin"): string {
+  const rest = trackingQueryString(filters, scope);
+  const first = new URLSearchParams({ format }).toString();
+  return rest === "" ? `?${first}` : `?${first}&${rest.slice(1)}`;
+}
+
+/**
+ * The events of an NDJSON export as they arrive: reads `response.body` chunk by chunk and yields
+ * each complete line parsed, so a large export never sits in memory whole. Leaving the loop early
+ * cancels the download.
+ *
+ * @throws SyntaxError for a line that is not JSON; the download's own error when it breaks off.
+ */
+export async function* ndjsonEvents(response: Response): AsyncGenerator<TrackingEvent, void, undefined> {
+  if (response.body === null) return;
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let finished = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let newline = buffer.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        if (line.trim() !== "") yield JSON.parse(line) as TrackingEvent;
+        newline = buffer.indexOf("\n");
+      }
+    }
+    buffer += decoder.decode();
+    if (buffer.trim() !== "") yield JSON.parse(buffer) as TrackingEvent;
+    finished = true;
+  } finally {
+    if (finished) reader.releaseLock();
+    else await reader.cancel().catch(() => undefined);
+  }
+}
 
 /**
  * Every query parameter, in the order they are written into the URL. Typed against
@@ -268,6 +361,27 @@ export interface ApiClient {
   /** `GET /admin/tracking/{event_id}` (admin token). */
   adminGetTrackingEvent(eventId: EventId, options?: RequestOptions): Promise<TrackingEvent>;
 
+  // Summaries and ranking
+  /** `GET /children/{child_id}/summary` (parent token): the child's totals over a range, optionally by period. */
+  getChildSummary(childId: ChildId, filters?: SummaryFilters, options?: RequestOptions): Promise<ChildSummary>;
+  /** `GET /admin/children/{child_id}/summary` (admin token): also for a deleted child. */
+  adminGetChildSummary(childId: ChildId, filters?: SummaryFilters, options?: RequestOptions): Promise<ChildSummary>;
+  /** `GET /summary` (parent token): the family's children ranked by points earned in the range. */
+  getFamilyRanking(filters?: RankingFilters, options?: RequestOptions): Promise<FamilyRanking>;
+
+  // Exports: the answer unread, for a download link (`await response.blob()`) or for streaming
+  /**
+   * `GET /children/{child_id}/tracking/export` (parent token): the `Response` once the server
+   * accepted the export (an error answer throws `ApiRequestError`), its body not yet read.
+   */
+  exportChildTracking(childId: ChildId, format: ExportFormat, filters?: ChildExportFilters, options?: RequestOptions): Promise<Response>;
+  /** `GET /admin/tracking/export` (admin token): as `exportChildTracking`. */
+  adminExportTracking(format: ExportFormat, filters?: AdminExportFilters, options?: RequestOptions): Promise<Response>;
+  /** The child's NDJSON export, event by event as it arrives (see `ndjsonEvents`). */
+  iterateChildTracking(childId: ChildId, filters?: ChildExportFilters, options?: RequestOptions): AsyncGenerator<TrackingEvent, void, undefined>;
+  /** The admin's NDJSON export, event by event as it arrives (see `ndjsonEvents`). */
+  adminIterateTracking(filters?: AdminExportFilters, options?: RequestOptions): AsyncGenerator<TrackingEvent, void, undefined>;
+
   // Live events
   /** `POST /events/ticket` (parent token): a one-time ticket for `GET /events?ticket=...`, valid 60 s. */
   createEventTicket(options?: RequestOptions): Promise<EventTicket>;
@@ -278,6 +392,8 @@ type Call = {
   path: string;
   body?: unknown;
   auth?: boolean;
+  /** Defaults to `application/json`. */
+  accept?: string;
   options: RequestOptions | undefined;
 };
 
@@ -286,9 +402,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const token = options.token;
 
-  async function send(call: Call): Promise<{ response: Response; text: string; request: string }> {
+  /** Sends the request; an error answer is read and thrown, a success is returned unread. */
+  async function open(call: Call): Promise<{ response: Response; request: string }> {
     const request = `${call.method} ${call.path}`;
-    const headers: Record<string, string> = { Accept: "application/json" };
+    const headers: Record<string, string> = { Accept: call.accept ?? "application/json" };
     if (call.auth !== false) {
       headers["Authorization"] = `Bearer ${typeof token === "function" ? token() : token}`;
     }
@@ -301,9 +418,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     // Called as a plain function: a browser's fetch refuses to run with another `this`.
     const fetchFn = options.fetch ?? globalThis.fetch;
     const response = await fetchFn(`${baseUrl}${call.path}`, init);
-    const text = await response.text();
-    if (!response.ok) throw errorFromResponse(response.status, response.statusText, text, request);
-    return { response, text, request };
+    if (!response.ok) throw errorFromResponse(response.status, response.statusText, await response.text(), request);
+    return { response, request };
+  }
+
+  async function send(call: Call): Promise<{ response: Response; text: string; request: string }> {
+    const { response, request } = await open(call);
+    return { response, text: await response.text(), request };
+  }
+
+  async function download(path: string, format: ExportFormat, options: RequestOptions | undefined): Promise<Response> {
+    return (await open({ method: "GET", path, accept: EXPORT_ACCEPT[format], options })).response;
   }
 
   async function json<T>(call: Call): Promise<T> {
@@ -374,6 +499,22 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     adminListTracking: async (filters, o) =>
       get<Page<TrackingEvent>>(`/admin/tracking${trackingQueryString(filters, "admin")}`, o),
     adminGetTrackingEvent: async (eventId, o) => get<TrackingEvent>(`/admin/tracking/${segment("eventId", eventId)}`, o),
+
+    getChildSummary: async (childId, filters, o) => get<ChildSummary>(`${child(childId)}/summary${summaryQueryString(filters)}`, o),
+    adminGetChildSummary: async (childId, filters, o) =>
+      get<ChildSummary>(`/admin${child(childId)}/summary${summaryQueryString(filters)}`, o),
+    getFamilyRanking: async (filters, o) => get<FamilyRanking>(`/summary${summaryQueryString(filters)}`, o),
+
+    exportChildTracking: async (childId, format, filters, o) =>
+      download(`${child(childId)}/tracking/export${exportQueryString(format, filters, "child")}`, format, o),
+    adminExportTracking: async (format, filters, o) =>
+      download(`/admin/tracking/export${exportQueryString(format, filters, "admin")}`, format, o),
+    iterateChildTracking: async function* (childId, filters, o) {
+      yield* ndjsonEvents(await download(`${child(childId)}/tracking/export${exportQueryString("ndjson", filters, "child")}`, "ndjson", o));
+    },
+    adminIterateTracking: async function* (filters, o) {
+      yield* ndjsonEvents(await download(`/admin/tracking/export${exportQueryString("ndjson", filters, "admin")}`, "ndjson", o));
+    },
 
     createEventTicket: (o) => json<EventTicket>({ method: "POST", path: "/events/ticket", options: o }),
   };

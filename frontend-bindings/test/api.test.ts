@@ -1,11 +1,20 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
-import { ApiRequestError, createApiClient, isApiRequestError, trackingQueryString } from "../src/api";
+import {
+  ApiRequestError,
+  createApiClient,
+  isApiRequestError,
+  ndjsonEvents,
+  summaryQueryString,
+  trackingQueryString,
+} from "../src/api";
 import type { AdminTrackingFilters, ApiClient } from "../src/api";
 import type {
   Child,
+  ChildSummary,
   CreatedUser,
   EventTicket,
+  FamilyRanking,
   Health,
   Page,
   Reward,
@@ -60,6 +69,35 @@ const page: Page<TrackingEvent> = { items: [event], total: 1, limit: 50, offset:
 const created: CreatedUser = { user, token: TOKEN };
 const ticket: EventTicket = { ticket: "tkt_abc", expires_at: AT };
 const health: Health = { status: "ok", tracking_backlog: 0, audit_backlog: 0 };
+const totals = {
+  earned: 5,
+  lost: 3,
+  spent: 0,
+  tasks_activated: 1,
+  penalties_activated: 1,
+  rewards_requested: 0,
+  rewards_redeemed: 0,
+  rewards_cancelled: 0,
+};
+const summary: ChildSummary = {
+  child_id: CHILD_ID,
+  points: 2,
+  from: null,
+  to: null,
+  tz: "UTC",
+  totals,
+  good_share: 0.625,
+};
+const ranking: FamilyRanking = {
+  children: [{ child_id: CHILD_ID, name: "Sam", points: 2, totals, good_share: 0.625, rank: 1 }],
+};
+
+/** Collects an async iterable. */
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
 
 function client(...responses: Response[]) {
   const fake = fakeFetch(...responses);
@@ -74,6 +112,10 @@ type Endpoint = {
   /** The answer's status and body; `undefined` body means 204. */
   status: number;
   answer?: unknown;
+  /** The `Accept` header sent, when not `application/json`. */
+  accept?: string;
+  /** What the call resolves to, when not `answer` itself. */
+  expected?: unknown;
   call: (api: ApiClient) => Promise<unknown>;
 };
 
@@ -186,6 +228,61 @@ const endpoints: Record<Exclude<keyof ApiClient, "baseUrl">, Endpoint> = {
     call: (a) => a.adminGetTrackingEvent(EVENT_ID),
   },
   createEventTicket: { method: "POST", path: "/events/ticket", status: 200, answer: ticket, call: (a) => a.createEventTicket() },
+  getChildSummary: {
+    method: "GET",
+    path: `/children/${CHILD_ID}/summary?tz=Europe%2FBerlin&bucket=week`,
+    status: 200,
+    answer: summary,
+    call: (a) => a.getChildSummary(CHILD_ID, { tz: "Europe/Berlin", bucket: "week" }),
+  },
+  adminGetChildSummary: {
+    method: "GET",
+    path: `/admin/children/${CHILD_ID}/summary`,
+    status: 200,
+    answer: summary,
+    call: (a) => a.adminGetChildSummary(CHILD_ID),
+  },
+  getFamilyRanking: {
+    method: "GET",
+    path: "/summary?from=2026-03-01&tz=America%2FLos_Angeles",
+    status: 200,
+    answer: ranking,
+    call: (a) => a.getFamilyRanking({ from: "2026-03-01", tz: "America/Los_Angeles" }),
+  },
+  exportChildTracking: {
+    method: "GET",
+    path: `/children/${CHILD_ID}/tracking/export?format=ndjson&order=desc`,
+    status: 200,
+    answer: event,
+    accept: "application/x-ndjson",
+    call: async (a) => (await a.exportChildTracking(CHILD_ID, "ndjson", { order: "desc" })).json(),
+  },
+  adminExportTracking: {
+    method: "GET",
+    path: `/admin/tracking/export?format=csv&child_id=${CHILD_ID}`,
+    status: 200,
+    answer: event,
+    accept: "text/csv",
+    call: async (a) => (await a.adminExportTracking("csv", { child_id: CHILD_ID })).json(),
+  },
+  iterateChildTracking: {
+    method: "GET",
+    path: `/children/${CHILD_ID}/tracking/export?format=ndjson&entity_type=task`,
+    status: 200,
+    answer: event,
+    accept: "application/x-ndjson",
+    expected: [event],
+    call: (a) => collect(a.iterateChildTracking(CHILD_ID, { entity_type: "task" })),
+  },
+  adminIterateTracking: {
+    method: "GET",
+    path: "/admin/tracking/export?format=ndjson",
+    status: 200,
+    answer: event,
+    accept: "application/x-ndjson",
+    expected: [event],
+    call: (a) => collect(a.adminIterateTracking()),
+  },
 };
 
 describe("every endpoint", () => {
@@ -204,7 +301,7 @@ describe("every endpoint", () => {
       const [sent] = calls;
       expect(sent?.url).toBe(`${BASE}${e.path}`);
       expect(sent?.method).toBe(e.method);
-      expect(sent?.headers["accept"]).toBe("application/json");
+      expect(sent?.headers["accept"]).toBe(e.accept ?? "application/json");
       if (e.auth === false) expect(sent?.headers).not.toHaveProperty("authorization");
       else expect(sent?.headers["authorization"]).toBe(`Bearer ${TOKEN}`);
       if (e.body === undefined) {
@@ -214,9 +311,58 @@ describe("every endpoint", () => {
         expect(sent?.headers["content-type"]).toBe("application/json");
         expect(JSON.parse(String(sent?.body))).toEqual(e.body);
       }
-      expect(result).toEqual(e.answer);
+      expect(result).toEqual("expected" in e ? e.expected : e.answer);
     });
   }
+});
+
+describe("summaries and exports", () => {
+  it("writes summary parameters in a fixed order, Dates as RFC 3339", () => {
+    expect(summaryQueryString(undefined)).toBe("");
+    expect(summaryQueryString({ bucket: null, tz: undefined })).toBe("");
+    expect(
+      summaryQueryString({ bucket: "day", tz: "America/Los_Angeles", to: new Date(Date.UTC(2026, 2, 9)), from: "2026-03-08" }),
+    ).toBe("?from=2026-03-08&to=2026-03-09T00%3A00%3A00.000Z&tz=America%2FLos_Angeles&bucket=day");
+    expect(() => summaryQueryString({ from: new Date(Number.NaN) })).toThrow(RangeError);
+  });
+
+  it("parses NDJSON lines split anywhere across chunks, multi-byte characters included", async () => {
+    const second = { ...event, id: "01JKZ8Q4V3X9T7M2N5P6R8S0AC", metadata: { entity_name: "Zoë – 家" } };
+    const bytes = new TextEncoder().encode(`${JSON.stringify(event)}\n\n${JSON.stringify(second)}`);
+    for (const size of [1, 3, 7, 64, bytes.length]) {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += size) controller.enqueue(bytes.slice(at, at + size));
+          controller.close();
+        },
+      });
+      expect(await collect(ndjsonEvents(new Response(body)))).toEqual([event, second]);
+    }
+    expect(await collect(ndjsonEvents(new Response(null)))).toEqual([]);
+  });
+
+  it("cancels the download when the loop stops early", async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode(`${JSON.stringify(event)}\n`));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    for await (const first of ndjsonEvents(new Response(body))) {
+      expect(first).toEqual(event);
+      break;
+    }
+    expect(cancelled).toBe(true);
+  });
+
+  it("throws the contract's error for a refused export, before any event", async () => {
+    const { api } = client(json(400, errorInvalidRequest));
+    const error = await collect(api.adminIterateTracking()).catch((e: unknown) => e);
+    expect(isApiRequestError(error, "invalid_request")).toBe(true);
+  });
 });
 
 describe("tracking query strings", () => {

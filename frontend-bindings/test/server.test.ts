@@ -530,6 +530,45 @@ describe("against the real tracking-server", { timeout: 30_000 }, () => {
     await refused(admin.adminListTracking({ limit: 0 }), 400, "invalid_request", "limit");
   });
 
+  it("sums the child's history, ranks the family, and streams the exports", async () => {
+    const api = alex.api;
+    const all = samEvents();
+    const added = { earned: 0, lost: 0, spent: 0 };
+    for (const e of all) {
+      if (e.entity_type === "task") added.earned += e.delta;
+      if (e.entity_type === "penalty") added.lost -= e.delta;
+      if (e.action === "redeemed") added.spent -= e.delta;
+    }
+    const summary = await api.getChildSummary(sam.id, { tz: "America/Los_Angeles", bucket: "day" });
+    expect(summary.points).toBe((await api.getChild(sam.id)).points);
+    expect({ earned: summary.totals.earned, lost: summary.totals.lost, spent: summary.totals.spent }).toEqual(added);
+    expect(summary.totals.tasks_activated + summary.totals.penalties_activated).toBe(
+      all.filter((e) => e.action === "activated").length,
+    );
+    expect((summary.buckets ?? []).reduce((sum, b) => sum + b.earned, 0)).toBe(added.earned);
+    expect(await admin.adminGetChildSummary(sam.id, { tz: "America/Los_Angeles", bucket: "day" })).toEqual(summary);
+
+    const ranking = await api.getFamilyRanking();
+    expect(ranking.children.map((c) => c.child_id).sort()).toEqual(
+      (await api.listChildren()).map((c) => c.id).sort(),
+    );
+    expect(ranking.children[0]?.rank).toBe(1);
+    await refused(api.getChildSummary(sam.id, { tz: "Mars/Olympus_Mons" }), 400, "invalid_request", "tz");
+
+    // Every event of the child, in order, as it arrives; and the same as a download.
+    const streamed: TrackingEvent[] = [];
+    for await (const event of api.iterateChildTracking(sam.id)) streamed.push(event);
+    expect(streamed).toEqual(all);
+    const adminStreamed: TrackingEvent[] = [];
+    for await (const event of admin.adminIterateTracking({ child_id: sam.id, order: "desc" })) adminStreamed.push(event);
+    expect(adminStreamed).toEqual([...all].reverse());
+    const download = await api.exportChildTracking(sam.id, "csv");
+    expect(download.headers.get("content-disposition")).toMatch(/^attachment; filename="tracking-\d{4}-\d{2}-\d{2}\.csv"$/);
+    const rows = (await download.text()).trimEnd().split("\r\n");
+    expect(rows).toHaveLength(all.length + 1);
+    await refused(blair.api.exportChildTracking(sam.id, "ndjson"), 404, "not_found");
+  });
+
   it("answers the admin query with child_id and user_id filters, and gets one event", async () => {
     const all = events();
     expect(all).toHaveLength(13);

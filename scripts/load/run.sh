@@ -15,6 +15,10 @@
 #             child_id + entity_type + from/to + limit=50 (1 and 64 connections)
 #   metrics   the overhead of the Prometheus metrics: POST .../activate with --metrics off and
 #             --metrics on, one fresh server each, back to back (order alternating between runs)
+#   summary   on the same 1,000,000 events: GET /children/{id}/summary all-time and 90-day daily
+#             (1 and 64 connections), then the whole history through GET /admin/tracking/export
+#             (events/s, server memory before and during) against a GET /admin/tracking paging
+#             loop (limit=500) doing the same job (export_vs_paging.py)
 #
 # Settings (environment): LOAD_DIR (work directory, default /tmp/tracking-load), LOAD_REPEATS (2),
 # LOAD_SECONDS (15, per timed run), LOAD_CONNECTIONS (64), LOAD_EVENTS (1000000), LOAD_PARENTS
@@ -37,7 +41,7 @@ PARENTS=${LOAD_PARENTS:-10}
 CHILDREN_PER_PARENT=${LOAD_CHILDREN_PER_PARENT:-100}
 STREAMS=${LOAD_STREAMS:-1000}
 QUIET_WAIT=${LOAD_QUIET_WAIT:-600}
-AREAS=${LOAD_AREAS:-activate,sse,admin,metrics}
+AREAS=${LOAD_AREAS:-activate,sse,admin,metrics,summary}
 ADMIN_TOKEN=load-measurement-admin-token-0123456789abcdef
 # 1,000 streams over 10 parents is 100 per parent, past the default limit of 64.
 STREAMS_PER_USER=$(((STREAMS + PARENTS - 1) / PARENTS + 28))
@@ -201,7 +205,8 @@ if [[ ${LOAD_RESEED:-0} == 1 || ! -f $SEED_SMALL_OUT/targets.txt ]]; then
   "$SEED" --data-dir "$SEED_SMALL" --out "$SEED_SMALL_OUT" --parents "$PARENTS" \
     --children-per-parent "$CHILDREN_PER_PARENT" --events 0
 fi
-if [[ $AREAS == *admin* ]] && [[ ${LOAD_RESEED:-0} == 1 || ! -f $SEED_BIG_OUT/admin_queries.txt ]]; then
+if [[ $AREAS == *admin* || $AREAS == *summary* ]] &&
+  [[ ${LOAD_RESEED:-0} == 1 || ! -f $SEED_BIG_OUT/admin_queries.txt ]]; then
   rm -rf "$SEED_BIG" "$SEED_BIG.logs" "$SEED_BIG_OUT"
   log "seeding $EVENTS events (interval durability)"
   started=$(now_ms)
@@ -331,6 +336,31 @@ if [[ $AREAS == *metrics* ]]; then
       stop_server
     done
     record metrics "$run" "on / off" "$(python3 -c "print(f'{$rps_on / $rps_off:.1%}')")" "(target: within 5 %)"
+  done
+fi
+
+if [[ $AREAS == *summary* ]]; then
+  # A 90-day window inside the seeded span, in whole local days of the zone.
+  DAILY="from=$(date -u -d '-120 days' +%F)&to=$(date -u -d '-30 days' +%F)&tz=Europe/Berlin&bucket=day"
+  for run in $(seq 1 "$REPEATS"); do
+    wait_quiet
+    start_server "$SEED_BIG"
+    for variant in all-time daily; do
+      query=
+      [[ $variant == daily ]] && query=$DAILY
+      for connections in 1 "$CONNECTIONS"; do
+        threads=$((connections == 1 ? 1 : 2))
+        run_wrk "summary-$variant-c$connections-$run" "$threads" "$connections" summary \
+          "$SEED_BIG_OUT/targets.txt" $query
+        record summary "$run" "GET /children/{id}/summary $variant, $connections conn.: req/s" "$RPS" "$WRK_CMD"
+        record summary "$run" "$variant, $connections conn.: p50 / p99 (ms)" "$P50 / $P99" "$WRK_CMD"
+        record summary "$run" "$variant, $connections conn.: non-2xx; conditions" "$NON2XX; $ERRORS; $DURING" ""
+      done
+    done
+    line=$(python3 "$HERE/export_vs_paging.py" "$ADDR" "$ADMIN_TOKEN" "$SERVER_PID" | grep '^RESULT')
+    log "export: $line"
+    record summary "$run" "export vs paging" "${line#RESULT }" "$HERE/export_vs_paging.py ADDR TOKEN PID"
+    stop_server
   done
 fi
 

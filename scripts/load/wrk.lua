@@ -13,6 +13,9 @@
 --                   "user_id"), printed as `OK200 USER_ID N` lines
 --   admin FILE TOKEN
 --                   GET each path of FILE (the seed's admin_queries.txt) with the admin token
+--   summary FILE [QUERY]
+--                   GET /children/{child}/summary[?QUERY] over the lines of FILE, with each
+--                   child's parent token
 
 local threads = {}
 local counter = 0
@@ -59,6 +62,13 @@ function init(args)
     for _, line in ipairs(lines_of(args[2])) do
       local f = fields(line)
       table.insert(requests, wrk.format("GET", "/children/" .. f[3], { ["Authorization"] = "Bearer " .. f[1] }))
+    end
+  elseif mode == "summary" then
+    local query = args[3] and ("?" .. args[3]) or ""
+    for _, line in ipairs(lines_of(args[2])) do
+      local f = fields(line)
+      local path = "/children/" .. f[3] .. "/summary" .. query
+      table.insert(requests, wrk.format("GET", path, { ["Authorization"] = "Bearer " .. f[1] }))
     end
   elseif mode == "admin" then
     for _, line in ipairs(lines_of(args[2])) do

@@ -4,7 +4,9 @@ use actix_web::{HttpResponse, Resource, web};
 use tracking_model::{Child, ErrorBody, ErrorCode, Reward, Task};
 
 use crate::http::handlers::records::{self, FamilyRecord};
-use crate::http::handlers::{children, events, export, health, mutations, summary, tracking, users};
+use crate::http::handlers::{
+    children, events, export, health, mutations, summary, tracking, users,
+};
 
 /// Mounts every route of the contract. The app must also register `web::Data<ApiState>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
