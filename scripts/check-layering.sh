@@ -25,8 +25,8 @@ forbid() {
   done
 }
 
-forbid tracking-model actix-web actix-web-lab tokio log log4rs tracking-store tracking-audit tracking-api
+forbid tracking-model actix-web actix-web-lab tokio log log4rs tracking-store tracking-audit tracking-api utoipa-actix-web scalar_api_reference
 forbid tracking-store actix-web actix-web-lab log4rs tracking-audit tracking-api
 forbid tracking-audit actix-web actix-web-lab tracking-store tracking-api
-forbid "tracking-api --no-default-features" actix-web actix-web-lab actix-http actix-rt actix-server awc
+forbid "tracking-api --no-default-features" actix-web actix-web-lab actix-http actix-rt actix-server awc scalar_api_reference
 echo "layering ok"

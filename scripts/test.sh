@@ -21,6 +21,9 @@ cargo clippy -p tracking-api --no-default-features --all-targets --locked -- -D 
 echo "== cargo test"
 cargo test --workspace --locked
 
+echo "== schemathesis (the OpenAPI document against the real server)"
+scripts/schemathesis.sh
+
 if [ -f frontend-bindings/package.json ]; then
   echo "== frontend-bindings"
   (cd frontend-bindings && npm ci --no-audit --no-fund && npm test)

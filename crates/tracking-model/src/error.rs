@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{Action, EntityType};
 
@@ -56,7 +57,7 @@ impl InvalidField {
 }
 
 /// The stable machine-readable code of every error answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     InvalidRequest,
@@ -90,7 +91,7 @@ impl ErrorCode {
 }
 
 /// The body of every error answer: `{"error": {"code", "message", "details"?}}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorBody {
     pub error: ErrorInfo,
@@ -98,7 +99,7 @@ pub struct ErrorBody {
 
 // TypeScript knows it as `ApiError`, its name in the front end's code.
 /// What went wrong, for programs (`code`) and for people (`message`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(rename = "ApiError")]
 pub struct ErrorInfo {
@@ -112,7 +113,7 @@ pub struct ErrorInfo {
 }
 
 /// Where an `invalid_request` error lies.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorDetails {
     /// The request field or query parameter, as the client spelled it.

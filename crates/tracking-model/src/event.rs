@@ -4,12 +4,15 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::points::check_in_range;
 use crate::{ChildId, EntityId, EventId, EventMetadata, ModelError, Timestamp, UserId};
 
 /// What kind of thing an event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EntityType {
     /// A good task: activating it adds points.
@@ -21,7 +24,9 @@ pub enum EntityType {
 }
 
 /// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Activated,
@@ -89,7 +94,7 @@ impl fmt::Display for Action {
 ///
 /// The server builds every event through one checking constructor (reading one back runs the same
 /// checks), so no event that breaks these rules can exist.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(try_from = "TrackingEventParts")]
 pub struct TrackingEvent {
     id: EventId,

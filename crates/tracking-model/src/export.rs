@@ -9,12 +9,13 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::query::QueryScope;
 use crate::{InvalidField, Timestamp, TrackingEvent, TrackingQuery};
 
 /// How an export is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExportFormat {
     /// One `TrackingEvent` as JSON per line.

@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{ChildId, RewardId, RewardRequestId, TaskId, Timestamp, UserId};
 
 /// A parent account. Its token is never part of this record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct User {
     pub id: UserId,
@@ -15,7 +16,7 @@ pub struct User {
 }
 
 /// A child of a user's family, with its current points (may be below 0 after penalties).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Child {
     pub id: ChildId,
@@ -26,7 +27,7 @@ pub struct Child {
 }
 
 /// Something a child does for points; with `is_good: false` it is a penalty that takes them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Task {
     pub id: TaskId,
@@ -59,7 +60,7 @@ impl Task {
 }
 
 /// Something a child can spend points on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reward {
     pub id: RewardId,
@@ -71,7 +72,7 @@ pub struct Reward {
 }
 
 /// Where a reward request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum RewardRequestStatus {
     Pending,
@@ -80,7 +81,7 @@ pub enum RewardRequestStatus {
 }
 
 /// A child's request for a reward, pending until a parent redeems or cancels it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RewardRequest {
     pub id: RewardRequestId,

@@ -33,6 +33,21 @@ fn parse_ulid(text: &str) -> Option<Ulid> {
     Ulid::from_string(text).ok()
 }
 
+/// The OpenAPI schema of every id: the one spelling [`parse_ulid`] reads, written uppercase.
+fn ulid_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some("^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$"))
+        .min_length(Some(26))
+        .max_length(Some(26))
+        .description(Some(
+            "A ULID: 26 Crockford base32 characters, the first 0 to 7",
+        ))
+        .examples(["01JKZ8Q4V3X9T7M2N5P6R8S0AB"])
+        .into()
+}
+
 /// Deserializes an id through [`parse_ulid`], so stored and sent ids obey the same rule.
 struct UlidVisitor;
 
@@ -53,6 +68,14 @@ macro_rules! ulid_id {
         $(#[$meta])*
         #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, TS)]
         pub struct $name(#[ts(type = "string")] Ulid);
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                ulid_schema()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
 
         impl $name {
             /// A new id, greater than every id this process generated before.

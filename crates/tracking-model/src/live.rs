@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{Action, ChildId, EntityId, EntityType, EventId, Timestamp, TrackingEvent};
 
 /// The `event:` name of every server event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerEventType {
     /// A tracking event was recorded for the parent's family; payload `TrackingEventCreated`.
@@ -27,7 +28,7 @@ impl ServerEventType {
 }
 
 /// Payload of `tracking_event_created`: the event's id and enough to update a view without a fetch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrackingEventCreated {
     pub tracking_event_id: EventId,
@@ -56,7 +57,7 @@ impl From<&TrackingEvent> for TrackingEventCreated {
 }
 
 /// Why a stream could not resume from the cursor it was given.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StreamResetReason {
     /// The cursor is malformed, of another family, or names a point the server does not know.
@@ -66,7 +67,7 @@ pub enum StreamResetReason {
 }
 
 /// Payload of `tracking_stream_reset`: the stream starts live without replaying what was missed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrackingStreamReset {
     pub reason: StreamResetReason,

@@ -2,13 +2,26 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::points::check_in_range;
 use crate::{ModelError, RewardRequestId};
 
 /// Who performed a tracked action: the parent, or the child on its own device.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    TS,
+    ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Actor {
@@ -38,7 +51,7 @@ impl std::fmt::Display for Actor {
 /// The facts an event keeps so that the history reads well after the entity is deleted, and who
 /// acted. Unknown keys are ignored when an event is read. The fields are in alphabetical order,
 /// so the JSON is written as version 1 wrote its free-form metadata (a sorted map).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 pub struct EventMetadata {
     /// Who acted; an event stored before version 2 has none and was made by a parent.
     #[serde(default)]

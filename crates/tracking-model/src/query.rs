@@ -4,6 +4,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::params::{one_of, set_once};
 use crate::{Action, ChildId, EntityType, InvalidField, Timestamp, TrackingEvent, UserId};
@@ -14,7 +15,9 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
 
 /// Direction over (`occurred_at`, `created_at`, `id`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum SortOrder {
     #[default]
@@ -24,8 +27,11 @@ pub enum SortOrder {
 
 /// The query parameters of `GET /children/{id}/tracking` and `GET /admin/tracking`, all optional
 /// and combined with AND. `child_id` and `user_id` are for the admin route only.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema, IntoParams,
+)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct TrackingQuery {
     #[ts(optional)]
     pub child_id: Option<ChildId>,
@@ -43,9 +49,11 @@ pub struct TrackingQuery {
     pub to: Option<Timestamp>,
     /// 1 to 500, default 50.
     #[ts(optional)]
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// Default 0.
     #[ts(optional)]
+    #[param(maximum = 9_007_199_254_740_991_u64)]
     pub offset: Option<u64>,
     /// Default `asc`.
     #[ts(optional)]
@@ -166,7 +174,7 @@ fn parse_order(value: &str) -> Result<SortOrder, InvalidField> {
 }
 
 /// One page of results and the count of every match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Page<T> {
     pub items: Vec<T>,

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{ChildId, Totals};
 
@@ -16,7 +17,7 @@ pub struct Standing {
 }
 
 /// One child's place in its family's ranking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RankedChild {
     pub child_id: ChildId,
@@ -33,7 +34,7 @@ pub struct RankedChild {
 }
 
 /// The answer of `GET /summary`: every child of the family, best first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FamilyRanking {
     /// Ordered by `totals.earned` descending, then by name, then by id.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
+use utoipa::ToSchema;
 use validator::{Validate, ValidationError, ValidationErrors};
 
 use crate::{Child, ChildId, InvalidField, Reward, RewardId, Task, TaskId, Timestamp, UserId};
@@ -11,45 +12,73 @@ use crate::{Child, ChildId, InvalidField, Reward, RewardId, Task, TaskId, Timest
 pub const MAX_NAME_CHARS: usize = 100;
 
 /// `POST /admin/users`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// 1 to 100 characters after trimming, no control characters.
     #[validate(custom(function = "validate_name"))]
+    // As far as a regular expression says it: no control character, and one neither white space nor control.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 
 /// `POST /children`; the child starts with 0 points.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateChild {
     /// 1 to 100 characters after trimming, no control characters.
     #[validate(custom(function = "validate_name"))]
+    // As far as a regular expression says it: no control character, and one neither white space nor control.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
 }
 
 /// `POST /tasks`; `is_good: false` makes a penalty.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTask {
     /// 1 to 100 characters after trimming, no control characters.
     #[validate(custom(function = "validate_name"))]
+    // As far as a regular expression says it: no control character, and one neither white space nor control.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// 1 to 1,000,000.
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    #[serde(deserialize_with = "whole_number")]
     pub points: i64,
     pub is_good: bool,
 }
 
 /// `POST /rewards`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateReward {
     /// 1 to 100 characters after trimming, no control characters.
     #[validate(custom(function = "validate_name"))]
+    // As far as a regular expression says it: no control character, and one neither white space nor control.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: String,
     /// 1 to 1,000,000.
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    #[serde(deserialize_with = "whole_number")]
     pub cost: i64,
 }
 
@@ -90,6 +119,24 @@ impl CreateReward {
             cost: self.cost,
             created_at: now,
         }
+    }
+}
+
+/// An integer, also when written with a zero fraction (`5.0`): JSON Schema's `integer` is the
+/// value, not its spelling. Any other number is refused.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(whole) = number.as_i64() {
+        return Ok(whole);
+    }
+    match number.as_f64() {
+        // Exact for every value below 2^53, the largest points a value may have.
+        Some(float) if float.fract() == 0.0 && float.abs() < 9_007_199_254_740_992.0 => {
+            Ok(float as i64)
+        }
+        _ => Err(serde::de::Error::custom(format!(
+            "invalid type: {number}, expected a whole number"
+        ))),
     }
 }
 

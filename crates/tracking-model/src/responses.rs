@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::{Child, ChildId, RewardRequest, Timestamp, TrackingEvent, User};
 
 /// `POST /admin/users`: the new user and its token, shown this once only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatedUser {
     pub user: User,
@@ -15,7 +16,7 @@ pub struct CreatedUser {
 }
 
 /// `POST /children/{child_id}/tokens`: a token for the child's own device, shown this once only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChildToken {
     /// The child's bearer token; only its hash is kept.
@@ -24,7 +25,7 @@ pub struct ChildToken {
 }
 
 /// `GET /me`: who the bearer token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(tag = "role", rename_all = "lowercase")]
 pub enum Me {
     /// A parent's token: the user's own fields next to `"role": "parent"`.
@@ -34,7 +35,7 @@ pub enum Me {
 }
 
 /// The answer of the four tracked mutations.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrackedMutation {
     /// The child with its points after the action.
@@ -48,7 +49,7 @@ pub struct TrackedMutation {
 }
 
 /// `POST /events/ticket`: a one-time ticket for `GET /events?ticket=...`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTicket {
     pub ticket: String,
@@ -57,7 +58,7 @@ pub struct EventTicket {
 }
 
 /// `GET /health`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Health {
     /// `"ok"` while the server serves.

@@ -7,6 +7,7 @@ use std::ops::{Add, AddAssign, Sub};
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 use crate::summary_query::SummaryParams;
 use crate::{Action, ChildId, EntityType, ModelError, Timestamp, TrackingEvent};
@@ -15,7 +16,9 @@ use crate::{Action, ChildId, EntityType, ModelError, Timestamp, TrackingEvent};
 ///
 /// `earned` sums the deltas of activated tasks, `lost` the absolute deltas of activated penalties,
 /// `spent` the absolute deltas of redeemed rewards; the rest count events by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Totals {
     pub earned: u64,
@@ -152,7 +155,7 @@ impl Sum for Totals {
 }
 
 /// One period of a bucketed summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BucketTotals {
     /// The period's first instant: local midnight in the summary's `tz`, written in UTC.
@@ -175,7 +178,7 @@ impl BucketTotals {
 }
 
 /// The answer of `GET /children/{id}/summary` and `GET /admin/children/{id}/summary`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChildSummary {
     pub child_id: ChildId,

@@ -2,14 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::params::{one_of, set_once};
 use crate::{Bucket, InvalidField, Timestamp, Zone};
 
 /// The query parameters of `GET /children/{id}/summary`, `GET /admin/children/{id}/summary` and
 /// (without `bucket`) `GET /summary`, as a client sends them; all optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema, IntoParams,
+)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SummaryQuery {
     /// Events with `occurred_at >=` this: RFC 3339, or a local date or date-time in `tz`.
     #[ts(optional)]

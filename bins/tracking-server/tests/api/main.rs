@@ -10,6 +10,7 @@ mod hostile;
 mod limits;
 mod live_events;
 mod mutations;
+mod openapi;
 mod ordering;
 mod outside_attack;
 mod private_files;

@@ -5,12 +5,14 @@ pub(crate) mod auth;
 pub(crate) mod body;
 mod error;
 mod handlers;
+mod openapi;
 mod routes;
 mod state;
 mod tickets;
 
 pub use auth::{Admin, AdminCredential, Parent};
 pub use error::ApiError;
+pub use openapi::{document as openapi_document, document_json as openapi_json};
 pub use routes::{configure, json_not_found};
 pub use state::ApiState;
 pub use tickets::Tickets;

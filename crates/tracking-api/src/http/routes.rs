@@ -1,12 +1,14 @@
 //! The route table of the HTTP contract.
 
-use actix_web::{HttpResponse, Resource, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, Resource, web};
 use tracking_model::{Child, ErrorBody, ErrorCode, Reward, Task};
 
 use crate::http::handlers::records::{self, FamilyRecord};
 use crate::http::handlers::{
     children, events, export, health, mutations, summary, tracking, users,
 };
+use crate::http::openapi;
 
 /// Mounts every route of the contract. The app must also register `web::Data<ApiState>`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,7 +50,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     mount_records::<Task>(cfg, "/tasks", "/tasks/{task_id}");
     mount_records::<Reward>(cfg, "/rewards", "/rewards/{reward_id}");
     cfg.service(resource("/events/ticket").route(web::post().to(events::ticket)))
-        .service(resource("/events").route(web::get().to(events::stream)));
+        .service(resource("/events").route(web::get().to(events::stream)))
+        .service(resource("/openapi.json").route(web::get().to(openapi::openapi_json)))
+        .service(resource("/docs").route(web::get().to(openapi::docs_page)))
+        .service(resource("/docs/scalar.js").route(web::get().to(openapi::docs_script)));
 }
 
 /// The collection and item routes of one kind of family record.
@@ -74,8 +79,13 @@ fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
 
-async fn method_not_allowed() -> HttpResponse {
-    HttpResponse::MethodNotAllowed().json(ErrorBody::new(
+/// The `Allow` header lists the methods the OpenAPI document gives the path (RFC 9110).
+async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+    let mut response = HttpResponse::MethodNotAllowed();
+    if let Some(allowed) = openapi::allowed_methods(request.path()) {
+        response.insert_header((header::ALLOW, allowed));
+    }
+    response.json(ErrorBody::new(
         ErrorCode::InvalidRequest,
         "this method is not allowed on this path",
     ))

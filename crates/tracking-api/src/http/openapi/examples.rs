@@ -1,0 +1,104 @@
+//! Examples of the document: the committed fixtures (generated from the Rust types) and the
+//! answers captured from a running server in `docs/api.md`.
+
+use serde_json::{Value, json};
+
+fn fixture(text: &str) -> Value {
+    serde_json::from_str(text).expect("the committed fixtures are JSON")
+}
+
+pub(super) fn tracked_mutation() -> Value {
+    fixture(include_str!(
+        "../../../../../fixtures/tracked_mutation.json"
+    ))
+}
+
+pub(super) fn page() -> Value {
+    fixture(include_str!("../../../../../fixtures/page.json"))
+}
+
+pub(super) fn tracking_event() -> Value {
+    fixture(include_str!(
+        "../../../../../fixtures/events/task_activated.json"
+    ))
+}
+
+pub(super) fn child() -> Value {
+    tracked_mutation()["child"].clone()
+}
+
+pub(super) fn reward_request() -> Value {
+    let mut request = tracked_mutation()["reward_request"].clone();
+    request["status"] = json!("pending");
+    request["resolved_at"] = Value::Null;
+    request
+}
+
+pub(super) fn conflict() -> Value {
+    fixture(include_str!(
+        "../../../../../fixtures/error_insufficient_points.json"
+    ))
+}
+
+pub(super) fn invalid_request() -> Value {
+    fixture(include_str!(
+        "../../../../../fixtures/error_invalid_request.json"
+    ))
+}
+
+/// One frame of `GET /events` as it goes over the wire.
+pub(super) fn sse_frame() -> Value {
+    let payload = fixture(include_str!(
+        "../../../../../fixtures/sse_tracking_event_created.json"
+    ));
+    let id = payload["tracking_event_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    json!(format!(
+        "id: {id}\nevent: tracking_event_created\ndata: {payload}\n\n"
+    ))
+}
+
+pub(super) fn user() -> Value {
+    json!({
+        "id": "01M8A26H3BG6NFDC42P584M32J",
+        "name": "Alex",
+        "created_at": "2026-11-25T19:16:25.323Z"
+    })
+}
+
+pub(super) fn created_user() -> Value {
+    json!({
+        "user": user(),
+        "token": "24a7f98a66b0d8eb182a347f12274950154e3d640a215bb3f920d1e86205e5b8"
+    })
+}
+
+pub(super) fn task() -> Value {
+    json!({
+        "id": "01M8A26H3JRPTZPA12HM9TFM8Z",
+        "user_id": "01M8A26H3BG6NFDC42P584M32J",
+        "name": "Make bed",
+        "points": 5,
+        "is_good": true,
+        "created_at": "2026-11-25T19:16:25.330Z"
+    })
+}
+
+pub(super) fn reward() -> Value {
+    json!({
+        "id": "01M8A26H3PCJ24XNX2N9RTHX5Y",
+        "user_id": "01M8A26H3BG6NFDC42P584M32J",
+        "name": "Ice cream",
+        "cost": 5,
+        "created_at": "2026-11-25T19:16:25.334Z"
+    })
+}
+
+pub(super) fn ticket() -> Value {
+    json!({
+        "ticket": "4e491ac74b6acbb566db4b3d7fb7ef536f8613618388b216c3c4579c2fa32258",
+        "expires_at": "2026-11-25T19:17:25.363Z"
+    })
+}

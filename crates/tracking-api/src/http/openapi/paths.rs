@@ -1,0 +1,210 @@
+//! One documented operation per served route: the OpenAPI side of the route table in `routes.rs`.
+//!
+//! Adding a route: write its operation here and name it in `ApiDoc`'s `paths(...)`; the error
+//! answers every route shares (400, 401, 403, 404, 413, 500) are added by `errors.rs` from the
+//! operation's security, parameters and body, so an operation lists only what is its own.
+//! `bins/tracking-server/tests/api/openapi.rs` fails while a served route is missing here.
+#![allow(dead_code)] // the functions only carry the `#[utoipa::path]` attributes
+
+use tracking_model::{
+    Child, ChildId, CreateChild, CreateReward, CreateTask, CreateUser, CreatedUser, ErrorBody,
+    EventId, EventTicket, Health, Page, Reward, RewardId, RewardRequest, Task, TaskId,
+    TrackedMutation, TrackingEvent, TrackingQuery, User, UserId,
+};
+
+use super::examples;
+
+#[utoipa::path(get, path = "/health", tag = "service",
+    responses((status = 200, description = "The server serves", body = Health,
+        example = json!({"status": "ok", "tracking_backlog": 0}))))]
+fn health() {}
+
+#[utoipa::path(head, path = "/health", tag = "service",
+    responses((status = 200, description = "The server serves (headers of `GET /health`)")))]
+fn health_head() {}
+
+#[utoipa::path(post, path = "/admin/users", tag = "users", security(("admin" = [])),
+    request_body(content = CreateUser, example = json!({"name": "Alex"})),
+    responses((status = 201, description = "The user and its token, shown this once only",
+        body = CreatedUser, example = json!(examples::created_user()))))]
+fn create_user() {}
+
+#[utoipa::path(get, path = "/admin/users", tag = "users", security(("admin" = [])),
+    responses((status = 200, description = "Every user", body = Vec<User>,
+        example = json!([examples::user()]))))]
+fn list_users() {}
+
+#[utoipa::path(delete, path = "/admin/users/{user_id}", tag = "users", security(("admin" = [])),
+    params(("user_id" = UserId, Path, description = "A user")),
+    responses((status = 204, description = "The user, its tokens, children, tasks, rewards and \
+        requests are gone; its history is anonymized and its audit files removed")))]
+fn delete_user() {}
+
+#[utoipa::path(get, path = "/admin/tracking", tag = "tracking", security(("admin" = [])),
+    params(TrackingQuery),
+    responses((status = 200, description = "One page of every family's history",
+        body = Page<TrackingEvent>, example = json!(examples::page()))))]
+fn admin_tracking() {}
+
+#[utoipa::path(get, path = "/admin/tracking/{event_id}", tag = "tracking",
+    security(("admin" = [])), params(("event_id" = EventId, Path, description = "A tracking event")),
+    responses((status = 200, description = "One event of any family", body = TrackingEvent,
+        example = json!(examples::tracking_event()))))]
+fn admin_tracking_event() {}
+
+#[utoipa::path(get, path = "/me", tag = "family", security(("parent" = [])),
+    responses((status = 200, description = "The caller", body = User,
+        example = json!(examples::user()))))]
+fn me() {}
+
+#[utoipa::path(post, path = "/children", tag = "family", security(("parent" = [])),
+    request_body(content = CreateChild, example = json!({"name": "Sam"})),
+    responses((status = 201, description = "The new child, with 0 points", body = Child,
+        example = json!(examples::child()))))]
+fn create_child() {}
+
+#[utoipa::path(get, path = "/children", tag = "family", security(("parent" = [])),
+    responses((status = 200, description = "The family's children", body = Vec<Child>,
+        example = json!([examples::child()]))))]
+fn list_children() {}
+
+#[utoipa::path(get, path = "/children/{child_id}", tag = "family", security(("parent" = [])),
+    params(("child_id" = ChildId, Path, description = "A child of the caller's family")),
+    responses((status = 200, description = "The child", body = Child,
+        example = json!(examples::child()))))]
+fn get_child() {}
+
+#[utoipa::path(delete, path = "/children/{child_id}", tag = "family", security(("parent" = [])),
+    params(("child_id" = ChildId, Path, description = "A child of the caller's family")),
+    responses((status = 204, description = "The child and its pending requests are gone; its \
+        history stays")))]
+fn delete_child() {}
+
+#[utoipa::path(get, path = "/children/{child_id}/reward-requests", tag = "family",
+    security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family")),
+    responses((status = 200, description = "The child's pending reward requests",
+        body = Vec<RewardRequest>, example = json!([examples::reward_request()]))))]
+fn reward_requests() {}
+
+#[utoipa::path(get, path = "/children/{child_id}/tracking", tag = "tracking",
+    security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ChildTrackingQuery),
+    responses((status = 200, description = "One page of the child's history",
+        body = Page<TrackingEvent>, example = json!(examples::page()))))]
+fn child_tracking() {}
+
+#[utoipa::path(post, path = "/children/{child_id}/tasks/{task_id}/activate", tag = "mutations",
+    security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ("task_id" = TaskId, Path, description = "A task or penalty of the caller's family")),
+    responses((status = 200, description = "`+points` for a good task, `-points` for a penalty",
+        body = TrackedMutation, example = json!(examples::tracked_mutation())),
+        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
+fn activate() {}
+
+#[utoipa::path(post, path = "/children/{child_id}/rewards/{reward_id}/request",
+    tag = "mutations", security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
+    responses((status = 200, description = "A pending request; points unchanged \
+        (`insufficient_points`, `already_requested` otherwise)", body = TrackedMutation),
+        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
+fn request_reward() {}
+
+#[utoipa::path(post, path = "/children/{child_id}/rewards/{reward_id}/redeem",
+    tag = "mutations", security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
+    responses((status = 200, description = "`-cost`; fulfils the pending request if there is \
+        one (`insufficient_points` otherwise)", body = TrackedMutation),
+        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
+fn redeem_reward() {}
+
+#[utoipa::path(post, path = "/children/{child_id}/rewards/{reward_id}/cancel",
+    tag = "mutations", security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
+    responses((status = 200, description = "The pending request is cancelled; points unchanged \
+        (`no_pending_request` otherwise)", body = TrackedMutation),
+        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
+fn cancel_reward() {}
+
+#[utoipa::path(post, path = "/tasks", tag = "family", security(("parent" = [])),
+    request_body(content = CreateTask,
+        example = json!({"name": "Make bed", "points": 5, "is_good": true})),
+    responses((status = 201, description = "The new task (`is_good: false`: a penalty)",
+        body = Task, example = json!(examples::task()))))]
+fn create_task() {}
+
+#[utoipa::path(get, path = "/tasks", tag = "family", security(("parent" = [])),
+    responses((status = 200, description = "The family's tasks and penalties", body = Vec<Task>,
+        example = json!([examples::task()]))))]
+fn list_tasks() {}
+
+#[utoipa::path(get, path = "/tasks/{task_id}", tag = "family", security(("parent" = [])),
+    params(("task_id" = TaskId, Path, description = "A task or penalty of the caller's family")), responses((status = 200, description = "The task", body = Task,
+        example = json!(examples::task()))))]
+fn get_task() {}
+
+#[utoipa::path(delete, path = "/tasks/{task_id}", tag = "family", security(("parent" = [])),
+    params(("task_id" = TaskId, Path, description = "A task or penalty of the caller's family")),
+    responses((status = 204, description = "The task is gone; its history stays")))]
+fn delete_task() {}
+
+#[utoipa::path(post, path = "/rewards", tag = "family", security(("parent" = [])),
+    request_body(content = CreateReward, example = json!({"name": "Ice cream", "cost": 20})),
+    responses((status = 201, description = "The new reward", body = Reward,
+        example = json!(examples::reward()))))]
+fn create_reward() {}
+
+#[utoipa::path(get, path = "/rewards", tag = "family", security(("parent" = [])),
+    responses((status = 200, description = "The family's rewards", body = Vec<Reward>,
+        example = json!([examples::reward()]))))]
+fn list_rewards() {}
+
+#[utoipa::path(get, path = "/rewards/{reward_id}", tag = "family", security(("parent" = [])),
+    params(("reward_id" = RewardId, Path, description = "A reward of the caller's family")), responses((status = 200, description = "The reward", body = Reward,
+        example = json!(examples::reward()))))]
+fn get_reward() {}
+
+#[utoipa::path(delete, path = "/rewards/{reward_id}", tag = "family", security(("parent" = [])),
+    params(("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
+    responses((status = 204, description = "The reward is gone; its history stays")))]
+fn delete_reward() {}
+
+#[utoipa::path(post, path = "/events/ticket", tag = "live", security(("parent" = [])),
+    responses((status = 200, description = "A ticket for `GET /events?ticket=`, good once \
+        within 60 seconds", body = EventTicket, example = json!(examples::ticket()))))]
+fn event_ticket() {}
+
+#[utoipa::path(get, path = "/events", tag = "live", security(("parent" = []), ("ticket" = [])),
+    responses((status = 200, description = "Server-Sent Events: `tracking_event_created` for \
+        each event of the family (`data`: TrackingEventCreated), keep-alive comments at least \
+        every 15 seconds. The stream does not end.", content_type = "text/event-stream",
+        body = String, example = json!(examples::sse_frame()))))]
+fn events() {}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "service",
+    responses((status = 200, description = "This document", body = Object)))]
+fn openapi_json() {}
+
+#[utoipa::path(get, path = "/docs", tag = "service",
+    responses((status = 200, description = "A page that browses this document, working offline",
+        content_type = "text/html", body = String)))]
+fn docs_page() {}
+
+#[utoipa::path(get, path = "/docs/scalar.js", tag = "service",
+    responses((status = 200, description = "The script of the `/docs` page, bundled in the \
+        binary", content_type = "text/javascript", body = String)))]
+fn docs_script() {}
+
+/// The query of `GET /children/{child_id}/tracking`: the admin's, without `child_id` and `user_id`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ChildTrackingQuery {
+    entity_type: Option<tracking_model::EntityType>,
+    action: Option<tracking_model::Action>,
+    /// Events with `occurred_at >= from` (any RFC 3339 timestamp).
+    from: Option<tracking_model::Timestamp>,
+    /// Events with `occurred_at < to` (any RFC 3339 timestamp).
+    to: Option<tracking_model::Timestamp>,
+    /// 1 to 500, default 50.
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+    /// Default 0.
+    #[param(maximum = 9_007_199_254_740_991_u64)]
+    offset: Option<u64>,
+    /// Default `asc`.
+    order: Option<tracking_model::SortOrder>,
+}

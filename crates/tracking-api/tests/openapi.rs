@@ -1,0 +1,95 @@
+//! Drift check of `docs/openapi.json`, the OpenAPI document generated from the Rust types and
+//! `src/openapi/paths.rs`. Run with `UPDATE_GENERATED=1` to rewrite it.
+
+use std::path::Path;
+
+const REGENERATE: &str = "UPDATE_GENERATED=1 cargo test -p tracking-api --test openapi";
+
+#[test]
+fn committed_document_is_the_generated_one() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    let expected = tracking_api::openapi_json();
+    let actual = std::fs::read_to_string(&path).unwrap_or_default();
+    if std::env::var_os("UPDATE_GENERATED").is_some() && actual != expected {
+        std::fs::write(&path, expected).unwrap();
+        return;
+    }
+    assert!(
+        actual == expected,
+        "docs/openapi.json is stale: it differs from what the code generates.\nRefresh it with:\n\n    {REGENERATE}\n"
+    );
+}
+
+#[test]
+fn document_is_openapi_3_1_with_every_security_scheme() {
+    let document: serde_json::Value = serde_json::from_str(tracking_api::openapi_json()).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let schemes = &document["components"]["securitySchemes"];
+    for (name, kind) in [("admin", "http"), ("parent", "http"), ("ticket", "apiKey")] {
+        assert_eq!(schemes[name]["type"], kind, "{name}: {schemes}");
+    }
+    assert_eq!(schemes["ticket"]["in"], "query");
+}
+
+#[test]
+fn every_reference_resolves() {
+    let document: serde_json::Value = serde_json::from_str(tracking_api::openapi_json()).unwrap();
+    let mut references = Vec::new();
+    collect_references(&document, &mut references);
+    assert!(!references.is_empty());
+    for reference in references {
+        let pointer = reference
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("{reference} is not local"));
+        assert!(
+            document.pointer(pointer).is_some(),
+            "{reference} points at nothing"
+        );
+    }
+}
+
+#[test]
+fn operations_have_their_error_answers() {
+    let document: serde_json::Value = serde_json::from_str(tracking_api::openapi_json()).unwrap();
+    let responses = |path: &str, method: &str| {
+        let answers = &document["paths"][path][method]["responses"];
+        let mut statuses: Vec<String> = answers
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path} is not documented"))
+            .keys()
+            .cloned()
+            .collect();
+        statuses.sort();
+        statuses
+    };
+    assert_eq!(responses("/health", "get"), ["200", "500"]);
+    assert_eq!(
+        responses("/admin/users", "post"),
+        ["201", "400", "401", "403", "413", "500"]
+    );
+    assert_eq!(
+        responses("/children/{child_id}/tasks/{task_id}/activate", "post"),
+        ["200", "400", "401", "403", "404", "409", "500"]
+    );
+    assert_eq!(
+        responses("/admin/tracking", "get"),
+        ["200", "400", "401", "403", "500"]
+    );
+    assert_eq!(responses("/openapi.json", "get"), ["200"]);
+}
+
+fn collect_references(value: &serde_json::Value, into: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::String(reference)) = map.get("$ref") {
+                into.push(reference.clone());
+            }
+            map.values()
+                .for_each(|value| collect_references(value, into));
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .for_each(|value| collect_references(value, into)),
+        _ => {}
+    }
+}
