@@ -17,12 +17,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub struct CreateUser {
     /// 1 to 100 characters after trimming, no control characters.
     #[validate(custom(function = "validate_name"))]
-    // As far as a regular expression says it: no control character, and one neither white space nor control.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = name_schema)]
     pub name: String,
 }
 
@@ -32,12 +27,7 @@ pub struct CreateUser {
 pub struct CreateChild {
     /// 1 to 100 characters after trimming, no control characters.
     #[validate(custom(function = "validate_name"))]
-    // As far as a regular expression says it: no control character, and one neither white space nor control.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = name_schema)]
     pub name: String,
 }
 
@@ -47,12 +37,7 @@ pub struct CreateChild {
 pub struct CreateTask {
     /// 1 to 100 characters after trimming, no control characters.
     #[validate(custom(function = "validate_name"))]
-    // As far as a regular expression says it: no control character, and one neither white space nor control.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = name_schema)]
     pub name: String,
     /// 1 to 1,000,000.
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
@@ -68,12 +53,7 @@ pub struct CreateTask {
 pub struct CreateReward {
     /// 1 to 100 characters after trimming, no control characters.
     #[validate(custom(function = "validate_name"))]
-    // As far as a regular expression says it: no control character, and one neither white space nor control.
-    #[schema(
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
-    )]
+    #[schema(schema_with = name_schema)]
     pub name: String,
     /// 1 to 1,000,000.
     #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
@@ -120,6 +100,61 @@ impl CreateReward {
             created_at: now,
         }
     }
+}
+
+/// The OpenAPI schema of a name: the pattern says what `validate_name` checks (no control
+/// character, at least one visible one), its class of visible characters listed from the same
+/// Unicode tables.
+fn name_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX_NAME_CHARS))
+        .pattern(Some(name_pattern()))
+        .description(Some(
+            "1 to 100 characters after trimming white space, no control characters, at least \
+             one visible character",
+        ))
+        .build()
+}
+
+/// `^[^controls]*[visible][^controls]*$`, the visible class as ranges of literal characters.
+pub fn name_pattern() -> &'static str {
+    static PATTERN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATTERN.get_or_init(|| {
+        let mut class = String::new();
+        let mut start: Option<char> = None;
+        let mut previous = '\0';
+        let push = |class: &mut String, from: char, to: char| {
+            let literal = |c: char| match c {
+                '\\' | ']' | '[' | '^' | '-' => format!("\\{c}"),
+                _ => c.to_string(),
+            };
+            class.push_str(&literal(from));
+            if to != from {
+                class.push('-');
+                class.push_str(&literal(to));
+            }
+        };
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let visible = is_visible(c) && !c.is_control();
+            match (visible, start) {
+                (true, None) => start = Some(c),
+                (false, Some(from)) => {
+                    push(&mut class, from, previous);
+                    start = None;
+                }
+                _ => {}
+            }
+            previous = c;
+        }
+        if let Some(from) = start {
+            push(&mut class, from, previous);
+        }
+        let controls = r"\x00-\x1f\x7f-\x9f";
+        format!("^[^{controls}]*[{class}][^{controls}]*$")
+    })
 }
 
 /// An integer, also when written with a zero fraction (`5.0`): JSON Schema's `integer` is the
