@@ -169,9 +169,16 @@ fn delete_reward() {}
 fn event_ticket() {}
 
 #[utoipa::path(get, path = "/events", tag = "live", security(("parent" = []), ("ticket" = [])),
+    params(
+        ("Last-Event-ID" = Option<String>, Header, description = "The resume cursor: the `id:` of \
+            the last frame received (a browser's `EventSource` sends it when it reconnects)"),
+        ("last_event_id" = Option<String>, Query, description = "The resume cursor, for a new \
+            stream opened with a fresh ticket; the header wins when both are given"),
+    ),
     responses((status = 200, description = "Server-Sent Events: `tracking_event_created` for \
-        each event of the family (`data`: TrackingEventCreated), keep-alive comments at least \
-        every 15 seconds. The stream does not end.", content_type = "text/event-stream",
+        each event of the family (`data`: TrackingEventCreated), after a cursor first the events \
+        missed, or one `tracking_stream_reset` (`data`: TrackingStreamReset) when it cannot \
+        resume; keep-alive comments at least every 15 seconds. The stream does not end.", content_type = "text/event-stream",
         body = String, example = json!(examples::sse_frame()))))]
 fn events() {}
 
