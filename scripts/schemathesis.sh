@@ -46,6 +46,7 @@ run() {
     --request-timeout 5 \
     --exclude-path /events \
     --exclude-path /docs/scalar.js \
+    --exclude-path-regex '/summary$' \
     "$@"
 }
 status=0

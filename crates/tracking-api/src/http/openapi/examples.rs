@@ -102,3 +102,11 @@ pub(super) fn ticket() -> Value {
         "expires_at": "2026-11-25T19:17:25.363Z"
     })
 }
+
+pub(super) fn child_summary() -> Value {
+    fixture(include_str!("../../../../../fixtures/child_summary.json"))
+}
+
+pub(super) fn family_ranking() -> Value {
+    fixture(include_str!("../../../../../fixtures/family_ranking.json"))
+}

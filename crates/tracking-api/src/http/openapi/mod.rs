@@ -32,6 +32,8 @@ pub(crate) use page::{docs_page, docs_script, openapi_json};
         paths::create_task, paths::list_tasks, paths::get_task, paths::delete_task,
         paths::create_reward, paths::list_rewards, paths::get_reward, paths::delete_reward,
         paths::event_ticket, paths::events,
+        paths::child_summary, paths::admin_child_summary, paths::family_summary,
+        paths::admin_export, paths::child_export,
         paths::openapi_json, paths::docs_page, paths::docs_script,
     ),
     components(schemas(
@@ -39,6 +41,8 @@ pub(crate) use page::{docs_page, docs_script, openapi_json};
         tracking_model::SortOrder,
         tracking_model::EntityType,
         tracking_model::Action,
+        tracking_model::ExportFormat,
+        tracking_model::Bucket,
         tracking_model::TrackingEventCreated,
         tracking_model::TrackingStreamReset,
         tracking_model::ServerEventType,

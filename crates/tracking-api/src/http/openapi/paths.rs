@@ -13,6 +13,7 @@ use tracking_model::{
 };
 
 use super::examples;
+use tracking_model::{ChildSummary, ExportFormat, FamilyRanking};
 
 #[utoipa::path(get, path = "/health", tag = "service",
     responses((status = 200, description = "The server serves", body = Health,
@@ -182,6 +183,42 @@ fn event_ticket() {}
         body = String, example = json!(examples::sse_frame()))))]
 fn events() {}
 
+#[utoipa::path(get, path = "/children/{child_id}/summary", tag = "summaries",
+    security(("parent" = [])),
+    params(("child_id" = ChildId, Path, description = "A child of the caller's family"),
+        tracking_model::SummaryQuery),
+    responses((status = 200, description = "The child's totals in the range", body = ChildSummary,
+        example = json!(examples::child_summary()))))]
+fn child_summary() {}
+
+#[utoipa::path(get, path = "/admin/children/{child_id}/summary", tag = "summaries",
+    security(("admin" = [])),
+    params(("child_id" = ChildId, Path, description = "Any child, also a deleted one"),
+        tracking_model::SummaryQuery),
+    responses((status = 200, description = "The child's totals from the history alone",
+        body = ChildSummary, example = json!(examples::child_summary()))))]
+fn admin_child_summary() {}
+
+#[utoipa::path(get, path = "/summary", tag = "summaries", security(("parent" = [])),
+    params(FamilySummaryQuery),
+    responses((status = 200, description = "Every child of the family, ranked by points earned",
+        body = FamilyRanking, example = json!(examples::family_ranking()))))]
+fn family_summary() {}
+
+#[utoipa::path(get, path = "/admin/tracking/export", tag = "tracking", security(("admin" = [])),
+    params(AdminExportQuery),
+    responses((status = 200, description = "Every match, NDJSON lines (one TrackingEvent each) or \
+        CSV rows, as an attachment", content(("application/x-ndjson"), ("text/csv")))))]
+fn admin_export() {}
+
+#[utoipa::path(get, path = "/children/{child_id}/tracking/export", tag = "tracking",
+    security(("parent" = [])),
+    params(("child_id" = ChildId, Path, description = "A child of the caller's family"),
+        ChildExportQuery),
+    responses((status = 200, description = "Every match of the child's history, NDJSON or CSV, \
+        as an attachment", content(("application/x-ndjson"), ("text/csv")))))]
+fn child_export() {}
+
 #[utoipa::path(get, path = "/openapi.json", tag = "service",
     responses((status = 200, description = "This document", body = Object)))]
 fn openapi_json() {}
@@ -213,5 +250,43 @@ struct ChildTrackingQuery {
     #[param(maximum = 9_007_199_254_740_991_u64)]
     offset: Option<u64>,
     /// Default `asc`.
+    order: Option<tracking_model::SortOrder>,
+}
+
+/// The query of `GET /summary`: the child summary's without `bucket`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct FamilySummaryQuery {
+    /// Events with `occurred_at >=` this: RFC 3339, or a local date or date-time in `tz`.
+    from: Option<String>,
+    /// Events with `occurred_at <` this: RFC 3339, or a local date or date-time in `tz`.
+    to: Option<String>,
+    /// An IANA zone name; default `UTC`.
+    tz: Option<String>,
+}
+
+/// The query of `GET /admin/tracking/export`: `format` and the admin's filters.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AdminExportQuery {
+    format: ExportFormat,
+    child_id: Option<ChildId>,
+    user_id: Option<UserId>,
+    entity_type: Option<tracking_model::EntityType>,
+    action: Option<tracking_model::Action>,
+    from: Option<tracking_model::Timestamp>,
+    to: Option<tracking_model::Timestamp>,
+    order: Option<tracking_model::SortOrder>,
+}
+
+/// The query of `GET /children/{child_id}/tracking/export`: `format` and the child's filters.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ChildExportQuery {
+    format: ExportFormat,
+    entity_type: Option<tracking_model::EntityType>,
+    action: Option<tracking_model::Action>,
+    from: Option<tracking_model::Timestamp>,
+    to: Option<tracking_model::Timestamp>,
     order: Option<tracking_model::SortOrder>,
 }
