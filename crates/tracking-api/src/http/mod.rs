@@ -9,7 +9,7 @@ mod routes;
 mod state;
 mod tickets;
 
-pub use auth::{Admin, AdminCredential, Parent};
+pub use auth::{Admin, AdminCredential, Caller, Credential, Parent, authenticate};
 pub use error::ApiError;
 pub use routes::{configure, json_not_found};
 pub use state::ApiState;
