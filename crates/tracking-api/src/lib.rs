@@ -22,8 +22,8 @@ pub use audit::{AuditPosition, AuditSink, NoAudit, PurgeError};
 pub use follow::{LiveItem, MAX_REPLAY, StreamOptions};
 #[cfg(feature = "http")]
 pub use http::{
-    Admin, AdminCredential, ApiError, ApiState, MAX_BODY_BYTES, Parent, Tickets, configure,
-    json_not_found,
+    Admin, AdminCredential, ApiError, ApiState, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, InFlight,
+    MAX_BODY_BYTES, MAX_KEY_LENGTH, Parent, Tickets, configure, json_not_found,
 };
 pub use live::{DEFAULT_STREAMS_PER_USER, LiveHub, Signal};
 pub use token::{hash_token, new_token};

@@ -69,6 +69,10 @@ pub enum ErrorCode {
     PointsOutOfRange,
     PayloadTooLarge,
     Internal,
+    /// An `Idempotency-Key` used before for another method, path or body.
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still running.
+    RequestInProgress,
 }
 
 impl ErrorCode {
@@ -82,8 +86,10 @@ impl ErrorCode {
             Self::InsufficientPoints
             | Self::AlreadyRequested
             | Self::NoPendingRequest
-            | Self::PointsOutOfRange => 409,
+            | Self::PointsOutOfRange
+            | Self::RequestInProgress => 409,
             Self::PayloadTooLarge => 413,
+            Self::IdempotencyKeyReused => 422,
             Self::Internal => 500,
         }
     }
@@ -188,6 +194,8 @@ mod tests {
             (ErrorCode::PointsOutOfRange, 409),
             (ErrorCode::PayloadTooLarge, 413),
             (ErrorCode::Internal, 500),
+            (ErrorCode::IdempotencyKeyReused, 422),
+            (ErrorCode::RequestInProgress, 409),
         ];
         for (code, status) in expected {
             assert_eq!(code.http_status(), status, "{code:?}");

@@ -6,6 +6,7 @@ mod bad_input;
 mod deleting;
 mod helpers;
 mod hostile;
+mod idempotency;
 mod limits;
 mod live_events;
 mod mutations;

@@ -5,12 +5,14 @@ pub(crate) mod auth;
 pub(crate) mod body;
 mod error;
 mod handlers;
+pub(crate) mod idempotency;
 mod routes;
 mod state;
 mod tickets;
 
 pub use auth::{Admin, AdminCredential, Parent};
 pub use error::ApiError;
+pub use idempotency::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, InFlight, MAX_KEY_LENGTH};
 pub use routes::{configure, json_not_found};
 pub use state::ApiState;
 pub use tickets::Tickets;

@@ -9,6 +9,7 @@ use tracking_model::{
 };
 
 use super::{OpenError, sync_dir};
+use crate::KeyRecord;
 use crate::state::{FamilyState, StoredHash};
 
 /// The name of the snapshot file in the data directory.
@@ -30,6 +31,9 @@ pub(crate) struct Snapshot {
     rewards: Vec<Reward>,
     pending_requests: Vec<RewardRequest>,
     outbox: Vec<OutboxEntry>,
+    /// The idempotency keys still kept when the snapshot was written; absent before keys existed.
+    #[serde(default)]
+    idempotency_keys: Vec<KeyRecord>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -101,6 +105,8 @@ impl Snapshot {
                     family_sequence: (waiting.sequence > 0).then_some(waiting.sequence),
                 })
                 .collect(),
+            // Compaction is where expired keys leave the disk.
+            idempotency_keys: state.keys.live(Timestamp::now()),
         }
     }
 
@@ -131,6 +137,9 @@ impl Snapshot {
                 state.last_events.insert(stored.child.id, moments);
             }
             state.children.insert(stored.child.id, stored.child);
+        }
+        for record in self.idempotency_keys {
+            state.keys.insert(record);
         }
         for entry in self.outbox {
             let number = entry.family_sequence.unwrap_or(0);

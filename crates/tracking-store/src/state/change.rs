@@ -6,7 +6,7 @@ use tracking_model::{
     UserId,
 };
 
-use crate::TokenHash;
+use crate::{KeyRecord, TokenHash};
 
 /// One checked change of the family data. Adding a kind of change means a variant here, its
 /// effect in [`super::FamilyState::apply`] and the request that produces it in
@@ -56,6 +56,12 @@ pub enum Change {
     /// These events are in the history; they leave the outbox.
     Delivered {
         event_ids: Vec<EventId>,
+    },
+    /// A keyed request's change (none for a kept refusal) and its key with the answer, committed
+    /// together so that a retry either replays the answer or performs the request afresh.
+    Keyed {
+        idempotency: KeyRecord,
+        change: Option<Box<Change>>,
     },
 }
 
