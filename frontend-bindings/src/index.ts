@@ -4,9 +4,13 @@ export type * from "./models";
 
 export {
   ApiRequestError,
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
   createApiClient,
   isApiRequestError,
+  retryDelayMs,
   trackingQueryString,
+  type RetryOptions,
   type AdminTrackingFilters,
   type ApiClient,
   type ApiClientOptions,
