@@ -71,6 +71,13 @@ impl Change {
     /// order of its changes (under the journal's lock, say), so that each family's numbers follow
     /// the order in which its changes become visible.
     pub fn take_number(&mut self, next: impl FnOnce(UserId) -> u64) -> Option<(UserId, u64)> {
+        if let Self::Keyed {
+            change: Some(change),
+            ..
+        } = self
+        {
+            return change.take_number(next);
+        }
         let Self::Applied {
             event,
             family_sequence: family_sequence @ None,

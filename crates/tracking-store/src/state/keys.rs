@@ -105,6 +105,12 @@ where
         self.command.turn()
     }
 
+    fn numbered(answer: &mut Self::Answer, number: u64) {
+        if let KeyedAnswer::Keyed(Keyed::Fresh(answer)) = answer {
+            C::numbered(answer, number);
+        }
+    }
+
     fn check(self, state: &FamilyState) -> Result<(Option<Change>, Self::Answer), FamilyError> {
         let Self {
             command,
