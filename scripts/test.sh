@@ -3,8 +3,17 @@
 # clippy with warnings denied (also on the recording pipeline built without HTTP), all Rust tests
 # (including the drift checks of generated files), then the TypeScript checks once
 # frontend-bindings has a package.json.
+#
+# Clippy always checks the PostgreSQL store (cargo feature `postgres`); its tests run only with
+# TRACKING_TEST_POSTGRES=1, and then need TRACKING_TEST_DATABASE_URL (`scripts/postgres.sh` starts
+# the machine's PostgreSQL and prints one): without the URL they fail. `.ci/run` asks for them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+features=()
+if [ "${TRACKING_TEST_POSTGRES:-}" = 1 ]; then
+  features=(--features tracking-store/postgres)
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
@@ -12,14 +21,14 @@ cargo fmt --all --check
 echo "== layering"
 scripts/check-layering.sh
 
-echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo clippy (with the postgres feature)"
+cargo clippy --workspace --all-targets --locked --features tracking-store/postgres -- -D warnings
 
 echo "== the recording pipeline without HTTP (tracking-api --no-default-features)"
 cargo clippy -p tracking-api --no-default-features --all-targets --locked -- -D warnings
 
-echo "== cargo test"
-cargo test --workspace --locked
+echo "== cargo test ${features[*]}"
+cargo test --workspace --locked "${features[@]}"
 
 echo "== schemathesis (the OpenAPI document against the real server)"
 scripts/schemathesis.sh

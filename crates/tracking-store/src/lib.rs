@@ -4,7 +4,8 @@
 //! four tracked mutations atomically per child, committing each effect together with its tracking
 //! event (the outbox). [`TrackingRepository`] is the append-only history those events move to.
 //! [`FileStore`] implements both durably in one data directory of JSON Lines files;
-//! [`MemoryStore`] implements both in memory, for tests and embedders.
+//! [`MemoryStore`] implements both in memory, for tests and embedders. With the cargo feature
+//! `postgres`, `PostgresStore` implements both in one PostgreSQL database that many servers share.
 //!
 //! Both stores keep the family data as one `state::FamilyState`, where every rule of the family
 //! data lives: a request is checked against the state and becomes a `state::Change`, which the
@@ -21,6 +22,8 @@ mod keyed_lock;
 mod memory;
 mod memory_history;
 mod metrics;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod running;
 mod state;
 mod token;
@@ -36,4 +39,6 @@ pub use history::{OrderKey, TrackingRepository};
 pub use keyed_lock::{KeyedGuard, KeyedLock};
 pub use memory::MemoryStore;
 pub use metrics::{COMMIT_SECONDS, GROUP_COMMIT_SIZE, SYNC_SECONDS, describe_metrics};
+#[cfg(feature = "postgres")]
+pub use postgres::{ConnectError, PostgresOptions, PostgresStore};
 pub use token::TokenHash;

@@ -1,7 +1,11 @@
 //! One conformance suite for every implementation of the two repositories, run on
-//! `MemoryStore` and on `FileStore` (which is also closed and reopened between steps).
+//! `MemoryStore`, on `FileStore` (which is also closed and reopened between steps), and with the
+//! cargo feature `postgres` on `PostgresStore`, each test in a fresh schema of the database named
+//! by `TRACKING_TEST_DATABASE_URL` (reopening is a new connection pool on that schema).
 
 mod common;
+#[cfg(feature = "postgres")]
+mod postgres;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -89,6 +93,51 @@ impl Subject for Files {
     }
 }
 
+#[cfg(feature = "postgres")]
+struct Postgres {
+    // Dropped first: the pool closes before the schema goes.
+    store: Arc<tracking_store::PostgresStore>,
+    schema: postgres::TestSchema,
+}
+
+#[cfg(feature = "postgres")]
+impl Postgres {
+    /// Connects from a test's (multi-threaded) runtime without an await: `Subject` is sync.
+    fn connect(schema: postgres::TestSchema) -> Self {
+        let options = schema.options();
+        let store = tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current()
+                .block_on(tracking_store::PostgresStore::connect(&options))
+        })
+        .unwrap();
+        Self {
+            store: Arc::new(store),
+            schema,
+        }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl Subject for Postgres {
+    type Store = tracking_store::PostgresStore;
+    fn store(&self) -> &tracking_store::PostgresStore {
+        &self.store
+    }
+    fn shared(&self) -> Arc<tracking_store::PostgresStore> {
+        Arc::clone(&self.store)
+    }
+    fn reopen(self) -> Self {
+        let Self { store, schema } = self;
+        drop(store);
+        Self::connect(schema)
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn postgres() -> Postgres {
+    Postgres::connect(postgres::TestSchema::new())
+}
+
 fn memory() -> Memory {
     Memory(Arc::new(MemoryStore::new()))
 }
@@ -119,6 +168,13 @@ macro_rules! conformance {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
                 super::$name(super::interval()).await;
+            })*
+        }
+        #[cfg(feature = "postgres")]
+        mod on_postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(super::postgres()).await;
             })*
         }
     };

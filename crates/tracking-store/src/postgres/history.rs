@@ -1,0 +1,90 @@
+//! The history table: appends (idempotent by event id), reads by id and by family number, and the
+//! anonymization, the one change a stored event ever sees (a trigger refuses any other).
+//!
+//! An append commits without waiting for the disk (`synchronous_commit = off`). That loses
+//! nothing: every event reaches the history from the outbox, where it was committed durably, and
+//! it leaves the outbox only through a later commit, which PostgreSQL's write-ahead log can
+//! never keep without every commit before it. So after a crash an event whose append was lost
+//! is still in the outbox and is delivered again.
+
+use tracking_model::{EventId, SequencedEvent, TrackingEvent, UserId};
+
+use super::{PostgresStore, errors, rows};
+use crate::HistoryError;
+
+impl PostgresStore {
+    pub(super) async fn append_event(&self, stored: &SequencedEvent) -> Result<(), HistoryError> {
+        let event = &stored.event;
+        let mut transaction = self.pool.begin().await.map_err(errors::history)?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *transaction)
+            .await
+            .map_err(errors::history)?;
+        sqlx::query(
+            "INSERT INTO tracking_events (id, family_id, family_sequence, child_id, entity_type, \
+             action, delta, occurred_at_ms, created_at_ms, event) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(event.id().to_string())
+        .bind(event.user_id().map(|user| user.to_string()))
+        .bind(rows::big(stored.sequence))
+        .bind(event.child_id().to_string())
+        .bind(rows::label(event.entity_type()))
+        .bind(rows::label(event.action()))
+        .bind(event.delta())
+        .bind(event.occurred_at().unix_millis())
+        .bind(event.created_at().unix_millis())
+        .bind(rows::event_json(event))
+        .execute(&mut *transaction)
+        .await
+        .map_err(errors::history)?;
+        transaction.commit().await.map_err(errors::history)
+    }
+
+    pub(super) async fn stored_event(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT event::text FROM tracking_events WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(errors::history)?;
+        let (json,) = found.ok_or(HistoryError::NotFound)?;
+        Ok(rows::event(&json)?)
+    }
+
+    pub(super) async fn stored_after(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, HistoryError> {
+        let found: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT family_sequence, event::text FROM tracking_events \
+             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3",
+        )
+        .bind(family.to_string())
+        .bind(rows::big(after))
+        .bind(rows::big(limit as u64))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(errors::history)?;
+        Ok(found
+            .into_iter()
+            .map(rows::sequenced)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Clears the user's id on its events, in the column and in the event's JSON.
+    pub(super) async fn anonymize(&self, user: UserId) -> Result<u64, HistoryError> {
+        let changed = sqlx::query(
+            "UPDATE tracking_events \
+             SET family_id = NULL, event = jsonb_set(event, '{user_id}', 'null'::jsonb) \
+             WHERE family_id = $1",
+        )
+        .bind(user.to_string())
+        .execute(&self.pool)
+        .await
+        .map_err(errors::history)?;
+        Ok(changed.rows_affected())
+    }
+}

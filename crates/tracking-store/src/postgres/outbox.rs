@@ -1,0 +1,88 @@
+//! The outbox and the family sequences: events committed by a tracked action wait in `outbox`
+//! until the history confirms them, and `family_sequences` keeps each family's last number.
+//!
+//! The outbox is kept (rather than writing the event straight into the history) because the
+//! repositories' contract, and the conformance suite every store passes, tell the two apart: an
+//! event is in the history once appended there. The cost is small: delivering and confirming
+//! are commits that need not wait for the disk (`synchronous_commit = off`, see `history.rs`),
+//! so a tracked action costs one durable commit, as with the file store.
+
+use tracking_model::{EventId, SequencedEvent, UserId};
+
+use super::{PostgresStore, errors, rows};
+use crate::FamilyError;
+
+impl PostgresStore {
+    /// Every waiting event, in commit order.
+    pub(super) async fn waiting(&self) -> Result<Vec<SequencedEvent>, FamilyError> {
+        let found: Vec<(i64, String)> =
+            sqlx::query_as("SELECT family_sequence, event::text FROM outbox ORDER BY position")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(errors::family)?;
+        Ok(found
+            .into_iter()
+            .map(rows::sequenced)
+            .collect::<Result<_, _>>()?)
+    }
+
+    pub(super) async fn waiting_after(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, FamilyError> {
+        let found: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT family_sequence, event::text FROM outbox \
+             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3",
+        )
+        .bind(family.to_string())
+        .bind(rows::big(after))
+        .bind(rows::big(limit as u64))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(errors::family)?;
+        Ok(found
+            .into_iter()
+            .map(rows::sequenced)
+            .collect::<Result<_, _>>()?)
+    }
+
+    pub(super) async fn last_number(&self, family: UserId) -> Result<u64, FamilyError> {
+        let found: Option<(i64,)> =
+            sqlx::query_as("SELECT last_number FROM family_sequences WHERE family_id = $1")
+                .bind(family.to_string())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(errors::family)?;
+        Ok(found.map_or(0, |(number,)| rows::count(number)))
+    }
+
+    pub(super) async fn waiting_count(&self) -> Result<u64, FamilyError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(errors::family)?;
+        Ok(rows::count(count))
+    }
+
+    /// Takes these events out of the outbox. Losing this commit in a crash only makes the events
+    /// be delivered again, which the history ignores: it need not wait for the disk.
+    pub(super) async fn delivered(&self, ids: &[EventId]) -> Result<(), FamilyError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let mut transaction = self.pool.begin().await.map_err(errors::family)?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *transaction)
+            .await
+            .map_err(errors::family)?;
+        sqlx::query("DELETE FROM outbox WHERE event_id = ANY($1)")
+            .bind(ids)
+            .execute(&mut *transaction)
+            .await
+            .map_err(errors::family)?;
+        transaction.commit().await.map_err(errors::family)
+    }
+}

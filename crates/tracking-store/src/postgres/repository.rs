@@ -1,0 +1,182 @@
+//! [`FamilyRepository`] and [`TrackingRepository`] for [`PostgresStore`], each method one of the
+//! store's queries or transactions in the files beside this one.
+
+use async_trait::async_trait;
+use tracking_model::{
+    Child, ChildId, ChildSummary, EventId, Page, Reward, RewardId, RewardRequest, SequencedEvent,
+    SummaryParams, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User, UserId,
+};
+
+use super::PostgresStore;
+use super::records::Table;
+use crate::{
+    ActionTarget, Applied, FamilyError, FamilyRepository, HistoryError, OrderKey, TokenHash,
+    TrackingRepository,
+};
+
+#[async_trait]
+impl FamilyRepository for PostgresStore {
+    async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError> {
+        self.insert_user(user, token).await
+    }
+
+    async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError> {
+        self.find_user_by_token(token).await
+    }
+
+    async fn get_user(&self, id: UserId) -> Result<User, FamilyError> {
+        self.find_user(id).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>, FamilyError> {
+        self.all_users().await
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<(), FamilyError> {
+        self.remove_user(id).await
+    }
+
+    async fn users_to_anonymize(&self) -> Result<Vec<UserId>, FamilyError> {
+        self.awaiting_anonymization().await
+    }
+
+    async fn user_anonymized(&self, id: UserId) -> Result<(), FamilyError> {
+        self.anonymization_done(id).await
+    }
+
+    async fn create_child(&self, child: &Child) -> Result<(), FamilyError> {
+        self.insert_child(child).await
+    }
+
+    async fn get_child(&self, owner: UserId, id: ChildId) -> Result<Child, FamilyError> {
+        self.find_child(owner, id).await
+    }
+
+    async fn list_children(&self, owner: UserId) -> Result<Vec<Child>, FamilyError> {
+        self.family_children(owner).await
+    }
+
+    async fn delete_child(&self, owner: UserId, id: ChildId) -> Result<(), FamilyError> {
+        self.remove(Table::Children, owner, id.to_string()).await
+    }
+
+    async fn create_task(&self, task: &Task) -> Result<(), FamilyError> {
+        self.insert_task(task).await
+    }
+
+    async fn get_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError> {
+        self.find_task(owner, id).await
+    }
+
+    async fn list_tasks(&self, owner: UserId) -> Result<Vec<Task>, FamilyError> {
+        self.family_tasks(owner).await
+    }
+
+    async fn delete_task(&self, owner: UserId, id: TaskId) -> Result<(), FamilyError> {
+        self.remove(Table::Tasks, owner, id.to_string()).await
+    }
+
+    async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
+        self.insert_reward(reward).await
+    }
+
+    async fn get_reward(&self, owner: UserId, id: RewardId) -> Result<Reward, FamilyError> {
+        self.find_reward(owner, id).await
+    }
+
+    async fn list_rewards(&self, owner: UserId) -> Result<Vec<Reward>, FamilyError> {
+        self.family_rewards(owner).await
+    }
+
+    async fn delete_reward(&self, owner: UserId, id: RewardId) -> Result<(), FamilyError> {
+        self.remove(Table::Rewards, owner, id.to_string()).await
+    }
+
+    async fn pending_requests(
+        &self,
+        owner: UserId,
+        child: ChildId,
+    ) -> Result<Vec<RewardRequest>, FamilyError> {
+        self.child_pending(owner, child).await
+    }
+
+    async fn apply(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+        occurred_at: Timestamp,
+    ) -> Result<Applied, FamilyError> {
+        self.apply_action(owner, child, target, occurred_at).await
+    }
+
+    async fn outbox(&self) -> Result<Vec<SequencedEvent>, FamilyError> {
+        self.waiting().await
+    }
+
+    async fn outbox_after(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, FamilyError> {
+        self.waiting_after(family, after, limit).await
+    }
+
+    async fn family_sequence(&self, family: UserId) -> Result<u64, FamilyError> {
+        self.last_number(family).await
+    }
+
+    async fn outbox_len(&self) -> Result<u64, FamilyError> {
+        self.waiting_count().await
+    }
+
+    async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError> {
+        self.delivered(ids).await
+    }
+}
+
+#[async_trait]
+impl TrackingRepository for PostgresStore {
+    async fn append(&self, event: &SequencedEvent) -> Result<(), HistoryError> {
+        self.append_event(event).await
+    }
+
+    async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
+        self.stored_event(id).await
+    }
+
+    async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
+        self.page(query).await
+    }
+
+    async fn family_events(
+        &self,
+        family: UserId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<SequencedEvent>, HistoryError> {
+        self.stored_after(family, after, limit).await
+    }
+
+    async fn query_after(
+        &self,
+        query: &TrackingQuery,
+        after: Option<OrderKey>,
+    ) -> Result<Vec<TrackingEvent>, HistoryError> {
+        self.matches_after(query, after).await
+    }
+
+    async fn child_summary(
+        &self,
+        child: ChildId,
+        points: i64,
+        params: &SummaryParams,
+    ) -> Result<ChildSummary, HistoryError> {
+        self.summary(child, points, params).await
+    }
+
+    async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
+        self.anonymize(user).await
+    }
+}
