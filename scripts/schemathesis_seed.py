@@ -1,7 +1,13 @@
-"""Seeds a family through the API for scripts/schemathesis.sh and prints the parent's token."""
+"""Seeds a family through the API for scripts/schemathesis.sh.
+
+Prints shell assignments: the parent's token (PARENT_TOKEN) and the ids that
+scripts/schemathesis.sh gives Schemathesis as dictionaries for the tracked mutations' paths
+(SEED_CHILDREN, SEED_TASKS, SEED_REWARDS), so those reach real records and not only 404s.
+"""
 
 import json
 import os
+import shlex
 import sys
 import time
 import urllib.error
@@ -44,4 +50,27 @@ call("POST", "/rewards", token, {"name": "Screen time", "cost": 12})
 for task in (bed, homework, hitting, bed):
     call("POST", f"/children/{sam}/tasks/{task}/activate", token)
 call("POST", f"/children/{sam}/rewards/{ice}/request", token)
-print(token)
+
+# The mutations' targets: two children with points to spend, a good task, a penalty and two
+# cheap rewards, each requested once, so that requests, redemptions and cancellations succeed
+# as often as the children's state allows (and answer 409 otherwise).
+jo = call("POST", "/children", token, {"name": "Jo"})["id"]
+kim = call("POST", "/children", token, {"name": "Kim"})["id"]
+chores = call("POST", "/tasks", token, {"name": "Chores", "points": 1000, "is_good": True})["id"]
+shouting = call("POST", "/tasks", token, {"name": "Shouting", "points": 1, "is_good": False})["id"]
+sticker = call("POST", "/rewards", token, {"name": "Sticker", "cost": 1})["id"]
+story = call("POST", "/rewards", token, {"name": "Story", "cost": 2})["id"]
+for child in (jo, kim):
+    for _ in range(5):
+        call("POST", f"/children/{child}/tasks/{chores}/activate", token)
+    # A pending request of each seeded reward, so that a cancellation finds one.
+    for reward in (sticker, story):
+        call("POST", f"/children/{child}/rewards/{reward}/request", token)
+
+for name, value in (
+    ("PARENT_TOKEN", token),
+    ("SEED_CHILDREN", f"{jo} {kim}"),
+    ("SEED_TASKS", f"{chores} {shouting}"),
+    ("SEED_REWARDS", f"{sticker} {story}"),
+):
+    print(f"{name}={shlex.quote(value)}")

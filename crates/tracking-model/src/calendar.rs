@@ -91,7 +91,8 @@ impl Zone {
         }
     }
 
-    /// Looks up an IANA zone name (`America/Los_Angeles`, `UTC`); case does not matter.
+    /// Looks up an IANA zone name (`America/Los_Angeles`, `UTC`); case does not matter here (the
+    /// HTTP contract takes the listed spelling only: [`Zone::listed`]).
     pub fn named(name: &str) -> Result<Self, ModelError> {
         Self::named_in(Self::database(), name)
     }
@@ -100,6 +101,36 @@ impl Zone {
     pub fn database() -> &'static jiff::tz::TimeZoneDatabase {
         static BUNDLED: OnceLock<jiff::tz::TimeZoneDatabase> = OnceLock::new();
         BUNDLED.get_or_init(jiff::tz::TimeZoneDatabase::bundled)
+    }
+
+    /// Every name of the bundled database, sorted and spelled as the database spells them: the
+    /// values a summary's `tz` takes, as the OpenAPI document enumerates them.
+    pub fn names() -> &'static [String] {
+        static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+        NAMES.get_or_init(|| {
+            let mut names: Vec<String> = Self::database()
+                .available()
+                .map(|name| name.as_str().to_owned())
+                .filter(|name| Self::named(name).is_ok())
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        })
+    }
+
+    /// Looks up a name of [`Zone::names`], spelled exactly as listed (`Europe/Berlin`, not
+    /// `europe/berlin`): the one spelling of a zone the HTTP contract accepts.
+    pub fn listed(name: &str) -> Result<Self, ModelError> {
+        if Self::names()
+            .binary_search_by(|listed| listed.as_str().cmp(name))
+            .is_err()
+        {
+            return Err(ModelError::UnknownTimeZone {
+                name: name.chars().take(MAX_NAME_LEN).collect(),
+            });
+        }
+        Self::named(name)
     }
 
     /// Looks up an IANA zone name in the given database.

@@ -1,5 +1,8 @@
 //! The query of the summary routes (`from`, `to`, `tz`, `bucket`) and what it resolves to.
 
+use std::sync::OnceLock;
+
+use regex::Regex;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::{IntoParams, ToSchema};
@@ -17,12 +20,15 @@ use crate::{Bucket, InvalidField, Timestamp, Zone};
 pub struct SummaryQuery {
     /// Events with `occurred_at >=` this: RFC 3339, or a local date or date-time in `tz`.
     #[ts(optional)]
+    #[param(schema_with = bound_schema)]
     pub from: Option<String>,
     /// Events with `occurred_at <` this: RFC 3339, or a local date or date-time in `tz`.
     #[ts(optional)]
+    #[param(schema_with = bound_schema)]
     pub to: Option<String>,
     /// An IANA zone name; default `UTC`.
     #[ts(optional)]
+    #[param(schema_with = zone_schema)]
     pub tz: Option<String>,
     /// Split the totals into periods of this length (child summaries only).
     #[ts(optional)]
@@ -80,22 +86,28 @@ impl SummaryQuery {
         Ok(query)
     }
 
-    /// Looks up `tz` and reads `from` and `to` in it.
+    /// Looks up `tz` (spelled as [`Zone::names`] lists it) and reads `from` and `to` in it
+    /// (each matching [`bound_pattern`]).
     pub fn resolve(&self) -> Result<SummaryParams, InvalidField> {
         let zone = match &self.tz {
-            Some(name) => Zone::named(name)
+            Some(name) => Zone::listed(name)
                 .map_err(|_| InvalidField::new("tz", "is not a known IANA time zone"))?,
             None => Zone::utc(),
         };
         let bound = |key: &str, text: &Option<String>| {
             text.as_deref()
                 .map(|text| {
-                    zone.parse_bound(text).map_err(|_| {
-                        InvalidField::new(
-                            key,
-                            "must be an RFC 3339 timestamp, or a local date or date-time in tz",
-                        )
-                    })
+                    bound_regex()
+                        .is_match(text)
+                        .then(|| zone.parse_bound(text).ok())
+                        .flatten()
+                        .ok_or_else(|| {
+                            InvalidField::new(
+                                key,
+                                "must be an RFC 3339 timestamp, or a local date or date-time in \
+                                 tz, of the years 0001 to 9998",
+                            )
+                        })
                 })
                 .transpose()
         };
@@ -126,6 +138,65 @@ impl SummaryParams {
     pub fn contains(&self, at: Timestamp) -> bool {
         self.from.is_none_or(|from| at >= from) && self.to.is_none_or(|to| at < to)
     }
+}
+
+/// The one spelling of a summary's `from` and `to`, for the server and the OpenAPI document alike:
+/// a calendar date of the years 0001 to 9998 (February 29 in leap years only), optionally
+/// followed by `T`, hours and minutes, then optionally seconds, up to nine fraction digits and
+/// an offset (`Z` or `±hh:mm`; RFC 3339 needs the seconds with it). Without an offset the date
+/// or date-time is local to `tz`. Years 0000 and 9999 are left out so that every match, read in
+/// any zone or with any offset, is an instant the history can hold.
+pub fn bound_pattern() -> &'static str {
+    static PATTERN: OnceLock<String> = OnceLock::new();
+    PATTERN.get_or_init(|| {
+        let year = "(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])";
+        let leap_year = "([0-9]{2}(0[48]|[2468][048]|[13579][26])|(0[48]|[2468][048]|[13579][26])00)";
+        let date = format!(
+            "({year}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])\
+             |{year}-(0[13-9]|1[0-2])-(29|30)\
+             |{year}-(0[13578]|1[02])-31\
+             |{leap_year}-02-29)"
+        );
+        let hour = "([01][0-9]|2[0-3])";
+        let minute = "[0-5][0-9]";
+        let offset = format!("(Z|[+-]{hour}:{minute})");
+        format!(
+            "^{date}(T{hour}:{minute}(:{minute}(\\.[0-9]{{1,9}})?{offset}?)?)?$"
+        )
+    })
+}
+
+fn bound_regex() -> &'static Regex {
+    static REGEX: OnceLock<Regex> = OnceLock::new();
+    REGEX.get_or_init(|| Regex::new(bound_pattern()).expect("the bound pattern compiles"))
+}
+
+/// The OpenAPI schema of `from` and `to`: [`bound_pattern`].
+pub fn bound_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(bound_pattern()))
+        .description(Some(
+            "An RFC 3339 timestamp (`2026-03-08T10:00:00Z`, `2026-03-08T02:00:00.5-08:00`), or a \
+             date or date-time without offset, local to `tz` (`2026-03-08`, its first instant; \
+             `2026-03-08T02:30`, `2026-03-08T02:30:00.250`); years 0001 to 9998",
+        ))
+        .examples(["2026-03-08", "2026-03-08T02:30", "2026-03-08T10:00:00.000Z"])
+        .build()
+}
+
+/// The OpenAPI schema of `tz`: the names of [`Zone::names`].
+pub fn zone_schema() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(Zone::names().iter().map(String::as_str)))
+        .description(Some(
+            "An IANA time zone name of the database compiled into the server, spelled as listed",
+        ))
+        .examples(["Europe/Berlin", "America/Los_Angeles", "UTC"])
+        .build()
 }
 
 #[cfg(test)]

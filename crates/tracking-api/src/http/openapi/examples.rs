@@ -46,7 +46,7 @@ pub(super) fn invalid_request() -> Value {
     ))
 }
 
-/// One frame of `GET /events` as it goes over the wire.
+/// One frame of `GET /events`, read as its fields (`id:`, `event:`, `data:`).
 pub(super) fn sse_frame() -> Value {
     let payload = fixture(include_str!(
         "../../../../../fixtures/sse_tracking_event_created.json"
@@ -55,9 +55,7 @@ pub(super) fn sse_frame() -> Value {
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    json!(format!(
-        "id: {id}\nevent: tracking_event_created\ndata: {payload}\n\n"
-    ))
+    json!({"id": id, "event": "tracking_event_created", "data": payload.to_string()})
 }
 
 pub(super) fn user() -> Value {

@@ -5,6 +5,7 @@ mod errors;
 mod examples;
 mod page;
 mod paths;
+mod sse;
 
 use std::sync::OnceLock;
 

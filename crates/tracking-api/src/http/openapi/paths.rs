@@ -180,7 +180,7 @@ fn event_ticket() {}
         each event of the family (`data`: TrackingEventCreated), after a cursor first the events \
         missed, or one `tracking_stream_reset` (`data`: TrackingStreamReset) when it cannot \
         resume; keep-alive comments at least every 15 seconds. The stream does not end.", content_type = "text/event-stream",
-        body = String, example = json!(examples::sse_frame()))))]
+        body = super::sse::LiveEvent, example = json!(examples::sse_frame()))))]
 fn events() {}
 
 #[utoipa::path(get, path = "/children/{child_id}/summary", tag = "summaries",
@@ -258,10 +258,13 @@ struct ChildTrackingQuery {
 #[into_params(parameter_in = Query)]
 struct FamilySummaryQuery {
     /// Events with `occurred_at >=` this: RFC 3339, or a local date or date-time in `tz`.
+    #[param(schema_with = tracking_model::summary_query::bound_schema)]
     from: Option<String>,
     /// Events with `occurred_at <` this: RFC 3339, or a local date or date-time in `tz`.
+    #[param(schema_with = tracking_model::summary_query::bound_schema)]
     to: Option<String>,
     /// An IANA zone name; default `UTC`.
+    #[param(schema_with = tracking_model::summary_query::zone_schema)]
     tz: Option<String>,
 }
 
