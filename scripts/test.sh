@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 features=()
 if [ "${TRACKING_TEST_POSTGRES:-}" = 1 ]; then
-  features=(--features tracking-store/postgres)
+  features=(--features tracking-server/postgres)
 fi
 
 echo "== cargo fmt --check"
@@ -22,7 +22,10 @@ echo "== layering"
 scripts/check-layering.sh
 
 echo "== cargo clippy (with the postgres feature)"
-cargo clippy --workspace --all-targets --locked --features tracking-store/postgres -- -D warnings
+cargo clippy --workspace --all-targets --locked --features tracking-server/postgres -- -D warnings
+
+echo "== the server without the postgres feature"
+cargo clippy -p tracking-server --all-targets --locked -- -D warnings
 
 echo "== the recording pipeline without HTTP (tracking-api --no-default-features)"
 cargo clippy -p tracking-api --no-default-features --all-targets --locked -- -D warnings

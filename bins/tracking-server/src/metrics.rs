@@ -5,6 +5,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::storage::Store;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
@@ -15,7 +16,6 @@ use metrics::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracking_api::{Admin, Tracker};
-use tracking_store::FileStore;
 
 /// Requests answered, by `method`, `route` (the route pattern, not the raw path, with its
 /// parameters written `:name`) and `status`.
@@ -111,7 +111,7 @@ fn describe_metrics() {
 pub struct Metrics {
     handle: PrometheusHandle,
     tracker: Arc<Tracker>,
-    store: Arc<FileStore>,
+    store: Store,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -121,7 +121,7 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    pub fn new(handle: PrometheusHandle, tracker: Arc<Tracker>, store: Arc<FileStore>) -> Self {
+    pub fn new(handle: PrometheusHandle, tracker: Arc<Tracker>, store: Store) -> Self {
         Self {
             handle,
             tracker,
@@ -132,9 +132,10 @@ impl Metrics {
     /// Samples the backlogs and the store's size, then renders every metric.
     async fn render(&self) -> String {
         tracking_api::metrics::record_backlogs(&self.tracker).await;
-        let size = self.store.history_size();
-        gauge!(HISTORY_EVENTS).set(size.events as f64);
-        gauge!(HISTORY_BYTES).set(size.bytes as f64);
+        if let Some(size) = self.store.history_size() {
+            gauge!(HISTORY_EVENTS).set(size.events as f64);
+            gauge!(HISTORY_BYTES).set(size.bytes as f64);
+        }
         self.handle.render()
     }
 

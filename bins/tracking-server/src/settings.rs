@@ -14,6 +14,19 @@ pub struct Settings {
     /// Directory of the family data and the tracking history.
     #[arg(long, env = "TRACKING_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// A `postgres://user:password@host:port/database` URL: the family data and the history live
+    /// in that PostgreSQL database (15 or newer) instead of the data dir, and several servers may
+    /// share it. The schema is created and migrated at start. Needs a build with the `postgres`
+    /// feature.
+    #[arg(long, env = "TRACKING_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<Secret>,
+    /// With `--database-url`: the schema to keep the tables in (created if missing), instead of
+    /// the connection's default.
+    #[arg(long, env = "TRACKING_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
+    /// With `--database-url`: connections to the database this server opens at most.
+    #[arg(long, env = "TRACKING_DATABASE_CONNECTIONS", default_value_t = 16)]
+    pub database_connections: u32,
     /// Directory of the per-user audit log files.
     #[arg(long, env = "TRACKING_LOG_DIR", default_value = "./logs")]
     pub log_dir: PathBuf,

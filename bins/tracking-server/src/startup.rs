@@ -15,7 +15,6 @@ use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
 use tracking_api::{ApiState, LiveHub, Tracker, configure, json_not_found};
 use tracking_audit::{AuditConfig, AuditLog};
-use tracking_store::FileStore;
 
 use crate::metrics::{self, Metrics};
 use crate::settings::{MetricsMode, Settings};
@@ -31,7 +30,7 @@ pub struct Application {
     /// The listener of `--metrics-bind`, and its port.
     metrics_server: Option<(Server, u16)>,
     tracker: Arc<Tracker>,
-    store: Arc<FileStore>,
+    store: storage::Store,
 }
 
 impl std::fmt::Debug for Application {
@@ -61,7 +60,7 @@ impl Application {
             MetricsMode::On => metrics::recorder(),
             MetricsMode::Off => None,
         };
-        let store = storage::open(&settings)?;
+        let store = storage::open(&settings).await?;
         let audit_config = AuditConfig {
             max_bytes: settings.audit_max_bytes,
             backups: settings.audit_backups,
@@ -71,7 +70,7 @@ impl Application {
         let audit = AuditLog::new(audit_config).context("opening the audit log directory")?;
         let hub = LiveHub::with_streams_per_user(settings.max_streams_per_user);
         let tracker =
-            Arc::new(Tracker::new(store.clone(), store.clone(), Arc::new(audit)).with_hub(hub));
+            Arc::new(Tracker::new(store.family(), store.history(), Arc::new(audit)).with_hub(hub));
         match tracker.catch_up().await {
             Ok(done) => log::info!("started; caught up with {done:?}"),
             Err(error) => log::error!("tracking events wait for the history: {error}"),
@@ -198,11 +197,9 @@ impl Application {
         let _ = catch_up.await;
         tracker.close();
         // The stopped workers may still hold the tracker for a moment; the store closes anyway.
-        let closed = tokio::task::spawn_blocking(move || store.close())
-            .await
-            .context("closing the store")?;
+        let closed = store.close().await;
         served?;
-        closed.context("closing the store")?;
+        closed?;
         log::info!("stopped");
         Ok(())
     }

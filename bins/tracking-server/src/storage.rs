@@ -1,4 +1,5 @@
-//! Opens the store the server runs on: the durable JSON-file store in the data dir.
+//! Opens the store the server runs on: the durable JSON-file store in the data dir, or with
+//! `--database-url` the PostgreSQL store (cargo feature `postgres`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -6,7 +7,10 @@ use std::time::Duration;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use tracking_store::{Durability as StoreDurability, FileStore, FileStoreOptions};
+use tracking_store::{
+    Durability as StoreDurability, FamilyRepository, FileStore, FileStoreOptions, HistorySize,
+    TrackingRepository,
+};
 
 use crate::settings::{Durability, Settings};
 
@@ -36,8 +40,65 @@ pub fn refuse_shared_data_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The store of the family data and the history, in the data dir.
-pub fn open(settings: &Settings) -> anyhow::Result<Arc<FileStore>> {
+/// The store of the family data and the history.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Files(Arc<FileStore>),
+    #[cfg(feature = "postgres")]
+    Postgres(Arc<tracking_store::PostgresStore>),
+}
+
+impl Store {
+    pub fn family(&self) -> Arc<dyn FamilyRepository> {
+        match self {
+            Self::Files(store) => store.clone(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => store.clone(),
+        }
+    }
+
+    pub fn history(&self) -> Arc<dyn TrackingRepository> {
+        match self {
+            Self::Files(store) => store.clone(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => store.clone(),
+        }
+    }
+
+    /// The history file's size; `None` for a database, which measures itself.
+    pub fn history_size(&self) -> Option<HistorySize> {
+        match self {
+            Self::Files(store) => Some(store.history_size()),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(_) => None,
+        }
+    }
+
+    /// Syncs and closes the store; later writes are refused.
+    pub async fn close(self) -> anyhow::Result<()> {
+        match self {
+            Self::Files(store) => tokio::task::spawn_blocking(move || store.close())
+                .await
+                .context("closing the store")?
+                .context("closing the store"),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => {
+                store.close().await;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The store the settings name: the database of `--database-url`, else the data dir's files.
+pub async fn open(settings: &Settings) -> anyhow::Result<Store> {
+    match &settings.database_url {
+        Some(url) => open_database(url.expose(), settings).await,
+        None => open_files(settings),
+    }
+}
+
+fn open_files(settings: &Settings) -> anyhow::Result<Store> {
     let durability = match settings.durability {
         Durability::Durable => StoreDurability::Durable,
         Durability::Interval => StoreDurability::Interval(SYNC_INTERVAL),
@@ -56,5 +117,37 @@ pub fn open(settings: &Settings) -> anyhow::Result<Arc<FileStore>> {
         report.journal_lines,
         report.outbox
     );
-    Ok(Arc::new(store))
+    Ok(Store::Files(Arc::new(store)))
+}
+
+/// Connects to the database and applies the migrations it lacks.
+#[cfg(feature = "postgres")]
+async fn open_database(url: &str, settings: &Settings) -> anyhow::Result<Store> {
+    use tracking_store::{PostgresOptions, PostgresStore};
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        bail!("--database-url must be a postgres:// or postgresql:// URL");
+    }
+    let options = PostgresOptions {
+        schema: settings.database_schema.clone(),
+        max_connections: settings.database_connections,
+        ..PostgresOptions::new(url)
+    };
+    let store = PostgresStore::connect(&options)
+        .await
+        .context("opening the PostgreSQL store")?;
+    log::info!(
+        "opened the PostgreSQL store{}",
+        settings
+            .database_schema
+            .as_ref()
+            .map_or_else(String::new, |schema| format!(" in schema {schema}"))
+    );
+    Ok(Store::Postgres(Arc::new(store)))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_database(_url: &str, _settings: &Settings) -> anyhow::Result<Store> {
+    bail!(
+        "--database-url needs the PostgreSQL store, which this build leaves out: build with `cargo build --release -p tracking-server --features postgres`"
+    )
 }

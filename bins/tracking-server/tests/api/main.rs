@@ -10,6 +10,8 @@ mod hostile;
 mod limits;
 mod live_events;
 mod mutations;
+#[cfg(feature = "postgres")]
+mod on_postgres;
 mod openapi;
 mod ordering;
 mod outside_attack;

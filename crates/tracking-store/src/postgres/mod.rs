@@ -48,17 +48,17 @@ impl PostgresOptions {
     }
 }
 
-/// Why the store could not be opened.
+/// Why the store could not be opened; the cause is the error's source.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
-    #[error("the database url is not valid: {0}")]
+    #[error("the database url is not valid")]
     Url(#[source] sqlx::Error),
     #[error("the schema name {0:?} is not a plain identifier (letters, digits, underscores)")]
     Schema(String),
-    #[error("cannot reach the database: {0}")]
-    Unreachable(#[source] sqlx::Error),
-    #[error("cannot migrate the database schema: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot connect to the database")]
+    Connect(#[source] sqlx::Error),
+    #[error("cannot migrate the database schema")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
 }
 
 /// The family data and the history in one PostgreSQL database (schema: `docs/storage.md`).
@@ -85,14 +85,14 @@ impl PostgresStore {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(connect.clone())
                 .await
-                .map_err(ConnectError::Unreachable)?;
+                .map_err(ConnectError::Connect)?;
             // The name was checked above: letters, digits and underscores only.
             sqlx::query(AssertSqlSafe(format!(
                 "CREATE SCHEMA IF NOT EXISTS {schema}"
             )))
             .execute(&setup)
             .await
-            .map_err(ConnectError::Unreachable)?;
+            .map_err(ConnectError::Connect)?;
             setup.close().await;
             connect = connect.options([("search_path", schema.as_str())]);
         }
@@ -101,8 +101,11 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(connect)
             .await
-            .map_err(ConnectError::Unreachable)?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+            .map_err(ConnectError::Connect)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(ConnectError::Migrate)?;
         Ok(Self { pool })
     }
 

@@ -1,0 +1,291 @@
+//! The HTTP contract against servers on the PostgreSQL store (cargo feature `postgres`), each test
+//! in a fresh schema of the database in `TRACKING_TEST_DATABASE_URL` (without it they fail):
+//! mutations and their chain, reads with filters, summaries and exports, a restart, two servers
+//! sharing one database, deletion, and the start-up errors of a bad URL.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use serde_json::Value;
+use tracking_server::{Application, Settings};
+
+use crate::helpers::{ADMIN_TOKEN, Dirs, TestApp, spawn_app_with};
+
+const DATABASE_URL: &str = "TRACKING_TEST_DATABASE_URL";
+
+/// A schema of its own in the test database, dropped at the end.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Schema {
+    fn new() -> Self {
+        let url = std::env::var(DATABASE_URL).unwrap_or_else(|_| {
+            panic!(
+                "{DATABASE_URL} is not set (scripts/postgres.sh starts a database and prints one)"
+            )
+        });
+        let name = format!("api_{}", ulid::Ulid::generate().to_string().to_lowercase());
+        Self { url, name }
+    }
+
+    /// Starts a server on this schema, with directories of its own.
+    async fn server(&self) -> TestApp {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        spawn_app_with(Dirs::new(), move |settings| {
+            settings.database_url = Some(url.parse().unwrap());
+            settings.database_schema = Some(name);
+            settings.database_connections = 4;
+        })
+        .await
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                use sqlx::Connection;
+                let mut connection = sqlx::PgConnection::connect(&url).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP SCHEMA IF EXISTS {name} CASCADE"
+                )))
+                .execute(&mut connection)
+                .await?;
+                connection.close().await
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) && !std::thread::panicking() {
+            panic!("the schema {} was not dropped: {dropped:?}", self.name);
+        }
+    }
+}
+
+/// `points_before` of each event is the `points_after` of the one before, oldest first.
+fn assert_chain(events: &[Value], start: i64, end: i64) {
+    let mut points = start;
+    for event in events {
+        assert_eq!(event["points_before"].as_i64().unwrap(), points, "{event}");
+        points = event["points_after"].as_i64().unwrap();
+    }
+    assert_eq!(points, end);
+}
+
+#[actix_rt::test]
+async fn mutations_reads_summaries_and_exports_hold_on_postgres() {
+    let schema = Schema::new();
+    let app = schema.server().await;
+    let family = app.family("Alex").await;
+    let (parent, child) = (&family.parent, family.child.as_str());
+    for _ in 0..3 {
+        app.activate(parent, child, &family.task).await.expect(200);
+    }
+    let penalized = app
+        .activate(parent, child, &family.penalty)
+        .await
+        .expect(200);
+    assert_eq!(penalized["child"]["points"], 12);
+    app.reward_action(parent, child, &family.reward, "request")
+        .await
+        .expect(200);
+    app.reward_action(parent, child, &family.reward, "request")
+        .await
+        .expect_error(409, "already_requested");
+    let redeemed = app
+        .reward_action(parent, child, &family.reward, "redeem")
+        .await
+        .expect(200);
+    assert_eq!(redeemed["child"]["points"], 2);
+    assert_eq!(redeemed["reward_request"]["status"], "redeemed");
+    app.reward_action(parent, child, &family.reward, "request")
+        .await
+        .expect_error(409, "insufficient_points");
+    assert_eq!(app.child_points(parent, child).await, 2);
+
+    let page = app
+        .child_tracking(parent, child, "?order=asc&limit=500")
+        .await
+        .expect(200);
+    assert_eq!(page["total"], 6);
+    let events = page["items"].as_array().unwrap();
+    assert_chain(events, 0, 2);
+    let penalties = app
+        .child_tracking(parent, child, "?entity_type=penalty")
+        .await
+        .expect(200);
+    assert_eq!(penalties["total"], 1);
+    let second = app
+        .child_tracking(parent, child, "?order=asc&limit=2&offset=1")
+        .await
+        .expect(200);
+    assert_eq!(second["items"][0]["id"], events[1]["id"]);
+    assert_eq!(second["items"].as_array().unwrap().len(), 2);
+
+    // Another family sees none of it, and the admin sees it by user.
+    let other = app.family("Blair").await;
+    app.child_tracking(&other.parent, child, "")
+        .await
+        .expect_error(404, "not_found");
+    let admin = app
+        .admin_tracking(&format!("?user_id={}&action=redeemed", parent.id))
+        .await;
+    assert_eq!(admin["total"], 1);
+    assert_eq!(admin["items"][0]["points_after"], 2);
+
+    let summary = app
+        .get(&format!("/children/{child}/summary"), &parent.token)
+        .await
+        .expect(200);
+    assert_eq!(summary["points"], 2);
+    let totals = &summary["totals"];
+    assert_eq!(
+        (
+            totals["earned"].as_u64(),
+            totals["lost"].as_u64(),
+            totals["spent"].as_u64()
+        ),
+        (Some(15), Some(3), Some(10))
+    );
+    assert_eq!(totals["rewards_requested"], 1);
+
+    let (status, _, body) = app
+        .download(
+            &format!("/children/{child}/tracking/export?format=ndjson"),
+            &parent.token,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let lines: Vec<Value> = String::from_utf8(body)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let exported: Vec<&Value> = lines.iter().map(|event| &event["id"]).collect();
+    let listed: Vec<&Value> = events.iter().map(|event| &event["id"]).collect();
+    assert_eq!(exported, listed);
+    app.stop().await;
+}
+
+#[actix_rt::test]
+async fn two_servers_on_one_database_keep_one_chain_and_survive_a_restart() {
+    let schema = Schema::new();
+    let first = schema.server().await;
+    let second = schema.server().await;
+    let family = first.family("Alex").await;
+    let (parent, child) = (&family.parent, family.child.as_str());
+    // The second server knows the parent's token and the family.
+    assert_eq!(second.child_points(parent, child).await, 0);
+    // Concurrent activations of one child, alternating between the servers.
+    let answers = join_all((0..24).map(|turn| {
+        let server = if turn % 2 == 0 { &first } else { &second };
+        let task = if turn % 3 == 0 {
+            &family.penalty
+        } else {
+            &family.task
+        };
+        server.activate(parent, child, task)
+    }))
+    .await;
+    for answer in answers {
+        answer.expect(200);
+    }
+    let expected = 16 * 5 - 8 * 3;
+    for server in [&first, &second] {
+        assert_eq!(server.child_points(parent, child).await, expected);
+        let page = server
+            .child_tracking(parent, child, "?order=asc&limit=500")
+            .await
+            .expect(200);
+        assert_eq!(page["total"], 24);
+        assert_chain(page["items"].as_array().unwrap(), 0, expected);
+    }
+
+    // A restart reads everything back from the database.
+    first.stop().await;
+    let again = schema.server().await;
+    assert_eq!(again.child_points(parent, child).await, expected);
+    again
+        .activate(parent, child, &family.task)
+        .await
+        .expect(200);
+    assert_eq!(second.child_points(parent, child).await, expected + 5);
+
+    // Deleting the parent on one server revokes it everywhere and anonymizes its history.
+    again
+        .delete(&format!("/admin/users/{}", parent.id), ADMIN_TOKEN)
+        .await
+        .expect(204);
+    second
+        .get("/me", &parent.token)
+        .await
+        .expect_error(401, "unauthorized");
+    let mut anonymized = false;
+    for _ in 0..100 {
+        let all = second.admin_tracking("?limit=500").await;
+        let items = all["items"].as_array().unwrap();
+        if items.len() == 25 && items.iter().all(|event| event["user_id"].is_null()) {
+            anonymized = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(anonymized, "the deleted parent's events are anonymized");
+    again.stop().await;
+    second.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_live_stream_on_postgres_receives_the_event() {
+    let schema = Schema::new();
+    let app = schema.server().await;
+    let family = app.family("Alex").await;
+    let mut stream = app.open_events(&family.parent.token).await;
+    let activated = app
+        .activate(&family.parent, &family.child, &family.task)
+        .await
+        .expect(200);
+    let received = stream
+        .next_event(Duration::from_secs(10))
+        .await
+        .expect("the event arrives");
+    assert_eq!(received.event.as_deref(), Some("tracking_event_created"));
+    assert_eq!(
+        received.data["tracking_event_id"],
+        activated["tracking_event"]["id"]
+    );
+    app.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_bad_database_url_stops_the_start_with_a_clear_error() {
+    let dirs = Dirs::new();
+    let start = |url: &str| {
+        let mut settings = Settings::for_dirs(dirs.data(), dirs.logs());
+        settings.bind = "127.0.0.1:0".into();
+        settings.admin_token = Some(ADMIN_TOKEN.parse().unwrap());
+        settings.database_url = Some(url.parse().unwrap());
+        Application::build(settings)
+    };
+    let error = start("mysql://localhost/tracking").await.unwrap_err();
+    assert!(
+        format!("{error:#}").contains("must be a postgres:// or postgresql:// URL"),
+        "{error:#}"
+    );
+    // Port 1 on the loopback: nothing listens there.
+    let error = start("postgres://nobody:secret@127.0.0.1:1/tracking")
+        .await
+        .unwrap_err();
+    let message = format!("{error:#}");
+    assert!(
+        message.contains("cannot connect to the database"),
+        "{message}"
+    );
+    assert!(!message.contains("secret"), "{message}");
+}
