@@ -19,11 +19,16 @@
 #             (1 and 64 connections), then the whole history through GET /admin/tracking/export
 #             (events/s, server memory before and during) against a GET /admin/tracking paging
 #             loop (limit=500) doing the same job (export_vs_paging.py)
+#   compare   the activate area's /health, POST .../activate, /health again on this tree's server
+#             and on LOAD_BASELINE_BIN (another build of tracking-server, say the commit before a
+#             change), one fresh server each, back to back, the order alternating between runs;
+#             not in the default list
 #
 # Settings (environment): LOAD_DIR (work directory, default /tmp/tracking-load), LOAD_REPEATS (2),
 # LOAD_SECONDS (15, per timed run), LOAD_CONNECTIONS (64), LOAD_EVENTS (1000000), LOAD_PARENTS
 # (10), LOAD_CHILDREN_PER_PARENT (100), LOAD_STREAMS (1000), LOAD_QUIET_WAIT (600: seconds to wait
-# for a quiet machine before each measurement), LOAD_RESEED=1 (seed again even if a seed exists).
+# for a quiet machine before each measurement), LOAD_RESEED=1 (seed again even if a seed exists),
+# LOAD_BASELINE_BIN (the other server of the compare area).
 #
 # Needs: wrk (Debian: apt-get install -y wrk), python3, curl. Prints a table at the end; every raw
 # output is kept under LOAD_DIR.
@@ -119,7 +124,7 @@ start_server() {
   local err=$OUT/server-$(basename "$data")-$(date +%s%N).err
   local started
   started=$(now_ms)
-  "$BIN" --bind 127.0.0.1:0 --data-dir "$data" --log-dir "$data.logs" \
+  "${SERVER_BIN:-$BIN}" --bind 127.0.0.1:0 --data-dir "$data" --log-dir "$data.logs" \
     --admin-token "$ADMIN_TOKEN" "$@" 2>"$err" &
   SERVER_PID=$!
   ADDR=
@@ -252,6 +257,37 @@ if [[ $AREAS == *activate* ]]; then
     record activate "$run" "server memory after" "$(memory)" "/proc/PID/status"
     record activate "$run" "conditions before" "$CONDITIONS" "cpu_busy over 2 s before the run"
     stop_server
+  done
+fi
+
+if [[ $AREAS == *compare* ]]; then
+  [[ -x ${LOAD_BASELINE_BIN:-} ]] || { echo "LOAD_AREAS=compare needs LOAD_BASELINE_BIN, a tracking-server binary" >&2; exit 1; }
+  for run in $(seq 1 "$REPEATS"); do
+    wait_quiet
+    # Alternating order, so that a drift of the shared host favours neither side.
+    if ((run % 2)); then sides="baseline tree"; else sides="tree baseline"; fi
+    for side in $sides; do
+      SERVER_BIN=$BIN
+      [[ $side == baseline ]] && SERVER_BIN=$LOAD_BASELINE_BIN
+      data=$(fresh_copy "compare-$side")
+      start_server "$data"
+      run_wrk "compare-$side-health-$run" 2 "$CONNECTIONS" health
+      health=$RPS
+      record compare "$run" "$side: GET /health req/s" "$RPS" "$WRK_CMD (server $SERVER_BIN)"
+      run_wrk "compare-$side-activate-$run" 2 "$CONNECTIONS" activate "$SEED_SMALL_OUT/targets.txt"
+      activate=$RPS
+      record compare "$run" "$side: POST activate req/s" "$RPS" "$WRK_CMD (server $SERVER_BIN)"
+      record compare "$run" "$side: POST activate p50 / p90 / p99 (ms)" "$P50 / $P90 / $P99" "$WRK_CMD"
+      record compare "$run" "$side: POST activate non-2xx; socket errors" "$NON2XX; $ERRORS" "$WRK_CMD"
+      record compare "$run" "$side: POST activate conditions" "$DURING" ""
+      run_wrk "compare-$side-health-after-$run" 2 "$CONNECTIONS" health
+      record compare "$run" "$side: GET /health again, req/s" "$RPS" "$WRK_CMD"
+      record compare "$run" "$side: activate / health (before; mean of before and after)" \
+        "$(python3 -c "print(f'{$activate / $health:.1%}; {2 * $activate / ($health + $RPS):.1%}')")" "(target >= 33%)"
+      stop_server
+    done
+    SERVER_BIN=
+    record compare "$run" "conditions before" "$CONDITIONS" "cpu_busy over 2 s before the run"
   done
 fi
 

@@ -182,9 +182,29 @@ async fn a_scrape_after_a_known_workload_counts_it() {
         get_text(&client, &format!("{open}/health"), None).await.0,
         404
     );
-    let (status, text) = get_text(&client, &format!("{open}/metrics"), None).await;
-    assert_eq!(status, 200, "{text}");
-    let metrics = Metrics::parse(&text);
+    // An answer does not wait for the history's own sync, which follows: scraped until the
+    // history's four lines are durable.
+    let mut metrics;
+    let mut scrapes = 0;
+    loop {
+        let (status, text) = get_text(&client, &format!("{open}/metrics"), None).await;
+        assert_eq!(status, 200, "{text}");
+        metrics = Metrics::parse(&text);
+        let history = [("log", "history")];
+        let synced = match metrics.find("tracking_store_group_commit_size_sum", &history)[..] {
+            [] => 0.0,
+            _ => metrics.value("tracking_store_group_commit_size_sum", &history),
+        };
+        if synced >= 4.0 {
+            break;
+        }
+        scrapes += 1;
+        assert!(
+            scrapes < 3000,
+            "only {synced} history lines synced after 30 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 
     let recorded = |entity, action| {
         metrics.value(
@@ -233,7 +253,7 @@ async fn a_scrape_after_a_known_workload_counts_it() {
         }
     }
 
-    // The store: four history lines, each committed durably once, in groups adding up to four.
+    // The store: four history lines, each written once, made durable by syncs adding up to four.
     let history = [("log", "history")];
     assert_eq!(
         metrics.histogram_total("tracking_store_commit_duration_seconds", &history),

@@ -9,6 +9,7 @@
 //! and [`Parent`] and [`Admin`] authenticate the embedder's own routes.
 
 mod audit;
+mod confirm;
 mod cursor;
 mod follow;
 #[cfg(feature = "http")]

@@ -7,12 +7,13 @@ use std::time::Duration;
 use tokio::sync::RwLock;
 use tracking_model::{ChildId, Effect, EventId, SequencedEvent, Timestamp, UserId};
 use tracking_store::{
-    ActionTarget, FamilyError, FamilyRepository, FeedError, HistoryError, KeyedLock,
+    ActionTarget, Appended, FamilyError, FamilyRepository, FeedError, HistoryError, KeyedLock,
     TrackingRepository,
 };
 
 use crate::LiveHub;
 use crate::audit::{AuditFollower, AuditSink, PurgeError};
+use crate::confirm::Confirmer;
 
 /// Why a tracker operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,21 +39,24 @@ pub struct CatchUp {
 
 /// The one path every tracked mutation takes.
 ///
-/// A mutation is committed with its event by the family store (the outbox) before anything else;
-/// from then on it is answered as a success. Moving the event into the history follows at once,
-/// and if that fails the event waits in the outbox until [`Tracker::catch_up`] delivers it —
-/// appends are idempotent by id, so it is never lost and never doubled. The audit line and the
-/// live push never fail or slow the mutation.
+/// A mutation is committed with its event by the family store (the outbox) before anything else:
+/// that is its one durable commit, and from then on it is answered as a success. The event is
+/// then written into the history, where every read sees it before the answer leaves, without
+/// waiting for the history's own `fdatasync`: a confirmer syncs the history for a batch of events
+/// and only then confirms them in the outbox (`confirm.rs`). If the write fails the event waits in
+/// the outbox until [`Tracker::catch_up`] delivers it — appends are idempotent by id, so it is
+/// never lost and never doubled. The audit line and the live push never fail or slow the
+/// mutation.
 pub struct Tracker {
     family: Arc<dyn FamilyRepository>,
     history: Arc<dyn TrackingRepository>,
     audit: AuditFollower,
+    confirmer: Confirmer,
     hub: LiveHub,
     /// Mutations hold it shared, a user's deletion exclusively while it commits, so every audit
     /// line of a deleted user is queued before its audit files are purged.
     deletions: RwLock<()>,
-    /// Per child, held from the commit of an action until its event is delivered, audited and
-    /// pushed.
+    /// Per child, held from the commit of an action until its event is in the history.
     children: KeyedLock<ChildId>,
 }
 
@@ -65,6 +69,7 @@ impl Tracker {
     ) -> Self {
         Self {
             audit: AuditFollower::start(Arc::clone(&family), Arc::clone(&history), audit),
+            confirmer: Confirmer::start(Arc::clone(&family), Arc::clone(&history)),
             family,
             history,
             hub: LiveHub::new(),
@@ -142,8 +147,16 @@ impl Tracker {
     }
 
     /// Delivers every event waiting in the outbox, then anonymizes the history of deleted users.
+    /// Events written into the history whose confirmation waits for its next sync are the
+    /// confirmer's, and left to it.
     pub async fn catch_up(&self) -> Result<CatchUp, TrackerError> {
-        let waiting = self.family.outbox().await?;
+        let waiting: Vec<SequencedEvent> = self
+            .family
+            .outbox()
+            .await?
+            .into_iter()
+            .filter(|recorded| !self.confirmer.is_pending(recorded.event.id()))
+            .collect();
         let mut delivered: Vec<EventId> = Vec::with_capacity(waiting.len());
         let mut failure = None;
         for recorded in &waiting {
@@ -224,9 +237,11 @@ impl Tracker {
         })
     }
 
-    /// Tracking events committed but not yet in the history.
+    /// Tracking events committed but not yet in the history. An event written into the history
+    /// and waiting for its next sync to be confirmed does not count: every read sees it already.
     pub async fn backlog(&self) -> Result<u64, FamilyError> {
-        self.family.outbox_len().await
+        let outbox = self.family.outbox_len().await?;
+        Ok(outbox.saturating_sub(self.confirmer.pending()))
     }
 
     /// Committed events not yet known to be in the audit files.
@@ -234,13 +249,15 @@ impl Tracker {
         self.audit.backlog()
     }
 
-    /// Writes every audit line still missing and stops the audit thread.
+    /// Confirms every event written into the history, writes every audit line still missing, and
+    /// stops both threads.
     pub fn close(&self) {
+        self.confirmer.close();
         self.audit.close();
     }
 
     async fn has_work(&self) -> bool {
-        let backlog = self.family.outbox_len().await.unwrap_or(1);
+        let backlog = self.backlog().await.unwrap_or(1);
         let deleted = self
             .family
             .users_to_anonymize()
@@ -268,10 +285,13 @@ impl Tracker {
         .await
     }
 
+    /// Writes the event into the history, where every read sees it from now on; its confirmation
+    /// in the outbox follows once the history has it on disk.
     async fn deliver(&self, recorded: &SequencedEvent) {
         let id = recorded.event.id();
-        match self.history.append(recorded).await {
-            Ok(()) => {
+        match self.history.append_unsynced(recorded).await {
+            Ok(Appended::Visible) => self.confirmer.written(id),
+            Ok(Appended::Durable) => {
                 if let Err(error) = self.family.confirm_delivered(&[id]).await {
                     log::warn!(
                         "delivery of tracking event {id} not confirmed, will redeliver: {error}"

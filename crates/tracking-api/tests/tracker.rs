@@ -1,13 +1,15 @@
 //! The recording pipeline without HTTP: a failing history write still succeeds, and the event is
-//! delivered later exactly once; audit failures never fail a mutation.
+//! delivered later exactly once; the answer does not wait for the history's sync, yet every read
+//! sees the event and the outbox keeps it until that sync; audit failures never fail a mutation.
 
 mod common;
 
 use std::error::Error;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use common::{all_events, setup};
+use common::{FlakyHistory, all_events, setup};
 use tracking_api::{AuditPosition, AuditSink, NoAudit, Tracker};
 use tracking_model::{EventId, SequencedEvent, UserId};
 use tracking_store::{ActionTarget, FamilyRepository, TrackingRepository};
@@ -68,6 +70,89 @@ async fn a_failed_history_write_still_succeeds_and_is_delivered_later_exactly_on
         "an event was written twice"
     );
     tracker.close();
+}
+
+/// Lets every sync `history` holds back return.
+fn release_syncs(history: &FlakyHistory) {
+    history.holding_syncs.store(false, Ordering::SeqCst);
+    history.released.notify_waiters();
+}
+
+/// Bounds a wait that only a bug makes endless.
+const HANG: Duration = Duration::from_secs(30);
+
+/// Polls `done` until it holds; panics with `what` if it never does.
+async fn eventually<F: Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    let deadline = tokio::time::Instant::now() + HANG;
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_answered_event_is_read_at_once_and_confirmed_only_after_the_history_sync() {
+    let s = setup().await;
+    s.history.holding_syncs.store(true, Ordering::SeqCst);
+    let tracker = Tracker::new(s.family.clone(), s.history.clone(), Arc::new(NoAudit));
+
+    let effect = tokio::time::timeout(
+        HANG,
+        tracker.record(s.user, s.child, ActionTarget::Activate(s.task)),
+    )
+    .await
+    .expect("the answer does not wait for the history's sync")
+    .unwrap();
+    let id = effect.event.id();
+
+    // Read-your-writes: every read after the answer sees the event, before the history's sync.
+    let page = tracker.history().query(&all_events()).await.unwrap();
+    assert_eq!(page.items, vec![effect.event.clone()]);
+    assert_eq!(tracker.history().get(id).await.unwrap(), effect.event);
+    let feed = tracker.family_events_after(s.user, 0, 10).await.unwrap();
+    assert_eq!(feed.len(), 1);
+    assert_eq!((feed[0].sequence, feed[0].event.id()), (1, id));
+
+    // The confirmer waits for the sync; until it returns the event stays in the outbox (not
+    // counted as backlog: it is in the history), and the catch-up leaves it to the confirmer
+    // rather than writing it again.
+    eventually("the confirmer syncs the history", || async {
+        s.history.syncs_started.load(Ordering::SeqCst) > 0
+    })
+    .await;
+    let outbox = s.family.outbox().await.unwrap();
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].event.id(), id);
+    assert_eq!(tracker.backlog().await.unwrap(), 0);
+    assert_eq!(tracker.catch_up().await.unwrap().delivered, 0);
+    assert_eq!(s.family.outbox_len().await.unwrap(), 1);
+
+    release_syncs(&s.history);
+    eventually(
+        "the event is confirmed once the history is synced",
+        || async { s.family.outbox_len().await.unwrap() == 0 },
+    )
+    .await;
+    assert_eq!(s.history.appends.load(Ordering::SeqCst), 1);
+    tracker.close();
+}
+
+#[tokio::test]
+async fn closing_confirms_what_was_written() {
+    let s = setup().await;
+    s.history.holding_syncs.store(true, Ordering::SeqCst);
+    let tracker = Tracker::new(s.family.clone(), s.history.clone(), Arc::new(NoAudit));
+    for _ in 0..3 {
+        tracker
+            .record(s.user, s.child, ActionTarget::Activate(s.task))
+            .await
+            .unwrap();
+    }
+    assert_eq!(s.family.outbox_len().await.unwrap(), 3);
+    release_syncs(&s.history);
+    tracker.close();
+    assert_eq!(s.family.outbox_len().await.unwrap(), 0);
+    assert_eq!(s.history.query(&all_events()).await.unwrap().total, 3);
 }
 
 #[tokio::test]

@@ -11,12 +11,36 @@ use crate::HistoryError;
 /// Where an event stands in the history's one order: (`occurred_at`, `created_at`, `id`).
 pub type OrderKey = (Timestamp, Timestamp, EventId);
 
+/// How far [`TrackingRepository::append_unsynced`] took an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// As far as [`TrackingRepository::append`] takes it: nothing more to wait for.
+    Durable,
+    /// Every read sees it, but it is durable only once a later [`TrackingRepository::sync`]
+    /// returns.
+    Visible,
+}
+
 /// The append-only history of tracking events, queried by parents and administrators.
 #[async_trait]
 pub trait TrackingRepository: Send + Sync + 'static {
     /// Stores `event` durably with its family sequence number. Appending an id that is already
     /// stored changes nothing, so a delivery retried after a crash never doubles an event.
     async fn append(&self, event: &SequencedEvent) -> Result<(), HistoryError>;
+
+    /// [`Self::append`] for an event that is durable elsewhere already (the outbox): every read
+    /// sees it when this returns, but the store may leave it to a later [`Self::sync`] to make it
+    /// durable, so that the caller does not wait for a second durable commit. By default, the
+    /// same as `append`.
+    async fn append_unsynced(&self, event: &SequencedEvent) -> Result<Appended, HistoryError> {
+        self.append(event).await.map(|()| Appended::Durable)
+    }
+
+    /// Returns once every event appended so far is durable: the events [`Self::append_unsynced`]
+    /// answered [`Appended::Visible`] for, when it returned before this was called.
+    async fn sync(&self) -> Result<(), HistoryError> {
+        Ok(())
+    }
 
     /// The event with this id.
     async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError>;

@@ -35,7 +35,7 @@ pub use file::{
     Durability, FileStore, FileStoreOptions, HISTORY_FILE, HistorySize, JOURNAL_FILE, LOCK_FILE,
     OpenError, OpenReport, SNAPSHOT_FILE, TornLine,
 };
-pub use history::{OrderKey, TrackingRepository};
+pub use history::{Appended, OrderKey, TrackingRepository};
 pub use keyed_lock::{KeyedGuard, KeyedLock};
 pub use memory::MemoryStore;
 pub use metrics::{COMMIT_SECONDS, GROUP_COMMIT_SIZE, SYNC_SECONDS, describe_metrics};

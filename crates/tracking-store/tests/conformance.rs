@@ -188,6 +188,7 @@ conformance!(
     outbox_keeps_commit_order_until_confirmed,
     deleting_cascades_and_remembers_anonymization,
     history_append_is_idempotent,
+    unsynced_appends_are_read_at_once_and_kept_once_synced,
     history_queries_match_a_reference,
     anonymizing_clears_only_that_user,
     concurrent_mutations_on_one_child_keep_the_chain,
@@ -633,6 +634,47 @@ async fn history_append_is_idempotent<S: Subject>(subject: S) {
         .await
         .unwrap();
     assert_eq!(page.items, vec![first, second, third]);
+}
+
+/// An append that does not wait for its sync is seen by every read when it returns, stays
+/// idempotent by id, and is kept across a reopen once synced.
+async fn unsynced_appends_are_read_at_once_and_kept_once_synced<S: Subject>(subject: S) {
+    let (alex, kid) = (UserId::generate(), ChildId::generate());
+    let first = SequencedEvent {
+        sequence: 1,
+        event: event(Some(alex), kid, 0, at(0), 1),
+    };
+    let second = SequencedEvent {
+        sequence: 2,
+        event: event(Some(alex), kid, 3, at(1), 0),
+    };
+    let store = subject.store();
+    store.append_unsynced(&first).await.unwrap();
+    assert_eq!(store.get(first.event.id()).await.unwrap(), first.event);
+    let page = store.query(&TrackingQuery::default()).await.unwrap();
+    assert_eq!((page.items, page.total), (vec![first.event.clone()], 1));
+    assert_eq!(
+        store.family_events(alex, 0, 10).await.unwrap(),
+        vec![first.clone()]
+    );
+    let params = SummaryParams::default();
+    assert_eq!(
+        store.child_summary(kid, 1, &params).await.unwrap(),
+        summarize(kid, 1, &params, std::slice::from_ref(&first.event)).unwrap()
+    );
+
+    // Again, unsynced or durable: still once.
+    store.append_unsynced(&first).await.unwrap();
+    store.append(&first).await.unwrap();
+    store.append_unsynced(&second).await.unwrap();
+    store.sync().await.unwrap();
+    let subject = subject.reopen();
+    let page = subject
+        .store()
+        .query(&TrackingQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.items, vec![first.event, second.event]);
 }
 
 /// Events of 3 children of 2 users (and anonymized ones), every kind, times with ties.

@@ -1,7 +1,9 @@
 //! Crash consistency of the built binary: concurrent tracked mutations of every kind on many
 //! children of many families, user deletions, audit files that roll over every few lines and a
 //! family journal that is compacted many times, all cut short by SIGKILL at seeded pseudo-random
-//! moments (some of them a few milliseconds after a user's deletion was sent). After every restart
+//! moments (some of them a few milliseconds after a user's deletion was sent; many between an
+//! answer and the history's own sync, where every other such kill also loses the history's
+//! unsynced tail, as a power loss would: `power_loss`). After every restart
 //! on the same data and log directories, everything the server acknowledged must be there, once,
 //! as it was answered; the point chains must be exact; deleted users must be anonymized and their
 //! audit files gone; and every stored and audit line must be whole. `docs/reliability.md`
@@ -18,6 +20,7 @@ mod support;
 mod checks;
 mod file_checks;
 mod harness;
+mod power_loss;
 mod report;
 mod workload;
 
@@ -220,7 +223,24 @@ impl Run {
         );
         harness::count_errors(&self.server, &mut self.stats);
         self.evidence.look(&self.dirs, &mut self.stats);
+        self.lose_the_unsynced_history();
         load.ran
+    }
+
+    /// A kill that left history lines the family files do not confirm yet landed between an
+    /// answer and the history's sync; every other one also loses those lines (or part of them).
+    fn lose_the_unsynced_history(&mut self) {
+        let unsynced = power_loss::look(self.dirs.data());
+        if unsynced.lines == 0 {
+            return;
+        }
+        self.stats.kills_before_history_sync += 1;
+        if self.stats.kills_before_history_sync % 2 == 1 {
+            self.stats.history_tails_lost += 1;
+            self.stats.history_lines_at_risk += unsynced.lines;
+            self.stats.history_bytes_lost +=
+                power_loss::lose(self.dirs.data(), &unsynced, &mut self.rng);
+        }
     }
 
     /// Restarts on the same directories, waits for the catch-up, settles the deletions the kill
@@ -289,6 +309,11 @@ impl Run {
             "only {acked} mutations were acknowledged: too few to prove anything"
         );
         assert!(deleted >= 3, "only {deleted} users were deleted");
+        assert!(
+            stats.history_tails_lost >= 1,
+            "no kill landed between an answer and the history's sync, so no power loss of the \
+             history's unsynced tail was simulated"
+        );
         assert!(
             stats.snapshots.len() >= ROUNDS / 2,
             "the family journal was compacted into only {} distinct snapshots over {ROUNDS} \

@@ -16,6 +16,13 @@ pub struct Stats {
     pub kills_mid_snapshot: usize,
     pub kills_mid_rollover: usize,
     pub store_torn_tails: usize,
+    /// Kills after which the history held lines the family files did not confirm yet.
+    pub kills_before_history_sync: usize,
+    /// Of those, the kills followed by a simulated power loss of the history's unsynced tail.
+    pub history_tails_lost: usize,
+    /// Unconfirmed lines in the tails cut, and the bytes cut.
+    pub history_lines_at_risk: usize,
+    pub history_bytes_lost: u64,
     /// Audit lines checked after the last restart.
     pub audit_lines: usize,
     pub audit_files_max: usize,
@@ -41,8 +48,9 @@ pub fn print_summary(seed: u64, world: &World, stats: &Stats, seconds: f64) {
         "seed {seed:#x}: {} kills, {} mutations acknowledged, {} refused (409), {} \
          unanswered, {} events stored; {} users deleted ({} acknowledged, {} cut by the \
          kill: {} found done, {} not done and sent again); kills that left evidence of an \
-         interrupted anonymization: {}, snapshot: {}, audit roll-over: {}; torn tails dropped by \
-         the store: {}; audit lines checked (last round): {}, audit files \
+         interrupted anonymization: {}, snapshot: {}, audit roll-over: {}; kills between an \
+         answer and the history's sync: {}, of them followed by a lost history tail: {} ({} \
+         unconfirmed lines, {} bytes cut); torn tails dropped by the store: {}; audit lines checked (last round): {}, audit files \
          at most: {}; distinct snapshots: {}, journal at \
          most {} bytes; slowest acknowledged deletion {} ms; {seconds:.1} s",
         stats.kills,
@@ -58,6 +66,10 @@ pub fn print_summary(seed: u64, world: &World, stats: &Stats, seconds: f64) {
         stats.kills_mid_anonymization,
         stats.kills_mid_snapshot,
         stats.kills_mid_rollover,
+        stats.kills_before_history_sync,
+        stats.history_tails_lost,
+        stats.history_lines_at_risk,
+        stats.history_bytes_lost,
         stats.store_torn_tails,
         stats.audit_lines,
         stats.audit_files_max,

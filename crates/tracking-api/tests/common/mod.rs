@@ -4,22 +4,32 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use tokio::sync::Notify;
 use tracking_api::hash_token;
 use tracking_model::{
     Child, ChildId, ChildSummary, EventId, Page, SequencedEvent, SummaryParams, Task, TaskId,
     Timestamp, TrackingEvent, TrackingQuery, User, UserId,
 };
-use tracking_store::{FamilyRepository, HistoryError, MemoryStore, OrderKey, TrackingRepository};
+use tracking_store::{
+    Appended, FamilyRepository, HistoryError, MemoryStore, OrderKey, TrackingRepository,
+};
 
 /// The bearer token of the family's parent.
 pub const PARENT_TOKEN: &str = "parent-token";
 
 /// A history that fails every write while `broken` is set, and counts appends that reached it.
+///
+/// While `holding_syncs` is set it behaves like a store whose `fdatasync` has not come yet: an
+/// append that need not wait answers [`Appended::Visible`], and [`TrackingRepository::sync`]
+/// waits until `holding_syncs` is cleared and `released` notified.
 #[derive(Default)]
 pub struct FlakyHistory {
     pub inner: MemoryStore,
     pub broken: AtomicBool,
     pub appends: AtomicUsize,
+    pub holding_syncs: AtomicBool,
+    pub syncs_started: AtomicUsize,
+    pub released: Notify,
 }
 
 #[async_trait]
@@ -30,6 +40,25 @@ impl TrackingRepository for FlakyHistory {
         }
         self.appends.fetch_add(1, Ordering::SeqCst);
         self.inner.append(event).await
+    }
+    async fn append_unsynced(&self, event: &SequencedEvent) -> Result<Appended, HistoryError> {
+        self.append(event).await?;
+        Ok(if self.holding_syncs.load(Ordering::SeqCst) {
+            Appended::Visible
+        } else {
+            Appended::Durable
+        })
+    }
+    async fn sync(&self) -> Result<(), HistoryError> {
+        self.syncs_started.fetch_add(1, Ordering::SeqCst);
+        loop {
+            // Created before the check, so that a release in between still wakes it.
+            let released = self.released.notified();
+            if !self.holding_syncs.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            released.await;
+        }
     }
     async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
         self.inner.get(id).await

@@ -89,6 +89,8 @@ pub(crate) struct LogState<T> {
     /// The length of the file: where the next line lands.
     pub(crate) len: u64,
     synced_len: u64,
+    /// Lines written since the last `fdatasync`, for the group-commit size.
+    unsynced_lines: u64,
     /// Written but not yet durable, in write order.
     pub(crate) staged: Vec<T>,
     /// Set after a failed `fdatasync` or a failed clean-up: the log refuses every later write.
@@ -110,12 +112,19 @@ impl<T> LogState<T> {
         self.file = Arc::new(file);
         self.len = len;
         self.synced_len = len;
+        self.unsynced_lines = 0;
     }
 
     /// Records that the file was cut to `len` bytes and synced.
     pub(crate) fn truncated(&mut self, len: u64) {
         self.len = len;
         self.synced_len = len;
+        self.unsynced_lines = 0;
+    }
+
+    /// Whether lines were written since the last `fdatasync`, or wait for it to be published.
+    fn unsynced(&self) -> bool {
+        self.len > self.synced_len || !self.staged.is_empty()
     }
 
     /// Refuses every later write with `reason`.
@@ -177,7 +186,7 @@ pub(crate) enum Wait {
     /// Until the line is durable (in [`Durability::Durable`]).
     Durable,
     /// Publishes at once and leaves the sync to the next round; for records whose loss on a
-    /// crash is harmless.
+    /// crash is harmless, or that are durable elsewhere already (an event in the outbox).
     Lazy,
 }
 
@@ -215,6 +224,7 @@ impl<T: Send + 'static> Log<T> {
                 path: path.clone(),
                 len,
                 synced_len: len,
+                unsynced_lines: 0,
                 staged: Vec::new(),
                 failed: None,
                 closed: false,
@@ -254,7 +264,8 @@ impl<T: Send + 'static> Log<T> {
 
     /// Runs `prepare` under the lock and appends the line it returns. Returns once the line is
     /// durable (or at once, per `wait` and the mode) and its item published. When `prepare`
-    /// returns nothing, waits until everything staged so far is durable.
+    /// returns nothing, waits (per `wait` and the mode) until every line written so far is
+    /// durable.
     pub(crate) async fn append(
         &self,
         wait: Wait,
@@ -273,7 +284,8 @@ impl<T: Send + 'static> Log<T> {
         undo: impl FnOnce(T),
     ) -> Result<(), AppendError> {
         let started = Instant::now();
-        let must_wait = {
+        // Whether to wait for a round, and whether that round commits a line of this append.
+        let (must_wait, committing) = {
             let mut state = self.state();
             state.check()?;
             match prepare(&mut state)? {
@@ -285,13 +297,18 @@ impl<T: Send + 'static> Log<T> {
                     if wait == Wait::Lazy || self.shared.durability != Durability::Durable {
                         (self.shared.publish)(vec![item]);
                         self.shared.metrics.commit.record(started.elapsed());
-                        false
+                        (false, false)
                     } else {
                         state.staged.push(item);
-                        true
+                        (true, true)
                     }
                 }
-                None => !state.staged.is_empty() && self.shared.durability == Durability::Durable,
+                None => {
+                    let wait_for_others = wait == Wait::Durable
+                        && self.shared.durability == Durability::Durable
+                        && state.unsynced();
+                    (wait_for_others, false)
+                }
             }
         };
         if !must_wait {
@@ -305,7 +322,9 @@ impl<T: Send + 'static> Log<T> {
         }
         match receiver.await {
             Ok(Ok(())) => {
-                self.shared.metrics.commit.record(started.elapsed());
+                if committing {
+                    self.shared.metrics.commit.record(started.elapsed());
+                }
                 Ok(())
             }
             Ok(Err(reason)) => Err(AppendError::Round(reason)),
@@ -349,6 +368,7 @@ fn write_line<T>(state: &mut LogState<T>, line: &[u8]) -> io::Result<()> {
     match (&*state.file).write_all(line) {
         Ok(()) => {
             state.len += line.len() as u64;
+            state.unsynced_lines += 1;
             Ok(())
         }
         Err(err) => {
@@ -418,18 +438,18 @@ fn wait_briefly(receiver: &mpsc::Receiver<Waiter>) -> Option<Waiter> {
 /// that checks for an item (say, an event id) always finds it in one place or the other.
 fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
     let _round = shared.round.lock();
-    let (file, len, count) = {
+    let (file, len, lines, count) = {
         let state = shared.state.lock();
         if let Some(reason) = &state.failed {
             return Err(reason.clone());
         }
-        let unsynced = state.len > state.synced_len;
-        if !unsynced && state.staged.is_empty() {
+        if !state.unsynced() {
             return Ok(());
         }
         (
-            unsynced.then(|| Arc::clone(&state.file)),
+            (state.len > state.synced_len).then(|| Arc::clone(&state.file)),
             state.len,
+            state.unsynced_lines,
             state.staged.len(),
         )
     };
@@ -446,8 +466,11 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
     }
     let mut state = shared.state.lock();
     state.synced_len = state.synced_len.max(len);
+    state.unsynced_lines = state.unsynced_lines.saturating_sub(lines);
+    if lines > 0 {
+        shared.metrics.group.record(lines as f64);
+    }
     if count > 0 {
-        shared.metrics.group.record(count as f64);
         let items: Vec<T> = state.staged.drain(..count).collect();
         (shared.publish)(items);
     }

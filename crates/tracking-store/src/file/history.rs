@@ -20,7 +20,7 @@ use super::group_commit::{Broken, Log, LogConfig, Wait};
 use super::index::{Index, NewEntry, key_of, kind_of};
 use super::lines::{ReadOutcome, open_lines, read_lines};
 use super::{Durability, FileStore, OpenError, sync_dir};
-use crate::{HistoryError, OrderKey, TrackingRepository};
+use crate::{Appended, HistoryError, OrderKey, TrackingRepository};
 
 /// The name of the history file in the data directory.
 pub const HISTORY_FILE: &str = "tracking_events.jsonl";
@@ -75,6 +75,7 @@ pub(crate) struct History {
     /// A read handle on the current file; replaced together with the index's offsets.
     reader: Arc<RwLock<Arc<File>>>,
     log: Log<NewEntry>,
+    durability: Durability,
     /// One anonymization at a time.
     rewriting: Mutex<()>,
 }
@@ -134,6 +135,7 @@ impl History {
                 index,
                 reader,
                 log,
+                durability,
                 rewriting: Mutex::new(()),
             },
             outcome,
@@ -171,7 +173,13 @@ impl History {
         self.index.read().family_heads()
     }
 
-    pub(crate) async fn append(&self, sequenced: &SequencedEvent) -> Result<(), HistoryError> {
+    /// Appends the event's line, idempotent by id; returns once it is durable, or at once
+    /// (published to every read) per `wait`.
+    pub(crate) async fn append(
+        &self,
+        sequenced: &SequencedEvent,
+        wait: Wait,
+    ) -> Result<(), HistoryError> {
         let event = &sequenced.event;
         let id = event.id();
         let mut line = encode(event, Some(sequenced.sequence))?;
@@ -180,7 +188,7 @@ impl History {
             .ok_or_else(|| HistoryError::Corrupt("an event of no known kind".into()))?;
         let index = &self.index;
         self.log
-            .append(Wait::Durable, |state| {
+            .append(wait, |state| {
                 if index.read().contains(id) || state.staged.iter().any(|entry| entry.id == id) {
                     return Ok(None);
                 }
@@ -200,6 +208,21 @@ impl History {
             })
             .await?;
         Ok(())
+    }
+
+    /// Returns once every line written so far is durable.
+    pub(crate) async fn sync(&self) -> Result<(), HistoryError> {
+        self.log.append(Wait::Durable, |_| Ok(None)).await?;
+        Ok(())
+    }
+
+    /// What an append that did not wait leaves to [`Self::sync`]: nothing in the interval mode,
+    /// whose appends never wait.
+    fn unsynced(&self) -> Appended {
+        match self.durability {
+            Durability::Durable => Appended::Visible,
+            Durability::Interval(_) => Appended::Durable,
+        }
     }
 
     pub(crate) fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
@@ -472,7 +495,16 @@ fn parse_entry(line: &[u8], offset: u64) -> Result<NewEntry, String> {
 #[async_trait]
 impl TrackingRepository for FileStore {
     async fn append(&self, event: &SequencedEvent) -> Result<(), HistoryError> {
-        self.history.append(event).await
+        self.history.append(event, Wait::Durable).await
+    }
+
+    async fn append_unsynced(&self, event: &SequencedEvent) -> Result<Appended, HistoryError> {
+        self.history.append(event, Wait::Lazy).await?;
+        Ok(self.history.unsynced())
+    }
+
+    async fn sync(&self) -> Result<(), HistoryError> {
+        self.history.sync().await
     }
 
     async fn family_events(
