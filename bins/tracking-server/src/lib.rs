@@ -5,6 +5,7 @@ pub mod answers;
 pub mod demo;
 pub mod logging;
 pub mod metrics;
+pub mod routes;
 pub mod settings;
 pub mod startup;
 pub mod storage;

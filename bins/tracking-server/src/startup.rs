@@ -17,6 +17,7 @@ use tracking_api::{ApiState, LiveHub, Tracker, configure, json_not_found};
 use tracking_audit::{AuditConfig, AuditLog};
 
 use crate::metrics::{self, Metrics};
+use crate::routes;
 use crate::settings::{MetricsMode, Settings};
 use crate::{admin, answers, demo, storage};
 
@@ -105,11 +106,9 @@ impl Application {
                 .wrap(Condition::new(measured, from_fn(metrics::record_request)))
                 .configure(configure);
             if let Some(metrics) = &main_metrics {
-                app = app.app_data(metrics.clone()).service(
-                    web::resource("/metrics")
-                        .route(web::get().to(metrics::guarded))
-                        .default_service(web::to(json_not_found)),
-                );
+                app = app
+                    .app_data(metrics.clone())
+                    .service(routes::metrics_guarded());
             }
             app.default_service(web::to(json_not_found))
         })
@@ -213,11 +212,7 @@ fn metrics_listener(bind: &str, metrics: web::Data<Metrics>) -> anyhow::Result<(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(metrics.clone())
-            .service(
-                web::resource("/metrics")
-                    .route(web::get().to(metrics::open))
-                    .default_service(web::to(json_not_found)),
-            )
+            .service(routes::metrics_open())
             .default_service(web::to(json_not_found))
     })
     .disable_signals()

@@ -175,6 +175,16 @@ async fn a_scrape_after_a_known_workload_counts_it() {
     let (status, guarded) = get_text(&client, &main, Some(ADMIN)).await;
     assert_eq!(status, 200, "{guarded}");
     Metrics::parse(&guarded);
+    // Another method: 405 naming the one the OpenAPI document gives, as on every other route.
+    let refused = client
+        .http
+        .post(&main)
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(refused.status().as_u16(), 405);
+    assert_eq!(refused.headers().get("allow").unwrap(), "GET");
 
     // Open on the metrics listener, which serves nothing else.
     let open = metrics_base(&server);

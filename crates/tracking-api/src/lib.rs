@@ -24,7 +24,7 @@ pub use follow::{LiveItem, MAX_REPLAY, StreamOptions};
 #[cfg(feature = "http")]
 pub use http::{
     Admin, AdminCredential, ApiError, ApiState, MAX_BODY_BYTES, Parent, Tickets, configure,
-    json_not_found, openapi_document, openapi_json,
+    documented_resource, json_not_found, openapi_document, openapi_json,
 };
 pub use live::{DEFAULT_STREAMS_PER_USER, LiveHub, Signal};
 pub use token::{hash_token, new_token};

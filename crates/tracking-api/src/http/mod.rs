@@ -13,7 +13,7 @@ mod tickets;
 pub use auth::{Admin, AdminCredential, Parent};
 pub use error::ApiError;
 pub use openapi::{document as openapi_document, document_json as openapi_json};
-pub use routes::{configure, json_not_found};
+pub use routes::{configure, json_not_found, resource as documented_resource};
 pub use state::ApiState;
 pub use tickets::Tickets;
 

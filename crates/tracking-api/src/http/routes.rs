@@ -74,8 +74,9 @@ fn mount_records<R: FamilyRecord + 'static>(
     );
 }
 
-/// A resource whose unsupported methods get the JSON error shape.
-fn resource(path: &str) -> Resource {
+/// A resource whose unsupported methods get `405` in the JSON error shape, with the `Allow`
+/// header the OpenAPI document gives its path.
+pub fn resource(path: &str) -> Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
 

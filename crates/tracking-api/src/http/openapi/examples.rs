@@ -108,3 +108,12 @@ pub(super) fn child_summary() -> Value {
 pub(super) fn family_ranking() -> Value {
     fixture(include_str!("../../../../../fixtures/family_ranking.json"))
 }
+
+/// The start of a `GET /metrics` answer.
+pub(super) fn metrics_exposition() -> Value {
+    json!(
+        "# HELP http_requests_total requests answered, by method, route pattern and status\n\
+         # TYPE http_requests_total counter\n\
+         http_requests_total{method=\"POST\",route=\"/children/:child_id/tasks/:task_id/activate\",status=\"200\"} 42\n"
+    )
+}

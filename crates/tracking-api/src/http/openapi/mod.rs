@@ -35,7 +35,7 @@ pub(crate) use page::{docs_page, docs_script, openapi_json};
         paths::event_ticket, paths::events,
         paths::child_summary, paths::admin_child_summary, paths::family_summary,
         paths::admin_export, paths::child_export,
-        paths::openapi_json, paths::docs_page, paths::docs_script,
+        paths::metrics, paths::openapi_json, paths::docs_page, paths::docs_script,
     ),
     components(schemas(
         tracking_model::ErrorCode,

@@ -219,6 +219,15 @@ fn admin_export() {}
         as an attachment", content(("application/x-ndjson"), ("text/csv")))))]
 fn child_export() {}
 
+#[utoipa::path(get, path = "/metrics", tag = "service", security(("admin" = [])),
+    responses((status = 200, description = "Prometheus metrics in the text exposition format \
+        (`docs/operations.md` says what each means). On the main listener to the admin token; \
+        with `--metrics-bind ADDR` also without credentials on that address, which serves \
+        nothing else. Absent (404) when the server runs with `--metrics off`.",
+        content_type = "text/plain", body = String,
+        example = json!(examples::metrics_exposition()))))]
+fn metrics() {}
+
 #[utoipa::path(get, path = "/openapi.json", tag = "service",
     responses((status = 200, description = "This document", body = Object)))]
 fn openapi_json() {}
