@@ -85,6 +85,19 @@ impl LiveHub {
         }
     }
 
+    /// Tells every open stream that it may have new events: for a wake-up that may have been
+    /// lost (another server's commit notices missed while reconnecting).
+    pub fn wake_all(&self) {
+        let mut streams = self.lock();
+        streams.retain(|_, senders| {
+            senders.retain(|sender| {
+                sender.send_modify(|()| {});
+                !sender.is_closed()
+            });
+            !senders.is_empty()
+        });
+    }
+
     /// Ends every stream of a deleted user.
     pub fn disconnect(&self, family: UserId) {
         self.lock().remove(&family);
@@ -149,5 +162,21 @@ mod tests {
         assert!(!others.0.has_changed().unwrap());
         hub.disconnect(family);
         assert!(!streams[0].changed().await);
+    }
+
+    #[tokio::test]
+    async fn waking_all_reaches_the_streams_of_every_family() {
+        let hub = LiveHub::new();
+        let mut streams = [
+            hub.subscribe(UserId::generate()),
+            hub.subscribe(UserId::generate()),
+        ];
+        for stream in &mut streams {
+            stream.mark_seen();
+        }
+        hub.wake_all();
+        for stream in &mut streams {
+            assert!(stream.0.has_changed().unwrap());
+        }
     }
 }

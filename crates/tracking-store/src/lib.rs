@@ -40,5 +40,5 @@ pub use keyed_lock::{KeyedGuard, KeyedLock};
 pub use memory::MemoryStore;
 pub use metrics::{COMMIT_SECONDS, GROUP_COMMIT_SIZE, SYNC_SECONDS, describe_metrics};
 #[cfg(feature = "postgres")]
-pub use postgres::{ConnectError, PostgresOptions, PostgresStore};
+pub use postgres::{CommitListener, CommitNotice, ConnectError, PostgresOptions, PostgresStore};
 pub use token::TokenHash;

@@ -6,12 +6,14 @@
 //! `connect` opens a pool and applies the embedded migrations (`migrations/`). The parts of the
 //! repositories live beside this file: `users.rs`, `records.rs` (children, tasks, rewards and
 //! pending requests), `mutation.rs` (the tracked action's transaction), `outbox.rs`,
-//! `history.rs`, `query.rs` and `summary.rs`; `rows.rs` converts between rows and model types,
-//! `errors.rs` between sqlx's errors and the repositories'.
+//! `history.rs`, `query.rs` and `summary.rs`; `notify.rs` tells the other servers of each commit;
+//! `rows.rs` converts between rows and model types, `errors.rs` between sqlx's errors and the
+//! repositories'.
 
 mod errors;
 mod history;
 mod mutation;
+mod notify;
 mod outbox;
 mod query;
 mod records;
@@ -21,6 +23,8 @@ mod summary;
 mod users;
 
 use std::time::Duration;
+
+pub use notify::{CommitListener, CommitNotice};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool};

@@ -1,7 +1,8 @@
 //! A tracked action as one transaction: the child's row is locked (`FOR UPDATE`), so actions on
 //! one child run one at a time on every server and each event's `points_before` is the previous
 //! event's `points_after`; the points, the request, the family's next number and the event in the
-//! outbox commit together, or nothing does.
+//! outbox commit together, or nothing does, and with them the commit notice naming the family
+//! (`notify.rs`).
 //!
 //! The family's number is taken last, from its row in `family_sequences`: that row stays locked
 //! until the commit, so a family's numbers follow the order its events commit in, without gaps
@@ -14,7 +15,7 @@ use tracking_model::{
 };
 
 use super::records::{reward_in, task_in};
-use super::{PostgresStore, errors, rows};
+use super::{PostgresStore, errors, notify, rows};
 use crate::{ActionTarget, Applied, FamilyError};
 
 /// `SELECT id, name, points, created_at_ms, last_occurred_at_ms, last_created_at_ms`.
@@ -71,6 +72,7 @@ impl PostgresStore {
         .execute(&mut *connection)
         .await
         .map_err(errors::family)?;
+        notify::notify_committed(connection, owner).await?;
         transaction.commit().await.map_err(errors::family)?;
         Ok(Applied { effect, sequence })
     }

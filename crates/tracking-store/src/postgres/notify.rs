@@ -1,0 +1,120 @@
+//! Commit notices between servers: a tracked action's transaction sends `NOTIFY` naming its
+//! family, delivered by PostgreSQL to every listener when (and only if) it commits; one listener
+//! connection per server hears them and wakes that family's readers, which then read the
+//! family's events after their own cursors.
+//!
+//! A notice carries no event and is never trusted for one: a lost notice only delays a reader
+//! until the next, and whenever the listener's connection is (re)established it reports
+//! [`CommitNotice::Missed`], after which every reader reads again. The channel is named after the
+//! store's schema, so stores sharing one database hear only their own commits.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgConnection;
+use sqlx::postgres::PgListener;
+use tokio::task::JoinHandle;
+use tracking_model::UserId;
+
+use super::{PostgresStore, errors};
+use crate::FamilyError;
+
+/// The channel's name in SQL: a prefix and the schema the connection works in.
+macro_rules! channel {
+    () => {
+        "'tracking_committed_' || current_schema()"
+    };
+}
+
+/// How long the listener waits before connecting again after a failure.
+const RETRY_AFTER: Duration = Duration::from_millis(500);
+
+/// What a server's commit listener reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitNotice {
+    /// A transaction of this family committed an event (on any server).
+    Family(UserId),
+    /// The listener (re)connected: notices sent while it was not listening are lost, so every
+    /// family may have new events.
+    Missed,
+}
+
+/// The task listening for commit notices; it stops when this is dropped or the store closes.
+#[derive(Debug)]
+pub struct CommitListener {
+    task: JoinHandle<()>,
+}
+
+impl Drop for CommitListener {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Sends the commit notice of `family`'s event, inside the transaction that commits it.
+pub(super) async fn notify_committed(
+    connection: &mut PgConnection,
+    family: UserId,
+) -> Result<(), FamilyError> {
+    sqlx::query(concat!("SELECT pg_notify(", channel!(), ", $1)"))
+        .bind(family.to_string())
+        .execute(connection)
+        .await
+        .map_err(errors::family)?;
+    Ok(())
+}
+
+impl PostgresStore {
+    /// Starts listening for commit notices on a connection of its own (taken from the pool),
+    /// calling `on_notice` for each: first [`CommitNotice::Missed`] once listening, then one
+    /// [`CommitNotice::Family`] per committed event, and `Missed` again after every reconnection.
+    /// Must be called within a Tokio runtime.
+    pub fn listen_for_commits<F>(&self, on_notice: F) -> CommitListener
+    where
+        F: Fn(CommitNotice) + Send + Sync + 'static,
+    {
+        let pool = self.pool.clone();
+        let on_notice = Arc::new(on_notice);
+        let task = tokio::spawn(async move {
+            while !pool.is_closed() {
+                match listen(&pool, on_notice.as_ref()).await {
+                    Ok(()) => return,
+                    Err(error) => {
+                        if pool.is_closed() {
+                            return;
+                        }
+                        log::warn!("commit notices: listening again after: {error}");
+                        tokio::time::sleep(RETRY_AFTER).await;
+                    }
+                }
+            }
+        });
+        CommitListener { task }
+    }
+}
+
+/// Listens until the pool closes (`Ok`) or the connection fails in a way it cannot recover from
+/// by itself (`Err`: the caller connects again).
+async fn listen(
+    pool: &sqlx::PgPool,
+    on_notice: &(dyn Fn(CommitNotice) + Send + Sync),
+) -> Result<(), sqlx::Error> {
+    let channel: String = sqlx::query_scalar(concat!("SELECT ", channel!()))
+        .fetch_one(pool)
+        .await?;
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(&channel).await?;
+    on_notice(CommitNotice::Missed);
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => match notification.payload().parse::<UserId>() {
+                Ok(family) => on_notice(CommitNotice::Family(family)),
+                Err(_) => on_notice(CommitNotice::Missed),
+            },
+            // The connection was lost and is back, listening again: notices may have been lost.
+            Ok(None) => on_notice(CommitNotice::Missed),
+            Err(sqlx::Error::PoolClosed) => return Ok(()),
+            Err(error) => return Err(error),
+        }
+    }
+}
