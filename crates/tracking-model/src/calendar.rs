@@ -224,10 +224,7 @@ impl Zone {
     /// Fails only when that start lies before the year 0000 in UTC, or `at` in the last day of
     /// the year 9999.
     pub fn bucket_start(&self, bucket: Bucket, at: Timestamp) -> Result<Timestamp, ModelError> {
-        let first_day = bucket
-            .first_day(self.local_date(at)?)
-            .map_err(|_| out_of_range())?;
-        from_jiff(self.first_instant(first_day)?)
+        self.first_instant_of(bucket, at, Ok)
     }
 
     /// The start of the `bucket` after the one holding `at`.
@@ -238,9 +235,20 @@ impl Zone {
         bucket: Bucket,
         at: Timestamp,
     ) -> Result<Timestamp, ModelError> {
+        self.first_instant_of(bucket, at, |day| bucket.next_first_day(day))
+    }
+
+    /// The first instant of the day `pick` chooses from the first day of the `bucket` holding
+    /// `at`.
+    fn first_instant_of(
+        &self,
+        bucket: Bucket,
+        at: Timestamp,
+        pick: impl FnOnce(Date) -> Result<Date, jiff::Error>,
+    ) -> Result<Timestamp, ModelError> {
         let first_day = bucket
             .first_day(self.local_date(at)?)
-            .and_then(|day| bucket.next_first_day(day))
+            .and_then(pick)
             .map_err(|_| out_of_range())?;
         from_jiff(self.first_instant(first_day)?)
     }

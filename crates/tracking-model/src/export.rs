@@ -2,7 +2,6 @@
 //! spreadsheet), written one event at a time into any `io::Write`, so an export of any size
 //! streams.
 
-use crate::params::{one_of, set_once};
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
+use crate::params::{QueryPair, one_of, read_pairs, set_once};
 use crate::query::QueryScope;
 use crate::{InvalidField, Timestamp, TrackingEvent, TrackingQuery};
 
@@ -68,37 +68,34 @@ pub struct ExportQuery {
 impl ExportQuery {
     /// Reads decoded query-string pairs: `format` (required) and the filters `scope` allows.
     /// Unknown, repeated or malformed parameters, `limit` and `offset` are refused, naming them.
-    pub fn from_pairs<K, V>(
-        pairs: impl IntoIterator<Item = (K, V)>,
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = impl QueryPair>,
         scope: QueryScope,
-    ) -> Result<Self, InvalidField>
-    where
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        let mut format = None;
-        let mut filters = Vec::new();
-        for (key, value) in pairs {
-            match key.as_ref() {
-                "format" => set_once(
-                    &mut format,
-                    "format",
-                    one_of("format", value.as_ref(), &ExportFormat::ALL)?,
-                )?,
-                key @ ("limit" | "offset") => {
-                    return Err(InvalidField::new(
+    ) -> Result<Self, InvalidField> {
+        let (format, filters) =
+            read_pairs(
+                pairs,
+                |(format, filters): &mut Parts, key, value| match key {
+                    "format" => set_once(format, key, one_of(key, value, &ExportFormat::ALL)?),
+                    "limit" | "offset" => Err(InvalidField::new(
                         key,
                         "is not accepted on an export: every match is exported",
-                    ));
-                }
-                _ => filters.push((key, value)),
-            }
-        }
+                    )),
+                    _ => {
+                        filters.push((key.to_owned(), value.to_owned()));
+                        Ok(())
+                    }
+                },
+            )?;
         let filters = TrackingQuery::from_pairs(filters, scope)?;
         let format = format.ok_or_else(|| InvalidField::new("format", "is required"))?;
         Ok(Self { format, filters })
     }
 }
+
+/// What an export query holds while its pairs are read: the format, and the filters left for
+/// [`TrackingQuery::from_pairs`].
+type Parts = (Option<ExportFormat>, Vec<(String, String)>);
 
 /// Why an event could not be written.
 #[derive(Debug, thiserror::Error)]

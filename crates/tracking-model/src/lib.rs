@@ -39,6 +39,7 @@ pub use family::{Child, Reward, RewardRequest, RewardRequestStatus, Task, User};
 pub use ids::{ChildId, EntityId, EventId, RewardId, RewardRequestId, TaskId, UserId};
 pub use live::{ServerEventType, StreamResetReason, TrackingEventCreated, TrackingStreamReset};
 pub use metadata::{Actor, EventMetadata};
+pub use params::QueryPair;
 pub use points::MAX_POINTS;
 pub use query::{Page, QueryScope, SortOrder, TrackingQuery};
 pub use ranking::{FamilyRanking, RankedChild, Standing};

@@ -1,8 +1,37 @@
-//! What every query-string reader shares: one value per parameter, and values from a fixed set.
+//! What every query-string reader shares: decoded pairs read one at a time, one value per
+//! parameter, and values from a fixed set.
 
 use std::fmt::Display;
 
 use crate::InvalidField;
+
+/// One decoded query-string pair, whoever owns its text.
+pub trait QueryPair {
+    fn key(&self) -> &str;
+    fn value(&self) -> &str;
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> QueryPair for (K, V) {
+    fn key(&self) -> &str {
+        self.0.as_ref()
+    }
+
+    fn value(&self) -> &str {
+        self.1.as_ref()
+    }
+}
+
+/// Reads `pairs` in order into a default `T` with `read`, stopping at the first refusal.
+pub(crate) fn read_pairs<T: Default>(
+    pairs: impl IntoIterator<Item = impl QueryPair>,
+    mut read: impl FnMut(&mut T, &str, &str) -> Result<(), InvalidField>,
+) -> Result<T, InvalidField> {
+    let mut target = T::default();
+    for pair in pairs {
+        read(&mut target, pair.key(), pair.value())?;
+    }
+    Ok(target)
+}
 
 /// Stores `value` in `slot`, refusing a parameter given twice.
 pub(crate) fn set_once<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), InvalidField> {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::params::{one_of, set_once};
+use crate::params::{QueryPair, one_of, read_pairs, set_once};
 use crate::{Action, ChildId, EntityType, InvalidField, Timestamp, TrackingEvent, UserId};
 
 /// Page size when `limit` is not given.
@@ -72,42 +72,34 @@ pub enum QueryScope {
 impl TrackingQuery {
     /// Reads decoded query-string pairs. Unknown, repeated or malformed parameters are refused,
     /// naming the parameter. `from`/`to` accept any RFC 3339 timestamp.
-    pub fn from_pairs<K, V>(
-        pairs: impl IntoIterator<Item = (K, V)>,
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = impl QueryPair>,
         scope: QueryScope,
-    ) -> Result<Self, InvalidField>
-    where
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        let mut query = Self::default();
-        for (key, value) in pairs {
-            let (key, value) = (key.as_ref(), value.as_ref());
-            let admin_only = matches!(key, "child_id" | "user_id");
-            if admin_only && scope == QueryScope::Child {
+    ) -> Result<Self, InvalidField> {
+        read_pairs(pairs, |query: &mut Self, key, value| {
+            if matches!(key, "child_id" | "user_id") && scope == QueryScope::Child {
                 return Err(InvalidField::new(
                     key,
                     "is only accepted on /admin/tracking",
                 ));
             }
             match key {
-                "child_id" => set_once(&mut query.child_id, key, parse_id(key, value)?)?,
-                "user_id" => set_once(&mut query.user_id, key, parse_id(key, value)?)?,
+                "child_id" => set_once(&mut query.child_id, key, parse_id(key, value)?),
+                "user_id" => set_once(&mut query.user_id, key, parse_id(key, value)?),
                 "entity_type" => set_once(
                     &mut query.entity_type,
                     key,
                     one_of(key, value, &EntityType::ALL)?,
-                )?,
-                "action" => set_once(&mut query.action, key, one_of(key, value, &Action::ALL)?)?,
-                "from" => set_once(&mut query.from, key, parse_bound(key, value)?)?,
-                "to" => set_once(&mut query.to, key, parse_bound(key, value)?)?,
-                "limit" => set_once(&mut query.limit, key, parse_limit(value)?)?,
-                "offset" => set_once(&mut query.offset, key, parse_offset(value)?)?,
-                "order" => set_once(&mut query.order, key, parse_order(value)?)?,
-                _ => return Err(InvalidField::new(key, "is not a known parameter")),
+                ),
+                "action" => set_once(&mut query.action, key, one_of(key, value, &Action::ALL)?),
+                "from" => set_once(&mut query.from, key, parse_bound(key, value)?),
+                "to" => set_once(&mut query.to, key, parse_bound(key, value)?),
+                "limit" => set_once(&mut query.limit, key, parse_limit(value)?),
+                "offset" => set_once(&mut query.offset, key, parse_offset(value)?),
+                "order" => set_once(&mut query.order, key, parse_order(value)?),
+                _ => Err(InvalidField::new(key, "is not a known parameter")),
             }
-        }
-        Ok(query)
+        })
     }
 
     /// The page size, defaulted.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::params::{one_of, set_once};
+use crate::params::{QueryPair, one_of, read_pairs, set_once};
 use crate::{Bucket, InvalidField, Timestamp, Zone};
 
 /// The query parameters of `GET /children/{id}/summary`, `GET /admin/children/{id}/summary` and
@@ -58,32 +58,21 @@ pub struct SummaryParams {
 impl SummaryQuery {
     /// Reads decoded query-string pairs. Unknown, repeated or malformed parameters are refused,
     /// naming the parameter; so is `bucket` on the family's ranking.
-    pub fn from_pairs<K, V>(
-        pairs: impl IntoIterator<Item = (K, V)>,
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = impl QueryPair>,
         scope: SummaryScope,
-    ) -> Result<Self, InvalidField>
-    where
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
-        let mut query = Self::default();
-        for (key, value) in pairs {
-            let (key, value) = (key.as_ref(), value.as_ref());
-            match key {
-                "from" => set_once(&mut query.from, key, value.to_owned())?,
-                "to" => set_once(&mut query.to, key, value.to_owned())?,
-                "tz" => set_once(&mut query.tz, key, value.to_owned())?,
-                "bucket" if scope == SummaryScope::Family => {
-                    return Err(InvalidField::new(
-                        key,
-                        "is only accepted on a child's summary",
-                    ));
-                }
-                "bucket" => set_once(&mut query.bucket, key, one_of(key, value, &Bucket::ALL)?)?,
-                _ => return Err(InvalidField::new(key, "is not a known parameter")),
-            }
-        }
-        Ok(query)
+    ) -> Result<Self, InvalidField> {
+        read_pairs(pairs, |query: &mut Self, key, value| match key {
+            "from" => set_once(&mut query.from, key, value.to_owned()),
+            "to" => set_once(&mut query.to, key, value.to_owned()),
+            "tz" => set_once(&mut query.tz, key, value.to_owned()),
+            "bucket" if scope == SummaryScope::Family => Err(InvalidField::new(
+                key,
+                "is only accepted on a child's summary",
+            )),
+            "bucket" => set_once(&mut query.bucket, key, one_of(key, value, &Bucket::ALL)?),
+            _ => Err(InvalidField::new(key, "is not a known parameter")),
+        })
     }
 
     /// Looks up `tz` (spelled as [`Zone::names`] lists it) and reads `from` and `to` in it
@@ -123,14 +112,10 @@ impl SummaryQuery {
 impl SummaryParams {
     /// Reads and resolves decoded query-string pairs: [`SummaryQuery::from_pairs`], then
     /// [`SummaryQuery::resolve`].
-    pub fn from_pairs<K, V>(
-        pairs: impl IntoIterator<Item = (K, V)>,
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = impl QueryPair>,
         scope: SummaryScope,
-    ) -> Result<Self, InvalidField>
-    where
-        K: AsRef<str>,
-        V: AsRef<str>,
-    {
+    ) -> Result<Self, InvalidField> {
         SummaryQuery::from_pairs(pairs, scope)?.resolve()
     }
 

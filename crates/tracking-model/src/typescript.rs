@@ -124,34 +124,27 @@ fn layout(decl: &str) -> String {
 
 /// The byte index of the first closing bracket that closes more than `text` opened.
 fn top_level_close(text: &str) -> Option<usize> {
-    let mut depth = 0_i32;
-    for (index, ch) in text.char_indices() {
-        match ch {
-            '<' | '{' | '(' | '[' => depth += 1,
-            '>' | '}' | ')' | ']' => {
-                depth -= 1;
-                if depth < 0 {
-                    return Some(index);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
+    first_at_depth(text, |ch, depth| {
+        depth < 0 && matches!(ch, '>' | '}' | ')' | ']')
+    })
 }
 
 /// The byte index of the first comma outside any brackets.
 fn top_level_comma(text: &str) -> Option<usize> {
+    first_at_depth(text, |ch, depth| depth == 0 && ch == ',')
+}
+
+/// The byte index of the first character `stop` accepts, given the bracket depth after it.
+fn first_at_depth(text: &str, stop: impl Fn(char, i32) -> bool) -> Option<usize> {
     let mut depth = 0_i32;
-    for (index, ch) in text.char_indices() {
+    text.char_indices().find_map(|(index, ch)| {
         match ch {
             '<' | '{' | '(' | '[' => depth += 1,
             '>' | '}' | ')' | ']' => depth -= 1,
-            ',' if depth == 0 => return Some(index),
             _ => {}
         }
-    }
-    None
+        stop(ch, depth).then_some(index)
+    })
 }
 
 #[cfg(test)]
