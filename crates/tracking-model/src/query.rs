@@ -176,6 +176,19 @@ pub struct Page<T> {
     pub offset: u64,
 }
 
+impl<T> Page<T> {
+    /// The page `query` asked for: `items` of `total` matches, with the query's defaulted
+    /// `limit` and `offset`.
+    pub fn answering(query: &TrackingQuery, items: Vec<T>, total: u64) -> Self {
+        Self {
+            items,
+            total,
+            limit: query.limit(),
+            offset: query.offset(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

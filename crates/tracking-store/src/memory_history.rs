@@ -99,12 +99,7 @@ impl MemoryHistory {
             .take(query.limit() as usize)
             .map(|event| (*event).clone())
             .collect();
-        Page {
-            items,
-            total: matches.len() as u64,
-            limit: query.limit(),
-            offset: query.offset(),
-        }
+        Page::answering(query, items, matches.len() as u64)
     }
 
     /// The events of `family` numbered after `after`, in number order, at most `limit`.

@@ -276,12 +276,7 @@ impl History {
             .map(|&(offset, len)| self.read_event(&file, offset, len))
             .collect::<Result<_, _>>()?;
         drop(index);
-        Ok(Page {
-            items,
-            total: plan.total,
-            limit: query.limit(),
-            offset: query.offset(),
-        })
+        Ok(Page::answering(query, items, plan.total))
     }
 
     /// The events of `family` numbered after `after`, in number order, at most `limit`.

@@ -69,12 +69,7 @@ impl PostgresStore {
             .push(" OFFSET ")
             .push_bind(rows::big(query.offset()));
         let items = self.events(items).await?;
-        Ok(Page {
-            items,
-            total: rows::count(total),
-            limit: query.limit(),
-            offset: query.offset(),
-        })
+        Ok(Page::answering(query, items, rows::count(total)))
     }
 
     pub(super) async fn matches_after(
