@@ -9,13 +9,15 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::error::Error;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use tokio::sync::{Notify, oneshot};
 use tracking_model::{SequencedEvent, UserId};
 use tracking_store::{FamilyError, FamilyRepository, TrackingRepository, family_events_after};
+
+use crate::worker::Worker;
 
 /// Where a family's audit lines stand, as the sink reads it back from storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,13 +172,7 @@ struct Shared {
 /// slow disk never slows a mutation.
 pub(crate) struct AuditFollower {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    worker: Worker,
 }
 
 impl AuditFollower {
@@ -197,28 +193,16 @@ impl AuditFollower {
             history,
             sink,
         });
-        let thread = {
+        let worker = {
             let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
-                .name("audit-follower".into())
-                .spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("the audit follower's runtime starts");
-                    runtime.block_on(run(&shared));
-                })
-                .expect("the audit thread starts")
+            Worker::spawn("audit-follower", move || async move { run(&shared).await })
         };
-        Self {
-            shared,
-            thread: Mutex::new(Some(thread)),
-        }
+        Self { shared, worker }
     }
 
     /// Tells the follower that `user`'s family committed event number `sequence`; returns at once.
     pub(crate) fn committed(&self, user: UserId, sequence: u64) {
-        let mut progress = lock(&self.shared.progress);
+        let mut progress = self.shared.progress.lock();
         if progress.purged.contains(&user) {
             return;
         }
@@ -233,7 +217,7 @@ impl AuditFollower {
 
     /// Tries again every family whose lines lag behind (after a failed write or read).
     pub(crate) fn retry(&self) {
-        let mut progress = lock(&self.shared.progress);
+        let mut progress = self.shared.progress.lock();
         let lagging: Vec<UserId> = progress
             .families
             .iter()
@@ -253,7 +237,7 @@ impl AuditFollower {
     /// Committed events not yet known to be in the audit files: every event of a family whose
     /// files have not been read back since the start counts.
     pub(crate) fn backlog(&self) -> u64 {
-        let progress = lock(&self.shared.progress);
+        let progress = self.shared.progress.lock();
         progress.lag + u64::from(progress.scanning)
     }
 
@@ -262,7 +246,7 @@ impl AuditFollower {
     pub(crate) async fn purge(&self, user: UserId) -> Result<(), PurgeError> {
         let (done, wait) = oneshot::channel();
         {
-            let mut progress = lock(&self.shared.progress);
+            let mut progress = self.shared.progress.lock();
             if progress.closing {
                 return Err(PurgeError::Closed);
             }
@@ -274,11 +258,9 @@ impl AuditFollower {
 
     /// Writes what every marked family lacks, then stops the thread.
     pub(crate) fn close(&self) {
-        lock(&self.shared.progress).closing = true;
+        self.shared.progress.lock().closing = true;
         self.shared.wake.notify_one();
-        if let Some(thread) = lock(&self.thread).take() {
-            let _ = thread.join();
-        }
+        self.worker.join();
     }
 }
 
@@ -310,10 +292,10 @@ async fn run(shared: &Shared) {
             "audit follower: listing the users failed, lines wait for the next try: {error}"
         );
     }
-    lock(&shared.progress).scanning = false;
+    shared.progress.lock().scanning = false;
     loop {
         let next = {
-            let mut progress = lock(&shared.progress);
+            let mut progress = shared.progress.lock();
             if let Some((user, done)) = progress.purges.pop() {
                 Next::Purge(user, done)
             } else if let Some(user) = progress.dirty.pop_front() {
@@ -327,7 +309,7 @@ async fn run(shared: &Shared) {
         };
         match next {
             Next::Purge(user, done) => {
-                lock(&shared.progress).forget(user);
+                shared.progress.lock().forget(user);
                 let purged = shared.sink.purge_user(user).map_err(PurgeError::Sink);
                 let _ = done.send(purged);
             }
@@ -337,7 +319,7 @@ async fn run(shared: &Shared) {
                 tokio::time::sleep(GATHER).await;
             }
             Next::Stop => {
-                let mut progress = lock(&shared.progress);
+                let mut progress = shared.progress.lock();
                 for (_, done) in progress.purges.drain(..) {
                     let _ = done.send(Err(PurgeError::Closed));
                 }
@@ -353,7 +335,7 @@ async fn scan(shared: &Shared) -> Result<(), FamilyError> {
     let users = shared.family.list_users().await?;
     for user in users {
         let head = shared.family.family_sequence(user.id).await?;
-        let mut progress = lock(&shared.progress);
+        let mut progress = shared.progress.lock();
         progress.update(user.id, |family| family.head = family.head.max(head));
         if head > 0 {
             progress.mark(user.id);
@@ -364,7 +346,7 @@ async fn scan(shared: &Shared) -> Result<(), FamilyError> {
 
 /// Writes every committed event of `user`'s family after the last one in its files.
 async fn follow(shared: &Shared, user: UserId) {
-    let known = lock(&shared.progress).families.get(&user).copied();
+    let known = shared.progress.lock().families.get(&user).copied();
     let mut written = match known.and_then(|family| family.written) {
         Some(written) => written,
         None => match read_back(shared, user).await {
@@ -377,7 +359,7 @@ async fn follow(shared: &Shared, user: UserId) {
         match shared.family.get_user(user).await {
             Ok(_) => {}
             Err(FamilyError::NotFound) => {
-                lock(&shared.progress).forget(user);
+                shared.progress.lock().forget(user);
                 return;
             }
             Err(error) => {
@@ -402,7 +384,7 @@ async fn follow(shared: &Shared, user: UserId) {
         };
         let read = events.len();
         for event in &events {
-            if lock(&shared.progress).purged.contains(&user) {
+            if shared.progress.lock().purged.contains(&user) {
                 return;
             }
             if let Err(error) = shared.sink.record(event) {
@@ -413,7 +395,7 @@ async fn follow(shared: &Shared, user: UserId) {
                 return;
             }
             written = event.sequence;
-            lock(&shared.progress).update(user, |family| {
+            shared.progress.lock().update(user, |family| {
                 family.written = Some(written);
                 family.head = family.head.max(written);
             });
@@ -441,7 +423,7 @@ async fn read_back(shared: &Shared, user: UserId) -> Option<u64> {
             return None;
         }
     };
-    lock(&shared.progress).update(user, |family| {
+    shared.progress.lock().update(user, |family| {
         family.written = Some(written);
         family.head = family.head.max(written);
     });

@@ -9,13 +9,15 @@
 //! or delivers them again if the history lost them (appends are idempotent by id).
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use tokio::sync::Notify;
 use tracking_model::EventId;
 use tracking_store::{FamilyRepository, TrackingRepository};
+
+use crate::worker::Worker;
 
 /// How long the confirmer lets events gather before each round: one `fdatasync` of the history
 /// then covers every event written meanwhile, and the history's syncs stay rare beside the
@@ -42,13 +44,7 @@ struct Shared {
 /// Syncs the history and confirms the events written into it, from a thread of its own.
 pub(crate) struct Confirmer {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    worker: Worker,
 }
 
 impl Confirmer {
@@ -63,29 +59,17 @@ impl Confirmer {
             family,
             history,
         });
-        let thread = {
+        let worker = {
             let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
-                .name("history-confirm".into())
-                .spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("the confirmer's runtime starts");
-                    runtime.block_on(run(&shared));
-                })
-                .expect("the confirmer's thread starts")
+            Worker::spawn("history-confirm", move || async move { run(&shared).await })
         };
-        Self {
-            shared,
-            thread: Mutex::new(Some(thread)),
-        }
+        Self { shared, worker }
     }
 
     /// Confirms `id` once a sync of the history that began after this call has returned;
     /// returns at once.
     pub(crate) fn written(&self, id: EventId) {
-        let mut pending = lock(&self.shared.pending);
+        let mut pending = self.shared.pending.lock();
         let idle = pending.waiting.is_empty();
         pending.waiting.push(id);
         pending.unconfirmed.insert(id);
@@ -98,21 +82,19 @@ impl Confirmer {
 
     /// Whether the confirmer will confirm `id` (unless the history's sync fails).
     pub(crate) fn is_pending(&self, id: EventId) -> bool {
-        lock(&self.shared.pending).unconfirmed.contains(&id)
+        self.shared.pending.lock().unconfirmed.contains(&id)
     }
 
     /// How many events wait for the confirmer.
     pub(crate) fn pending(&self) -> u64 {
-        lock(&self.shared.pending).unconfirmed.len() as u64
+        self.shared.pending.lock().unconfirmed.len() as u64
     }
 
     /// Syncs and confirms everything written so far, then stops the thread.
     pub(crate) fn close(&self) {
-        lock(&self.shared.pending).closing = true;
+        self.shared.pending.lock().closing = true;
         self.shared.wake.notify_one();
-        if let Some(thread) = lock(&self.thread).take() {
-            let _ = thread.join();
-        }
+        self.worker.join();
     }
 }
 
@@ -133,7 +115,7 @@ impl Drop for Confirmer {
 async fn run(shared: &Shared) {
     loop {
         let (waiting, closing) = {
-            let pending = lock(&shared.pending);
+            let pending = shared.pending.lock();
             (!pending.waiting.is_empty(), pending.closing)
         };
         if !waiting {
@@ -146,9 +128,9 @@ async fn run(shared: &Shared) {
         if !closing {
             tokio::time::sleep(GATHER).await;
         }
-        let batch = std::mem::take(&mut lock(&shared.pending).waiting);
+        let batch = std::mem::take(&mut shared.pending.lock().waiting);
         confirm(shared, &batch).await;
-        let mut pending = lock(&shared.pending);
+        let mut pending = shared.pending.lock();
         for id in &batch {
             pending.unconfirmed.remove(id);
         }

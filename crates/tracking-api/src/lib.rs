@@ -18,6 +18,7 @@ mod live;
 pub mod metrics;
 mod token;
 mod tracker;
+mod worker;
 
 pub use audit::{AuditPosition, AuditSink, NoAudit, PurgeError};
 pub use follow::{LiveItem, MAX_REPLAY, StreamOptions};
