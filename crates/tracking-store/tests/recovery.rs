@@ -1,5 +1,6 @@
 //! Crash recovery of the file store: a file cut at every byte of its last record, damaged
-//! lines, a crash between a snapshot and the journal's cut, and the directory lock.
+//! lines, zeros after the lines or between them, a crash between a snapshot and the journal's
+//! cut, and the directory lock.
 
 mod common;
 
@@ -180,7 +181,7 @@ async fn a_damaged_line_before_the_last_stops_the_open_naming_file_and_line() {
 }
 
 #[tokio::test]
-async fn a_tail_of_zeros_left_by_a_crash_is_dropped() {
+async fn a_tail_of_zeros_is_cut_without_a_report() {
     let dir = tempfile::tempdir().unwrap();
     let kept = event(None, ChildId::generate(), 4, at(0), 0);
     open(dir.path())
@@ -190,12 +191,76 @@ async fn a_tail_of_zeros_left_by_a_crash_is_dropped() {
     let path = dir.path().join(HISTORY_FILE);
     let mut bytes = std::fs::read(&path).unwrap();
     let len = bytes.len() as u64;
+    // What a log preallocated, or what some file systems leave after a crash.
     bytes.extend_from_slice(&[0; 700]);
     std::fs::write(&path, &bytes).unwrap();
     let store = open(dir.path());
-    assert_eq!(store.open_report().torn.len(), 1);
+    assert!(store.open_report().torn.is_empty());
     assert_eq!(store.get(kept.id()).await.unwrap(), kept);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+}
+
+#[tokio::test]
+async fn lines_after_a_hole_of_zeros_are_cut_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let kid = ChildId::generate();
+    let events: Vec<TrackingEvent> = (0..3)
+        .map(|step| event(None, kid, 4, at(step), 0))
+        .collect();
+    {
+        let store = open(dir.path());
+        for event in &events {
+            store.append(&common::numbered(event)).await.unwrap();
+        }
+    }
+    // A power loss wrote the third line's page but not the second's: zeros in between.
+    let path = dir.path().join(HISTORY_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let second = bytes.iter().position(|&byte| byte == b'\n').unwrap() + 1;
+    let third = second
+        + bytes[second..]
+            .iter()
+            .position(|&byte| byte == b'\n')
+            .unwrap()
+        + 1;
+    bytes[second..third].fill(0);
+    std::fs::write(&path, &bytes).unwrap();
+    let store = open(dir.path());
+    let torn = &store.open_report().torn[0];
+    assert_eq!((torn.line, torn.bytes), (2, (bytes.len() - second) as u64));
+    let page = store.query(&TrackingQuery::default()).await.unwrap();
+    assert_eq!(page.items, events[..1]);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), second as u64);
+}
+
+/// While the store is open its logs end with zeros they preallocated; closing cuts them.
+#[tokio::test]
+async fn an_open_log_is_zero_filled_ahead_and_closing_cuts_the_zeros() {
+    let dir = tempfile::tempdir().unwrap();
+    let kid = ChildId::generate();
+    let store = open(dir.path());
+    let first = event(None, kid, 4, at(0), 0);
+    store.append(&common::numbered(&first)).await.unwrap();
+    // After the round that synced the first line the log zero-fills ahead of its lines, before
+    // the round that syncs the second.
+    let second = event(None, kid, 4, at(1), 0);
+    store.append(&common::numbered(&second)).await.unwrap();
+    let path = dir.path().join(HISTORY_FILE);
+    let bytes = std::fs::read(&path).unwrap();
+    let lines = bytes.iter().rposition(|&byte| byte == b'\n').unwrap() + 1;
+    assert!(bytes.len() > lines, "no zeros ahead of the lines");
+    assert!(bytes[lines..].iter().all(|&byte| byte == 0));
+    assert_eq!(
+        bytes[..lines].iter().filter(|&&byte| byte == b'\n').count(),
+        2
+    );
+    store.close().unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes[..lines]);
+    drop(store);
+    let store = open(dir.path());
+    assert!(store.open_report().torn.is_empty());
+    let page = store.query(&TrackingQuery::default()).await.unwrap();
+    assert_eq!(page.items, vec![first, second]);
 }
 
 #[tokio::test]

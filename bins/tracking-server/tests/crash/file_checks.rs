@@ -30,7 +30,11 @@ pub fn data_files_are_whole_and_hold_the_history(
                 history_file_matches_the_api(round, &name, &lines, by_id);
             }
             if name == "family.journal.jsonl" {
-                stats.journal_bytes_max = stats.journal_bytes_max.max(bytes.len() as u64);
+                let written = bytes
+                    .iter()
+                    .rposition(|&byte| byte != 0)
+                    .map_or(0, |at| at + 1);
+                stats.journal_bytes_max = stats.journal_bytes_max.max(written as u64);
             }
         } else if name == "family.snapshot.json" {
             let snapshot: Value = serde_json::from_slice(&bytes).unwrap_or_else(|error| {
@@ -44,8 +48,14 @@ pub fn data_files_are_whole_and_hold_the_history(
     }
 }
 
-/// The file ends with its newline and every line is JSON; the lines, parsed.
+/// The file ends with its newline and every line is JSON; the lines, parsed. The zeros the
+/// running server preallocated after the lines are not part of them.
 fn json_lines_are_whole(round: usize, name: &str, bytes: &[u8]) -> Vec<Value> {
+    let end = bytes
+        .iter()
+        .rposition(|&byte| byte != 0)
+        .map_or(0, |at| at + 1);
+    let bytes = &bytes[..end];
     assert!(
         bytes.is_empty() || bytes.ends_with(b"\n"),
         "round {round}: {name} ends inside a line after the restart"

@@ -19,7 +19,8 @@ use tracking_model::test_support::Rng;
 pub struct Unsynced {
     /// Where that tail begins: every line before it is confirmed or rewritten.
     pub from: u64,
-    pub file_len: u64,
+    /// Where the lines end.
+    pub end: u64,
     /// History lines in the tail whose events the family files do not confirm.
     pub lines: usize,
 }
@@ -31,7 +32,12 @@ pub fn look(data: &Path) -> Unsynced {
     let mut from = 0;
     let mut lines = 0;
     let mut offset = 0;
-    for line in history.split_inclusive(|&byte| byte == b'\n') {
+    // The zeros the server preallocated after the lines are not part of them.
+    let end = history
+        .iter()
+        .rposition(|&byte| byte == b'\n')
+        .map_or(0, |at| at + 1);
+    for line in history[..end].split_inclusive(|&byte| byte == b'\n') {
         let end = offset + line.len() as u64;
         if let Ok(event) = serde_json::from_slice::<Value>(line) {
             let id = event["id"].as_str().unwrap_or_default();
@@ -46,22 +52,22 @@ pub fn look(data: &Path) -> Unsynced {
     }
     Unsynced {
         from,
-        file_len: history.len() as u64,
+        end: end as u64,
         lines,
     }
 }
 
-/// Cuts the history file at a random point of its unsynced tail, at least one byte into it;
-/// returns the bytes cut.
+/// Cuts the history file at a random point of its unsynced tail, at least one byte into its
+/// lines; returns the bytes of lines cut.
 pub fn lose(data: &Path, unsynced: &Unsynced, rng: &mut Rng) -> u64 {
-    let at = rng.u64(unsynced.from..unsynced.file_len);
+    let at = rng.u64(unsynced.from..unsynced.end);
     let file = std::fs::OpenOptions::new()
         .write(true)
         .open(data.join("tracking_events.jsonl"))
         .unwrap();
     file.set_len(at).unwrap();
     file.sync_all().unwrap();
-    unsynced.file_len - at
+    unsynced.end - at
 }
 
 /// The ids of the events in the outbox as the files say: committed by the snapshot's outbox or a

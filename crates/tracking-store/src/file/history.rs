@@ -371,10 +371,7 @@ impl History {
         }
         let (file, len, changed) = copy.finish()?;
         // Handles on the copy before it takes the history's name: they follow the file.
-        let appender = OpenOptions::new()
-            .append(true)
-            .read(true)
-            .open(&temporary)?;
+        let appender = OpenOptions::new().write(true).read(true).open(&temporary)?;
         let new_reader = File::open(&temporary)?;
         drop(file);
         std::fs::rename(&temporary, &self.path)?;

@@ -1,5 +1,5 @@
 //! Reads a JSON Lines file back on open: a torn last line is cut off and reported, a damaged
-//! line before it stops the open.
+//! line before it stops the open, and the zeros a log preallocated after its lines are cut.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
@@ -18,11 +18,12 @@ pub(crate) struct ReadOutcome {
     pub(crate) torn: Option<TornLine>,
 }
 
-/// Opens (or creates) a file of lines for reading and appending.
+/// Opens (or creates) a file of lines for reading and writing (at offsets: not in append mode,
+/// so that lines overwrite the preallocated zeros).
 pub(crate) fn open_lines(path: &Path) -> Result<File, OpenError> {
     super::private::open_options()
         .read(true)
-        .append(true)
+        .write(true)
         .create(true)
         .open(path)
         .map_err(OpenError::io(path))
@@ -34,6 +35,12 @@ pub(crate) fn open_lines(path: &Path) -> Result<File, OpenError> {
 /// a write leaves: the file is cut back to the end of the line before it, synced, and the cut is
 /// reported. A refused line that is not the last stops the read with [`OpenError::Corrupt`]
 /// naming the file and the line (numbered from 1).
+///
+/// A zero byte never occurs in a line (JSON escapes it), so the first line that holds one is
+/// where the written lines end: the zeros a log preallocated, or, after a power loss, a line the
+/// disk never got. Every line from there on was written after the last `fdatasync` that
+/// completed, so none was acknowledged but through the outbox: the file is cut there, and the cut
+/// is reported as torn when anything but zeros is dropped.
 pub(crate) fn read_lines(
     file: &mut File,
     path: &Path,
@@ -47,6 +54,7 @@ pub(crate) fn read_lines(
     let mut offset = 0_u64;
     let mut number = 0_u64;
     let mut torn_reason = None;
+    let mut preallocated = false;
     loop {
         line.clear();
         let read = reader.read_until(b'\n', &mut line).map_err(&io_error)?;
@@ -55,6 +63,14 @@ pub(crate) fn read_lines(
         }
         number += 1;
         let end = offset + read as u64;
+        if line.contains(&0) {
+            if !only_zeros(&mut reader, &line).map_err(&io_error)? {
+                torn_reason = Some("the line holds zero bytes: it never reached the disk".into());
+            } else {
+                preallocated = true;
+            }
+            break;
+        }
         if line.last() != Some(&b'\n') {
             torn_reason = Some("the line has no final newline".to_owned());
             break;
@@ -90,6 +106,28 @@ pub(crate) fn read_lines(
         file.set_len(offset).map_err(&io_error)?;
         file.sync_all().map_err(&io_error)?;
         outcome.torn = Some(torn);
+    } else if preallocated {
+        outcome.lines -= 1;
+        file.set_len(offset).map_err(&io_error)?;
+        file.sync_all().map_err(&io_error)?;
     }
     Ok(outcome)
+}
+
+/// Whether `line` and everything after it in `reader` is zeros.
+fn only_zeros(reader: &mut impl BufRead, line: &[u8]) -> std::io::Result<bool> {
+    if line.iter().any(|&byte| byte != 0) {
+        return Ok(false);
+    }
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(true);
+        }
+        if chunk.iter().any(|&byte| byte != 0) {
+            return Ok(false);
+        }
+        let read = chunk.len();
+        reader.consume(read);
+    }
 }
