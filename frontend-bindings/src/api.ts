@@ -5,6 +5,7 @@ import type {
   Child,
   ChildId,
   ChildSummary,
+  ChildToken,
   CreateChild,
   CreatedUser,
   CreateReward,
@@ -16,6 +17,7 @@ import type {
   ExportFormat,
   FamilyRanking,
   Health,
+  Me,
   Page,
   Reward,
   RewardId,
@@ -40,7 +42,10 @@ export type ApiClientOptions = {
    * trailing slashes are ignored. `""` means the same origin's root.
    */
   baseUrl: string;
-  /** The bearer token (a parent's, or the admin's), or a function read before each request. */
+  /**
+   * The bearer token (a parent's, a child's from `createChildToken`, or the admin's), or a
+   * function read before each request.
+   */
   token: string | (() => string);
   /** Defaults to `globalThis.fetch`, looked up at each request. */
   fetch?: FetchLike | undefined;
@@ -313,9 +318,10 @@ export interface ApiClient {
   /** `DELETE /admin/users/{user_id}`: removes the family; its tracking stays, with `user_id: null`. */
   adminDeleteUser(userId: UserId, options?: RequestOptions): Promise<void>;
 
-  // A family's things (parent token)
-  /** `GET /me`. */
-  me(options?: RequestOptions): Promise<User>;
+  // A family's things (parent token; a child token reads its own child and the family's tasks
+  // and rewards)
+  /** `GET /me`: `{role: "parent", ...User}` or `{role: "child", child}`. */
+  me(options?: RequestOptions): Promise<Me>;
   /** `POST /children`. */
   createChild(body: CreateChild, options?: RequestOptions): Promise<Child>;
   /** `GET /children`. */
@@ -343,7 +349,13 @@ export interface ApiClient {
   /** `GET /children/{child_id}/reward-requests`: the child's pending requests. */
   listPendingRewardRequests(childId: ChildId, options?: RequestOptions): Promise<RewardRequest[]>;
 
-  // The four tracked mutations (parent token)
+  // Tokens for a child's own device (parent token)
+  /** `POST /children/{child_id}/tokens`: a new token for the child, shown this once only. */
+  createChildToken(childId: ChildId, options?: RequestOptions): Promise<ChildToken>;
+  /** `DELETE /children/{child_id}/tokens`: every token of the child stops working. */
+  revokeChildTokens(childId: ChildId, options?: RequestOptions): Promise<void>;
+
+  // The four tracked mutations (parent token; a child token may request and cancel its own)
   /** `POST /children/{child_id}/tasks/{task_id}/activate`: +points for a task, −points for a penalty. */
   activateTask(childId: ChildId, taskId: TaskId, options?: RequestOptions): Promise<TrackedMutation>;
   /** `POST /children/{child_id}/rewards/{reward_id}/request`. */
@@ -466,7 +478,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     adminListUsers: (o) => get<User[]>("/admin/users", o),
     adminDeleteUser: async (userId, o) => del(`/admin/users/${segment("userId", userId)}`, o),
 
-    me: (o) => get<User>("/me", o),
+    me: (o) => get<Me>("/me", o),
 
     createChild: (body, o) => post<Child>("/children", body, o),
     listChildren: (o) => get<Child[]>("/children", o),
@@ -484,6 +496,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     deleteReward: async (rewardId, o) => del(`/rewards/${segment("rewardId", rewardId)}`, o),
 
     listPendingRewardRequests: async (childId, o) => get<RewardRequest[]>(`${child(childId)}/reward-requests`, o),
+
+    createChildToken: async (childId, o) => json<ChildToken>({ method: "POST", path: `${child(childId)}/tokens`, options: o }),
+    revokeChildTokens: async (childId, o) => del(`${child(childId)}/tokens`, o),
 
     activateTask: async (childId, taskId, o) =>
       json<TrackedMutation>({ method: "POST", path: `${child(childId)}/tasks/${segment("taskId", taskId)}/activate`, options: o }),

@@ -14,6 +14,7 @@ import type {
   Actor,
   ApiError,
   Child,
+  ChildToken,
   CreatedUser,
   EntityType,
   ErrorBody,
@@ -22,6 +23,7 @@ import type {
   EventMetadata,
   EventTicket,
   Health,
+  Me,
   Page,
   Reward,
   RewardRequest,
@@ -334,6 +336,31 @@ export const rewardRequest: Validator<RewardRequest> = record<RewardRequest>("Re
 export const createdUser: Validator<CreatedUser> = record<CreatedUser>("CreatedUser", {
   user,
   token: string,
+});
+
+export const childToken: Validator<ChildToken> = record<ChildToken>("ChildToken", {
+  token: string,
+  child_id: ulid,
+});
+
+const parentMe = record<Extract<Me, { role: "parent" }>>("Me", {
+  role: oneOf<"parent">({ parent: true }),
+  id: ulid,
+  name: string,
+  created_at: timestamp,
+});
+
+const childMe = record<Extract<Me, { role: "child" }>>("Me", {
+  role: oneOf<"child">({ child: true }),
+  child,
+});
+
+/** `GET /me`: the parent's fields next to `role: "parent"`, or `role: "child"` with the child. */
+export const me: Validator<Me> = validator<Me>("Me", (value, options, path, out) => {
+  const role = (value as { role?: unknown } | null | undefined)?.role;
+  if (role === "child") out.push(...childMe.problems(value, options, path));
+  else if (role === "parent") out.push(...parentMe.problems(value, options, path));
+  else out.push(`${path}.role: expected one of "parent" | "child", got ${describe(role)}`);
 });
 
 export const trackedMutation: Validator<TrackedMutation> = record<TrackedMutation>("TrackedMutation", {

@@ -137,7 +137,7 @@ const endpoints: Record<Exclude<keyof ApiClient, "baseUrl">, Endpoint> = {
     status: 204,
     call: (a) => a.adminDeleteUser(USER_ID),
   },
-  me: { method: "GET", path: "/me", status: 200, answer: user, call: (a) => a.me() },
+  me: { method: "GET", path: "/me", status: 200, answer: { role: "parent", ...user }, call: (a) => a.me() },
   createChild: {
     method: "POST",
     path: "/children",
@@ -177,6 +177,19 @@ const endpoints: Record<Exclude<keyof ApiClient, "baseUrl">, Endpoint> = {
     call: (a) => a.getReward(REWARD_ID),
   },
   deleteReward: { method: "DELETE", path: `/rewards/${REWARD_ID}`, status: 204, call: (a) => a.deleteReward(REWARD_ID) },
+  createChildToken: {
+    method: "POST",
+    path: `/children/${CHILD_ID}/tokens`,
+    status: 201,
+    answer: { token: TOKEN, child_id: CHILD_ID },
+    call: (a) => a.createChildToken(CHILD_ID),
+  },
+  revokeChildTokens: {
+    method: "DELETE",
+    path: `/children/${CHILD_ID}/tokens`,
+    status: 204,
+    call: (a) => a.revokeChildTokens(CHILD_ID),
+  },
   listPendingRewardRequests: {
     method: "GET",
     path: `/children/${CHILD_ID}/reward-requests`,

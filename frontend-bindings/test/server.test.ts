@@ -235,7 +235,7 @@ describe("against the real tracking-server", { timeout: 30_000 }, () => {
     const users = await admin.adminListUsers();
     for (const user of users) valid(validators.user, user);
     expect(users.map((u) => u.id).sort()).toEqual([alex.user.id, blair.user.id].sort());
-    expect(valid(validators.user, await alex.api.me())).toEqual(alex.user);
+    expect(valid(validators.me, await alex.api.me())).toEqual({ role: "parent", ...alex.user });
 
     // A parent's token does not reach /admin; an unknown token reaches nothing.
     await refused(alex.api.adminListTracking(), 403, "forbidden");
@@ -753,5 +753,39 @@ describe("against the real tracking-server", { timeout: 30_000 }, () => {
     } finally {
       stream.close();
     }
+  });
+});
+
+describe("a child's own device", { timeout: 30_000 }, () => {
+  it("lets a child token request a reward and refuses it an activation", async () => {
+    const created = valid(validators.createdUser, await admin.adminCreateUser({ name: "Casey" }));
+    const parent = createApiClient({ baseUrl: running().baseUrl, token: created.token });
+    const jo = valid(validators.child, await parent.createChild({ name: "Jo" }));
+    const chore = valid(validators.task, await parent.createTask({ name: "Water plants", points: 4, is_good: true }));
+    const book = valid(validators.reward, await parent.createReward({ name: "Book", cost: 8 }));
+    await parent.activateTask(jo.id, chore.id);
+    await parent.activateTask(jo.id, chore.id);
+
+    const issued = valid(validators.childToken, await parent.createChildToken(jo.id));
+    expect(issued.child_id).toBe(jo.id);
+    const device = createApiClient({ baseUrl: running().baseUrl, token: issued.token });
+    const me = valid(validators.me, await device.me());
+    expect(me).toEqual({ role: "child", child: { ...jo, points: 8 } });
+    expect(await device.listChildren()).toEqual([{ ...jo, points: 8 }]);
+
+    const requested = valid(validators.trackedMutation, await device.requestReward(jo.id, book.id));
+    expect(requested.tracking_event.metadata).toMatchObject({ actor: "child", entity_name: "Book", cost: 8 });
+    expect(requested.tracking_event.user_id).toBe(created.user.id);
+    await refused(device.activateTask(jo.id, chore.id), 403, "forbidden");
+    await refused(device.redeemReward(jo.id, book.id), 403, "forbidden");
+    await refused(device.createTask({ name: "Mine", points: 1, is_good: true }), 403, "forbidden");
+    await refused(device.createChildToken(jo.id), 403, "forbidden");
+
+    const history = await parent.listChildTracking(jo.id, { order: "asc" });
+    expect(history.items.map((event) => event.metadata?.actor)).toEqual(["parent", "parent", "child"]);
+    expect(await parent.listPendingRewardRequests(jo.id)).toHaveLength(1);
+
+    await parent.revokeChildTokens(jo.id);
+    await refused(device.me(), 401, "unauthorized");
   });
 });

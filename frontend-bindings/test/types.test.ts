@@ -13,6 +13,7 @@ import type {
   ApiError,
   Bucket,
   Child,
+  ChildToken,
   ChildSummary,
   EntityType,
   ErrorBody,
@@ -20,6 +21,7 @@ import type {
   ErrorDetails,
   EventTicket,
   ExportFormat,
+  Me,
   Page,
   RankedChild,
   RewardRequest,
@@ -28,7 +30,6 @@ import type {
   TrackedMutation,
   TrackingEvent,
   TrackingEventCreated,
-  User,
 } from "../src/index";
 import { errorCode, errorDetails, oneOf, record, string, trackingEventCreated, ulid } from "../src/validate";
 import type { Validator } from "../src/validate";
@@ -211,7 +212,9 @@ describe("the client's signatures", () => {
     expectTypeOf<ApiClient["adminListTracking"]>().returns.resolves.toEqualTypeOf<Page<TrackingEvent>>();
     expectTypeOf<ApiClient["adminGetTrackingEvent"]>().returns.resolves.toEqualTypeOf<TrackingEvent>();
     expectTypeOf<ApiClient["createEventTicket"]>().returns.resolves.toEqualTypeOf<EventTicket>();
-    expectTypeOf<ApiClient["me"]>().returns.resolves.toEqualTypeOf<User>();
+    expectTypeOf<ApiClient["me"]>().returns.resolves.toEqualTypeOf<Me>();
+    expectTypeOf<ApiClient["createChildToken"]>().returns.resolves.toEqualTypeOf<ChildToken>();
+    expectTypeOf<ApiClient["revokeChildTokens"]>().returns.resolves.toEqualTypeOf<void>();
     expectTypeOf<ApiClient["deleteChild"]>().returns.resolves.toEqualTypeOf<void>();
     expectTypeOf<ApiRequestError["code"]>().toEqualTypeOf<ErrorCode>();
 

@@ -30,7 +30,7 @@ use clap::{Parser, ValueEnum};
 use tracking_api::{hash_token, new_token};
 use tracking_model::test_support::seeded;
 use tracking_model::{
-    Child, ChildId, EventId, Reward, RewardId, Task, TaskId, Timestamp, User, UserId,
+    Actor, Child, ChildId, EventId, Reward, RewardId, Task, TaskId, Timestamp, User, UserId,
 };
 use tracking_store::{
     ActionTarget, Durability, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
@@ -171,7 +171,10 @@ async fn apply_events(
             _ => ActionTarget::Activate(family.task),
         };
         let occurred_at = Timestamp::from_unix_millis(span.start + span.step * i64::try_from(i)?)?;
-        match store.apply(family.user, child, target, occurred_at).await {
+        match store
+            .apply(family.user, child, target, Actor::Parent, occurred_at)
+            .await
+        {
             Ok(applied_effect) => {
                 let recorded = tracking_model::SequencedEvent {
                     sequence: applied_effect.sequence,

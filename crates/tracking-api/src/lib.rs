@@ -6,7 +6,8 @@
 //! pushes it to the parent's live streams. It knows no HTTP: with `default-features = false` this
 //! crate is that pipeline alone and pulls in no actix crate, so another Rust service can embed it
 //! with its own store. With `http`, [`configure`] mounts the HTTP contract into any actix-web app
-//! and [`Parent`] and [`Admin`] authenticate the embedder's own routes.
+//! and [`Parent`], [`Caller`] (a parent or a child on its own device) and [`Admin`] authenticate
+//! the embedder's own routes.
 
 mod audit;
 mod confirm;
@@ -24,8 +25,9 @@ pub use audit::{AuditPosition, AuditSink, NoAudit, PurgeError};
 pub use follow::{LiveItem, MAX_REPLAY, StreamOptions};
 #[cfg(feature = "http")]
 pub use http::{
-    Admin, AdminCredential, ApiError, ApiState, MAX_BODY_BYTES, Parent, Tickets, configure,
-    documented_resource, json_not_found, openapi_document, openapi_json,
+    Admin, AdminCredential, ApiError, ApiState, Caller, Credential, MAX_BODY_BYTES, Parent,
+    Tickets, authenticate, configure, documented_resource, json_not_found, openapi_document,
+    openapi_json,
 };
 pub use live::{DEFAULT_STREAMS_PER_USER, LiveHub, Signal};
 pub use token::{hash_token, new_token};

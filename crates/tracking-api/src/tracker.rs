@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::RwLock;
-use tracking_model::{ChildId, Effect, EventId, SequencedEvent, Timestamp, UserId};
+use tracking_model::{Actor, ChildId, Effect, EventId, SequencedEvent, Timestamp, UserId};
 use tracking_store::{
     ActionTarget, Appended, FamilyError, FamilyRepository, FeedError, HistoryError, KeyedLock,
     TrackingRepository,
@@ -99,9 +99,21 @@ impl Tracker {
         &self.hub
     }
 
-    /// Applies one tracked action to `owner`'s child and records its event.
+    /// Applies one tracked action of the parent `owner` to its child and records its event.
     pub async fn record(
         &self,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+    ) -> Result<Effect, FamilyError> {
+        self.record_as(Actor::Parent, owner, child, target).await
+    }
+
+    /// Applies one tracked action to `owner`'s child, performed by `actor` (the parent, or the
+    /// child on its own device), and records its event; the event's metadata names the actor.
+    pub async fn record_as(
+        &self,
+        actor: Actor,
         owner: UserId,
         child: ChildId,
         target: ActionTarget,
@@ -111,7 +123,7 @@ impl Tracker {
         let _in_order = self.children.lock(child).await;
         let applied = self
             .family
-            .apply(owner, child, target, Timestamp::now())
+            .apply(owner, child, target, actor, Timestamp::now())
             .await?;
         crate::metrics::count_recorded(&applied.effect.event);
         self.audit.committed(owner, applied.sequence);

@@ -77,12 +77,14 @@ pub fn after_last(last: Option<Moments>, occurred_at: Timestamp, now: Timestamp)
     }
 }
 
-/// Applies `action` to `child`. `pending` is the child's pending request for the same reward.
+/// Applies `action` to `child`, performed by `actor`. `pending` is the child's pending request for
+/// the same reward.
 pub fn decide(
     child: &Child,
     action: &TrackedAction,
     pending: Option<&RewardRequest>,
     moments: Moments,
+    actor: Actor,
 ) -> Result<Effect, Refusal> {
     let occurred_at = moments.occurred_at;
     let (delta, reward_request) = match action {
@@ -133,7 +135,7 @@ pub fn decide(
         delta,
         occurred_at,
         created_at: moments.created_at.max(occurred_at),
-        metadata: Some(metadata(action, reward_request.as_ref(), Actor::Parent)),
+        metadata: Some(metadata(action, reward_request.as_ref(), actor)),
     })
     .map_err(|_| Refusal::PointsOutOfRange)?;
     Ok(Effect {
@@ -264,6 +266,7 @@ mod tests {
             &TrackedAction::Activate(task(5, true)),
             None,
             now(),
+            Actor::Parent,
         )
         .unwrap();
         assert_eq!(
@@ -283,6 +286,7 @@ mod tests {
             &TrackedAction::Activate(task(5, false)),
             None,
             now(),
+            Actor::Parent,
         )
         .unwrap();
         assert_eq!(
@@ -301,6 +305,7 @@ mod tests {
             &TrackedAction::Request(ice_cream.clone()),
             None,
             now(),
+            Actor::Parent,
         )
         .unwrap();
         let request = effect.reward_request.unwrap();
@@ -314,12 +319,19 @@ mod tests {
                 &sam,
                 &TrackedAction::Request(ice_cream.clone()),
                 Some(&request),
-                now()
+                now(),
+                Actor::Parent
             ),
             Err(Refusal::AlreadyRequested)
         );
         assert_eq!(
-            decide(&child(19), &TrackedAction::Request(ice_cream), None, now()),
+            decide(
+                &child(19),
+                &TrackedAction::Request(ice_cream),
+                None,
+                now(),
+                Actor::Parent
+            ),
             Err(Refusal::InsufficientPoints {
                 points: 19,
                 cost: 20
@@ -336,6 +348,7 @@ mod tests {
             &TrackedAction::Request(ice_cream.clone()),
             None,
             now(),
+            Actor::Parent,
         )
         .unwrap();
         let pending = requested.reward_request.unwrap();
@@ -344,6 +357,7 @@ mod tests {
             &TrackedAction::Redeem(ice_cream.clone()),
             Some(&pending),
             now(),
+            Actor::Parent,
         )
         .unwrap();
         assert_eq!((effect.event.delta(), effect.child.points), (-20, 10));
@@ -352,10 +366,23 @@ mod tests {
             RewardRequestStatus::Redeemed
         );
 
-        let without = decide(&sam, &TrackedAction::Redeem(ice_cream.clone()), None, now()).unwrap();
+        let without = decide(
+            &sam,
+            &TrackedAction::Redeem(ice_cream.clone()),
+            None,
+            now(),
+            Actor::Parent,
+        )
+        .unwrap();
         assert_eq!(without.reward_request, None);
         assert!(matches!(
-            decide(&child(5), &TrackedAction::Redeem(ice_cream), None, now()),
+            decide(
+                &child(5),
+                &TrackedAction::Redeem(ice_cream),
+                None,
+                now(),
+                Actor::Parent
+            ),
             Err(Refusal::InsufficientPoints { .. })
         ));
     }
@@ -365,7 +392,13 @@ mod tests {
         let sam = child(30);
         let ice_cream = reward(20);
         assert_eq!(
-            decide(&sam, &TrackedAction::Cancel(ice_cream.clone()), None, now()),
+            decide(
+                &sam,
+                &TrackedAction::Cancel(ice_cream.clone()),
+                None,
+                now(),
+                Actor::Parent
+            ),
             Err(Refusal::NoPendingRequest)
         );
         let pending = decide(
@@ -373,6 +406,7 @@ mod tests {
             &TrackedAction::Request(ice_cream.clone()),
             None,
             now(),
+            Actor::Parent,
         )
         .unwrap()
         .reward_request
@@ -382,6 +416,7 @@ mod tests {
             &TrackedAction::Cancel(ice_cream),
             Some(&pending),
             now(),
+            Actor::Parent,
         )
         .unwrap();
         assert_eq!(
@@ -398,6 +433,7 @@ mod tests {
             &TrackedAction::Activate(task(5, true)),
             None,
             now(),
+            Actor::Parent,
         );
         assert_eq!(result, Err(Refusal::PointsOutOfRange));
         let result = decide(
@@ -405,6 +441,7 @@ mod tests {
             &TrackedAction::Activate(task(5, false)),
             None,
             now(),
+            Actor::Parent,
         );
         assert_eq!(result, Err(Refusal::PointsOutOfRange));
     }
@@ -421,6 +458,7 @@ mod tests {
             &TrackedAction::Activate(task(1, true)),
             None,
             moments,
+            Actor::Parent,
         )
         .unwrap();
         assert_eq!(effect.event.created_at(), at);

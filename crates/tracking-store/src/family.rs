@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use tracking_model::{
-    Child, ChildId, Effect, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task, TaskId,
-    Timestamp, User, UserId,
+    Actor, Child, ChildId, Effect, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task,
+    TaskId, Timestamp, User, UserId,
 };
 
 use crate::{FamilyError, TokenHash};
@@ -25,6 +25,13 @@ pub struct Applied {
     pub sequence: u64,
 }
 
+/// Who holds a bearer token: a parent, or a child on its own device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenHolder {
+    Parent(User),
+    Child(Child),
+}
+
 /// Users and their families. Every read or change of a family's record names the owner, and a
 /// record of another family is [`FamilyError::NotFound`].
 #[async_trait]
@@ -33,6 +40,18 @@ pub trait FamilyRepository: Send + Sync + 'static {
     async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError>;
     /// The user whose token has this hash.
     async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError>;
+    /// The parent or the child whose token has this hash, in one lookup.
+    async fn token_holder(&self, token: &TokenHash) -> Result<TokenHolder, FamilyError>;
+    /// Stores the hash of a new token for the owner's child; a child may hold several. The
+    /// tokens go when the child or the owner is deleted.
+    async fn add_child_token(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        token: &TokenHash,
+    ) -> Result<(), FamilyError>;
+    /// Revokes every token of the owner's child.
+    async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError>;
     async fn get_user(&self, id: UserId) -> Result<User, FamilyError>;
     /// Every user, oldest first.
     async fn list_users(&self) -> Result<Vec<User>, FamilyError>;
@@ -69,7 +88,7 @@ pub trait FamilyRepository: Send + Sync + 'static {
         child: ChildId,
     ) -> Result<Vec<RewardRequest>, FamilyError>;
 
-    /// Applies one tracked action to the owner's child, one action per child at a time, with
+    /// Applies one tracked action to the owner's child, performed by `actor`, one action per child at a time, with
     /// [`tracking_model::decide`]. Its whole effect — points, request, and the tracking event
     /// in the outbox with the next number of the owner's family sequence — is durable together
     /// before this returns, or nothing changed.
@@ -78,6 +97,7 @@ pub trait FamilyRepository: Send + Sync + 'static {
         owner: UserId,
         child: ChildId,
         target: ActionTarget,
+        actor: Actor,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError>;
 

@@ -29,7 +29,7 @@ mod state;
 mod token;
 
 pub use error::{FamilyError, FeedError, HistoryError};
-pub use family::{ActionTarget, Applied, FamilyRepository};
+pub use family::{ActionTarget, Applied, FamilyRepository, TokenHolder};
 pub use feed::family_events_after;
 pub use file::{
     Durability, FileStore, FileStoreOptions, HISTORY_FILE, HistorySize, JOURNAL_FILE, LOCK_FILE,

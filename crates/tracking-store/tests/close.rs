@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{at, child, task, token, user};
+use tracking_model::Actor;
 use tracking_store::{
     ActionTarget, Durability, FamilyRepository, FileStore, FileStoreOptions, TrackingRepository,
 };
@@ -30,6 +31,7 @@ async fn close_then_reopen(durability: Durability) {
             parent.id,
             kid.id,
             ActionTarget::Activate(chore.id),
+            Actor::Parent,
             at(1_000),
         )
         .await
@@ -51,6 +53,7 @@ async fn close_then_reopen(durability: Durability) {
                 parent.id,
                 kid.id,
                 ActionTarget::Activate(chore.id),
+                Actor::Parent,
                 at(2_000)
             )
             .await

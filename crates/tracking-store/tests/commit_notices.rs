@@ -10,7 +10,7 @@ mod postgres;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tracking_model::{TaskId, Timestamp, UserId};
+use tracking_model::{Actor, TaskId, Timestamp, UserId};
 use tracking_store::{ActionTarget, CommitNotice, FamilyError, FamilyRepository, PostgresStore};
 
 /// Long enough for any machine; a notice that never comes fails the test instead of hanging it.
@@ -62,6 +62,7 @@ async fn a_listener_hears_the_families_committed_on_another_store() {
             first,
             first_child,
             ActionTarget::Activate(TaskId::generate()),
+            Actor::Parent,
             Timestamp::now(),
         )
         .await;
@@ -71,6 +72,7 @@ async fn a_listener_hears_the_families_committed_on_another_store() {
             first,
             first_child,
             ActionTarget::Activate(first_task),
+            Actor::Parent,
             Timestamp::now(),
         )
         .await
@@ -80,6 +82,7 @@ async fn a_listener_hears_the_families_committed_on_another_store() {
             second,
             second_child,
             ActionTarget::Activate(second_task),
+            Actor::Parent,
             Timestamp::now(),
         )
         .await
@@ -120,7 +123,13 @@ async fn a_listener_whose_connection_dies_reconnects_and_reports_what_it_may_hav
     assert_eq!(next(&mut notices).await, CommitNotice::Missed);
 
     writer
-        .apply(owner, child, ActionTarget::Activate(task), Timestamp::now())
+        .apply(
+            owner,
+            child,
+            ActionTarget::Activate(task),
+            Actor::Parent,
+            Timestamp::now(),
+        )
         .await
         .unwrap();
     assert_eq!(next(&mut notices).await, CommitNotice::Family(owner));

@@ -6,7 +6,7 @@ mod common;
 use std::sync::Arc;
 
 use common::{at, child, event, task, token, user};
-use tracking_model::{ChildId, TrackingEvent, TrackingQuery, UserId};
+use tracking_model::{Actor, ChildId, TrackingEvent, TrackingQuery, UserId};
 use tracking_store::{
     ActionTarget, FamilyRepository, FileStore, FileStoreOptions, TrackingRepository,
 };
@@ -52,6 +52,7 @@ async fn many_writers_on_one_child_keep_the_points_chain_while_events_are_delive
                             owner,
                             kid,
                             target,
+                            Actor::Parent,
                             at(((writer * 31 + step * 17) % 97) as i64),
                         )
                         .await

@@ -14,13 +14,13 @@ use common::{at, child, event, reward, task, token, user};
 use tracking_model::test_support::{EventBuilder, KINDS};
 use tracking_model::test_support::{Rng, seeded};
 use tracking_model::{
-    Action, Bucket, ChildId, EntityType, EventId, MAX_POINTS, Refusal, RewardRequestStatus,
+    Action, Actor, Bucket, ChildId, EntityType, EventId, MAX_POINTS, Refusal, RewardRequestStatus,
     SequencedEvent, SortOrder, SummaryParams, Timestamp, TrackingEvent, TrackingQuery, UserId,
     Zone, summarize,
 };
 use tracking_store::{
     ActionTarget, Durability, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
-    HistoryError, MemoryStore, TrackingRepository, family_events_after,
+    HistoryError, MemoryStore, TokenHolder, TrackingRepository, family_events_after,
 };
 
 /// A store under test, and how to close and reopen it (a no-op for a store in memory).
@@ -197,6 +197,7 @@ conformance!(
     summaries_match_the_reference_fold,
     summaries_survive_anonymization_and_take_late_events,
     reading_on_by_key_visits_every_match_once,
+    child_tokens_belong_to_their_child_and_die_with_it,
 );
 
 async fn users_are_stored_and_found_by_token<S: Subject>(subject: S) {
@@ -339,21 +340,39 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     let (owner, id) = (alex.id, kim.id);
 
     let effect = store
-        .apply(owner, id, ActionTarget::Activate(bed.id), at(0))
+        .apply(
+            owner,
+            id,
+            ActionTarget::Activate(bed.id),
+            Actor::Parent,
+            at(0),
+        )
         .await
         .unwrap()
         .effect;
     assert_eq!((effect.child.points, effect.event.delta()), (30, 30));
     assert_eq!(effect.event.entity_type(), EntityType::Task);
     let effect = store
-        .apply(owner, id, ActionTarget::Activate(hit.id), at(1))
+        .apply(
+            owner,
+            id,
+            ActionTarget::Activate(hit.id),
+            Actor::Parent,
+            at(1),
+        )
         .await
         .unwrap()
         .effect;
     assert_eq!(effect.child.points, 26);
     assert_eq!(effect.event.entity_type(), EntityType::Penalty);
     let effect = store
-        .apply(owner, id, ActionTarget::Request(ice.id), at(2))
+        .apply(
+            owner,
+            id,
+            ActionTarget::Request(ice.id),
+            Actor::Parent,
+            at(2),
+        )
         .await
         .unwrap()
         .effect;
@@ -365,7 +384,13 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     );
     assert!(matches!(
         store
-            .apply(owner, id, ActionTarget::Request(ice.id), at(3))
+            .apply(
+                owner,
+                id,
+                ActionTarget::Request(ice.id),
+                Actor::Parent,
+                at(3)
+            )
             .await,
         Err(FamilyError::Refused(Refusal::AlreadyRequested))
     ));
@@ -378,7 +403,13 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
         vec![request.clone()]
     );
     let effect = store
-        .apply(owner, id, ActionTarget::Redeem(ice.id), at(4))
+        .apply(
+            owner,
+            id,
+            ActionTarget::Redeem(ice.id),
+            Actor::Parent,
+            at(4),
+        )
         .await
         .unwrap()
         .effect;
@@ -391,13 +422,25 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     assert!(store.pending_requests(owner, id).await.unwrap().is_empty());
     assert!(matches!(
         store
-            .apply(owner, id, ActionTarget::Cancel(ice.id), at(5))
+            .apply(
+                owner,
+                id,
+                ActionTarget::Cancel(ice.id),
+                Actor::Parent,
+                at(5)
+            )
             .await,
         Err(FamilyError::Refused(Refusal::NoPendingRequest))
     ));
     assert!(matches!(
         store
-            .apply(owner, id, ActionTarget::Redeem(ice.id), at(5))
+            .apply(
+                owner,
+                id,
+                ActionTarget::Redeem(ice.id),
+                Actor::Parent,
+                at(5)
+            )
             .await,
         Err(FamilyError::Refused(Refusal::InsufficientPoints {
             points: 6,
@@ -407,22 +450,46 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     // A penalty may take a child below zero.
     for _ in 0..2 {
         store
-            .apply(owner, id, ActionTarget::Activate(hit.id), at(6))
+            .apply(
+                owner,
+                id,
+                ActionTarget::Activate(hit.id),
+                Actor::Parent,
+                at(6),
+            )
             .await
             .unwrap();
     }
     let effect = store
-        .apply(owner, id, ActionTarget::Activate(bed.id), at(7))
+        .apply(
+            owner,
+            id,
+            ActionTarget::Activate(bed.id),
+            Actor::Parent,
+            at(7),
+        )
         .await
         .unwrap()
         .effect;
     assert_eq!(effect.child.points, 28);
     store
-        .apply(owner, id, ActionTarget::Request(ice.id), at(8))
+        .apply(
+            owner,
+            id,
+            ActionTarget::Request(ice.id),
+            Actor::Parent,
+            at(8),
+        )
         .await
         .unwrap();
     let effect = store
-        .apply(owner, id, ActionTarget::Cancel(ice.id), at(9))
+        .apply(
+            owner,
+            id,
+            ActionTarget::Cancel(ice.id),
+            Actor::Parent,
+            at(9),
+        )
         .await
         .unwrap()
         .effect;
@@ -460,19 +527,37 @@ async fn refused_mutations_change_nothing<S: Subject>(subject: S) {
     store.create_task(&foreign).await.unwrap();
     assert!(matches!(
         store
-            .apply(alex.id, rich.id, ActionTarget::Activate(bed.id), at(0))
+            .apply(
+                alex.id,
+                rich.id,
+                ActionTarget::Activate(bed.id),
+                Actor::Parent,
+                at(0)
+            )
             .await,
         Err(FamilyError::Refused(Refusal::PointsOutOfRange))
     ));
     assert!(matches!(
         store
-            .apply(alex.id, rich.id, ActionTarget::Activate(foreign.id), at(0))
+            .apply(
+                alex.id,
+                rich.id,
+                ActionTarget::Activate(foreign.id),
+                Actor::Parent,
+                at(0)
+            )
             .await,
         Err(FamilyError::NotFound)
     ));
     assert!(matches!(
         store
-            .apply(other.id, rich.id, ActionTarget::Activate(foreign.id), at(0))
+            .apply(
+                other.id,
+                rich.id,
+                ActionTarget::Activate(foreign.id),
+                Actor::Parent,
+                at(0)
+            )
             .await,
         Err(FamilyError::NotFound)
     ));
@@ -495,7 +580,13 @@ async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
     for step in 0..6 {
         let kid = if step % 2 == 0 { kim.id } else { lee.id };
         let effect = store
-            .apply(alex.id, kid, ActionTarget::Activate(bed.id), at(step))
+            .apply(
+                alex.id,
+                kid,
+                ActionTarget::Activate(bed.id),
+                Actor::Parent,
+                at(step),
+            )
             .await
             .unwrap()
             .effect;
@@ -538,7 +629,13 @@ async fn deleting_cascades_and_remembers_anonymization<S: Subject>(subject: S) {
     for kid in [kim.id, lee.id] {
         for prize in [ice.id, cake.id] {
             store
-                .apply(alex.id, kid, ActionTarget::Request(prize), at(0))
+                .apply(
+                    alex.id,
+                    kid,
+                    ActionTarget::Request(prize),
+                    Actor::Parent,
+                    at(0),
+                )
                 .await
                 .unwrap();
         }
@@ -854,7 +951,10 @@ async fn concurrent_mutations_on_one_child_keep_the_chain<S: Subject>(subject: S
                     let stamp = at((writer * 7 + step * 13) % 50);
                     let target = ActionTarget::Activate(tasks[(writer + step) as usize % 2]);
                     let kid = kids[usize::from(writer % 4 == 0)];
-                    store.apply(owner, kid, target, stamp).await.unwrap();
+                    store
+                        .apply(owner, kid, target, Actor::Parent, stamp)
+                        .await
+                        .unwrap();
                 }
             })
         })
@@ -950,7 +1050,13 @@ async fn family_sequence_numbers_events_in_commit_order<S: Subject>(subject: S) 
     for step in 0..6 {
         let kid = if step % 2 == 0 { kim.id } else { lee.id };
         let applied = store
-            .apply(alex.id, kid, ActionTarget::Activate(bed.id), at(step))
+            .apply(
+                alex.id,
+                kid,
+                ActionTarget::Activate(bed.id),
+                Actor::Parent,
+                at(step),
+            )
             .await
             .unwrap();
         alex_events.push(SequencedEvent {
@@ -963,6 +1069,7 @@ async fn family_sequence_numbers_events_in_commit_order<S: Subject>(subject: S) 
                     blair.id,
                     sam.id,
                     ActionTarget::Activate(dishes.id),
+                    Actor::Parent,
                     at(step),
                 )
                 .await
@@ -1041,7 +1148,13 @@ async fn family_sequence_numbers_events_in_commit_order<S: Subject>(subject: S) 
     }
     let store = subject.store();
     let next = store
-        .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(9))
+        .apply(
+            alex.id,
+            kim.id,
+            ActionTarget::Activate(bed.id),
+            Actor::Parent,
+            at(9),
+        )
         .await
         .unwrap();
     assert_eq!(next.sequence, 7);
@@ -1080,7 +1193,13 @@ async fn concurrent_children_of_one_family_number_without_gaps<S: Subject>(subje
                 let mut mine = Vec::new();
                 for step in 0..6 {
                     let applied = store
-                        .apply(owner, kid, ActionTarget::Activate(bed), at(step))
+                        .apply(
+                            owner,
+                            kid,
+                            ActionTarget::Activate(bed),
+                            Actor::Parent,
+                            at(step),
+                        )
                         .await
                         .unwrap();
                     mine.push((applied.sequence, applied.effect.event));
@@ -1340,4 +1459,141 @@ async fn reading_on_by_key_visits_every_match_once<S: Subject>(subject: S) {
         .filter(|event| event.order_key() > after)
         .collect();
     assert_eq!(ids(&batch), ids(&expected));
+}
+
+async fn child_tokens_belong_to_their_child_and_die_with_it<S: Subject>(subject: S) {
+    let (alex, other) = (user("Alex"), user("Other"));
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    store.create_user(&other, &token(2)).await.unwrap();
+    let (kim, lee) = (child(alex.id, "Kim", 20), child(alex.id, "Lee", 0));
+    let stranger = child(other.id, "Stranger", 0);
+    for kid in [&kim, &lee, &stranger] {
+        store.create_child(kid).await.unwrap();
+    }
+    let ice = reward(alex.id, 10);
+    store.create_reward(&ice).await.unwrap();
+    store
+        .add_child_token(alex.id, kim.id, &token(10))
+        .await
+        .unwrap();
+    store
+        .add_child_token(alex.id, kim.id, &token(11))
+        .await
+        .unwrap();
+    store
+        .add_child_token(alex.id, lee.id, &token(12))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.add_child_token(other.id, kim.id, &token(13)).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .add_child_token(alex.id, stranger.id, &token(13))
+            .await,
+        Err(FamilyError::NotFound)
+    ));
+    for taken in [token(1), token(10)] {
+        assert!(matches!(
+            store.add_child_token(alex.id, lee.id, &taken).await,
+            Err(FamilyError::Duplicate)
+        ));
+    }
+    assert!(matches!(
+        store.create_user(&user("New"), &token(11)).await,
+        Err(FamilyError::Duplicate)
+    ));
+    let by_kim = store
+        .apply(
+            alex.id,
+            kim.id,
+            ActionTarget::Request(ice.id),
+            Actor::Child,
+            at(0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_kim.effect.event.metadata().unwrap().actor, Actor::Child);
+
+    let subject = subject.reopen();
+    let store = subject.store();
+    assert_eq!(
+        store.outbox().await.unwrap()[0]
+            .event
+            .metadata()
+            .unwrap()
+            .actor,
+        Actor::Child
+    );
+    assert_eq!(
+        store.token_holder(&token(1)).await.unwrap(),
+        TokenHolder::Parent(alex.clone())
+    );
+    for kims in [token(10), token(11)] {
+        assert_eq!(
+            store.token_holder(&kims).await.unwrap(),
+            TokenHolder::Child(store.get_child(alex.id, kim.id).await.unwrap())
+        );
+    }
+    assert_eq!(
+        store.token_holder(&token(12)).await.unwrap(),
+        TokenHolder::Child(lee.clone())
+    );
+    assert!(matches!(
+        store.token_holder(&token(13)).await,
+        Err(FamilyError::NotFound)
+    ));
+    assert!(matches!(
+        store.user_by_token(&token(10)).await,
+        Err(FamilyError::NotFound)
+    ));
+
+    store.revoke_child_tokens(alex.id, kim.id).await.unwrap();
+    assert!(matches!(
+        store.revoke_child_tokens(other.id, lee.id).await,
+        Err(FamilyError::NotFound)
+    ));
+    store
+        .add_child_token(alex.id, lee.id, &token(14))
+        .await
+        .unwrap();
+    store
+        .add_child_token(other.id, stranger.id, &token(15))
+        .await
+        .unwrap();
+    let subject = subject.reopen();
+    let store = subject.store();
+    for revoked in [token(10), token(11)] {
+        assert!(matches!(
+            store.token_holder(&revoked).await,
+            Err(FamilyError::NotFound)
+        ));
+    }
+    for lees in [token(12), token(14)] {
+        assert_eq!(
+            store.token_holder(&lees).await.unwrap(),
+            TokenHolder::Child(lee.clone())
+        );
+    }
+    assert_eq!(
+        store.token_holder(&token(15)).await.unwrap(),
+        TokenHolder::Child(stranger.clone())
+    );
+
+    store.delete_child(alex.id, lee.id).await.unwrap();
+    store.delete_user(other.id).await.unwrap();
+    let subject = subject.reopen();
+    let store = subject.store();
+    for gone in [token(2), token(12), token(14), token(15)] {
+        assert!(matches!(
+            store.token_holder(&gone).await,
+            Err(FamilyError::NotFound)
+        ));
+    }
+    assert_eq!(
+        store.token_holder(&token(1)).await.unwrap(),
+        TokenHolder::Parent(alex)
+    );
 }

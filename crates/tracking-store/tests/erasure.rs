@@ -3,6 +3,7 @@
 mod common;
 
 use common::{at, child, task, token, user};
+use tracking_model::Actor;
 use tracking_store::{
     ActionTarget, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE, JOURNAL_FILE,
     SNAPSHOT_FILE, TrackingRepository,
@@ -26,6 +27,7 @@ async fn a_confirmed_erasure_leaves_no_trace_of_the_user_in_any_file() {
                     parent.id,
                     kid.id,
                     ActionTarget::Activate(chore.id),
+                    Actor::Parent,
                     at(step),
                 )
                 .await

@@ -7,11 +7,12 @@ mod common;
 use common::{at, child, reward, task, token, user};
 use serde_json::json;
 use tracking_model::{
-    Effect, Moments, RewardRequestStatus, SequencedEvent, TrackedAction, TrackingEvent, decide,
+    Actor, Effect, Moments, RewardRequestStatus, SequencedEvent, TrackedAction, TrackingEvent,
+    decide,
 };
 use tracking_store::{
     ActionTarget, FamilyError, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE,
-    JOURNAL_FILE, SNAPSHOT_FILE, TrackingRepository, family_events_after,
+    JOURNAL_FILE, SNAPSHOT_FILE, TokenHolder, TrackingRepository, family_events_after,
 };
 
 fn moments(millis: i64) -> Moments {
@@ -44,6 +45,7 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
         &TrackedAction::Activate(make_bed.clone()),
         None,
         moments(0),
+        Actor::Parent,
     )
     .unwrap();
     let sam = delivered.child.clone();
@@ -52,6 +54,7 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
         &TrackedAction::Activate(make_bed.clone()),
         None,
         moments(10),
+        Actor::Parent,
     )
     .unwrap();
     let requested = decide(
@@ -59,6 +62,7 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
         &TrackedAction::Request(ice_cream.clone()),
         None,
         moments(20),
+        Actor::Parent,
     )
     .unwrap();
     let request = requested.reward_request.clone().unwrap();
@@ -143,7 +147,13 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
 
     // The next event orders after the last one the journal holds, even stamped before it.
     let redeemed = store
-        .apply(alex.id, sam.id, ActionTarget::Redeem(ice_cream.id), at(5))
+        .apply(
+            alex.id,
+            sam.id,
+            ActionTarget::Redeem(ice_cream.id),
+            Actor::Parent,
+            at(5),
+        )
         .await
         .unwrap();
     assert_eq!(redeemed.sequence, 4);
@@ -187,4 +197,67 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
             .unwrap(),
         expected
     );
+}
+
+#[tokio::test]
+async fn child_tokens_and_events_without_an_actor_open_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let alex = user("Alex");
+    let (sam, lee) = (child(alex.id, "Sam", 0), child(alex.id, "Lee", 0));
+    let make_bed = task(alex.id, 5, true);
+    let activated = decide(
+        &sam,
+        &TrackedAction::Activate(make_bed.clone()),
+        None,
+        moments(0),
+        Actor::Parent,
+    )
+    .unwrap();
+    // An event as version 1 wrote it: no actor in its metadata.
+    let mut version_one = serde_json::to_value(&activated.event).unwrap();
+    version_one["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("actor");
+    let snapshot = json!({
+        "format": 1,
+        "last_seq": 3,
+        "users": [{"user": alex, "token_hash": token(1).to_hex()}],
+        "users_to_anonymize": [],
+        "children": [
+            {"child": sam, "last_event": null, "token_hashes": [token(10).to_hex()]},
+            {"child": lee, "last_event": null},
+        ],
+        "tasks": [make_bed],
+        "rewards": [],
+        "pending_requests": [],
+        "outbox": [],
+    });
+    std::fs::write(dir.path().join(SNAPSHOT_FILE), format!("{snapshot}\n")).unwrap();
+    let lines = [
+        json!({"seq": 4, "op": "child_token_added", "child_id": sam.id, "token_hash": token(11).to_hex()}),
+        json!({"seq": 5, "op": "child_token_added", "child_id": lee.id, "token_hash": token(12).to_hex()}),
+        json!({"seq": 6, "op": "child_tokens_revoked", "child_id": lee.id}),
+        json!({"seq": 7, "op": "applied", "event": version_one, "reward_request": null}),
+    ];
+    let journal: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    std::fs::write(dir.path().join(JOURNAL_FILE), journal).unwrap();
+
+    let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
+    assert!(store.open_report().torn.is_empty());
+    for sams in [token(10), token(11)] {
+        assert_eq!(
+            store.token_holder(&sams).await.unwrap(),
+            TokenHolder::Child(activated.child.clone())
+        );
+    }
+    assert!(matches!(
+        store.token_holder(&token(12)).await,
+        Err(FamilyError::NotFound)
+    ));
+    let outbox: Vec<TrackingEvent> = (store.outbox().await.unwrap().into_iter())
+        .map(|waiting| waiting.event)
+        .collect();
+    assert_eq!(outbox, vec![activated.event.clone()]);
+    assert_eq!(outbox[0].metadata().unwrap().actor, Actor::Parent);
 }

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::{at, child, event, task, token, user};
-use tracking_model::{ChildId, TrackingEvent, TrackingQuery, UserId};
+use tracking_model::{Actor, ChildId, TrackingEvent, TrackingQuery, UserId};
 use tracking_store::{
     ActionTarget, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE, JOURNAL_FILE,
     OpenError, SNAPSHOT_FILE, TrackingRepository,
@@ -96,7 +96,13 @@ async fn cutting_the_journal_anywhere_in_its_last_record_loses_only_that_mutatio
         store.create_task(&bed).await.unwrap();
         for step in 0..2 {
             store
-                .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(step))
+                .apply(
+                    alex.id,
+                    kim.id,
+                    ActionTarget::Activate(bed.id),
+                    Actor::Parent,
+                    at(step),
+                )
                 .await
                 .unwrap();
         }
@@ -121,7 +127,13 @@ async fn cutting_the_journal_anywhere_in_its_last_record_loses_only_that_mutatio
         );
         if cut % 32 == 0 {
             let effect = store
-                .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(9))
+                .apply(
+                    alex.id,
+                    kim.id,
+                    ActionTarget::Activate(bed.id),
+                    Actor::Parent,
+                    at(9),
+                )
                 .await
                 .unwrap();
             assert_eq!(effect.effect.event.points_before(), points);
@@ -279,7 +291,13 @@ async fn a_crash_between_snapshot_and_journal_cut_replays_nothing_twice() {
         store.create_child(&kim).await.unwrap();
         store.create_task(&bed).await.unwrap();
         store
-            .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(0))
+            .apply(
+                alex.id,
+                kim.id,
+                ActionTarget::Activate(bed.id),
+                Actor::Parent,
+                at(0),
+            )
             .await
             .unwrap();
     }
@@ -292,7 +310,13 @@ async fn a_crash_between_snapshot_and_journal_cut_replays_nothing_twice() {
         };
         let store = FileStore::open(dir.path(), always).unwrap();
         store
-            .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(1))
+            .apply(
+                alex.id,
+                kim.id,
+                ActionTarget::Activate(bed.id),
+                Actor::Parent,
+                at(1),
+            )
             .await
             .unwrap();
     }
@@ -304,7 +328,13 @@ async fn a_crash_between_snapshot_and_journal_cut_replays_nothing_twice() {
     assert_eq!(store.get_child(alex.id, kim.id).await.unwrap().points, 10);
     assert_eq!(store.outbox_len().await.unwrap(), 2);
     let effect = store
-        .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(2))
+        .apply(
+            alex.id,
+            kim.id,
+            ActionTarget::Activate(bed.id),
+            Actor::Parent,
+            at(2),
+        )
         .await
         .unwrap();
     assert_eq!(effect.effect.event.points_before(), 10);
@@ -323,7 +353,13 @@ async fn outbox_events_found_in_the_history_are_not_delivered_twice() {
         store.create_task(&bed).await.unwrap();
         for step in 0..3 {
             store
-                .apply(alex.id, kim.id, ActionTarget::Activate(bed.id), at(step))
+                .apply(
+                    alex.id,
+                    kim.id,
+                    ActionTarget::Activate(bed.id),
+                    Actor::Parent,
+                    at(step),
+                )
                 .await
                 .unwrap();
         }

@@ -15,6 +15,8 @@ const END: &str = "<!-- samples:end -->";
 struct Samples<'a> {
     app: &'a TestApp,
     text: String,
+    /// The child token once one is issued, so that its samples say so.
+    child_token: String,
 }
 
 impl Samples<'_> {
@@ -36,6 +38,7 @@ impl Samples<'_> {
         let who = match token {
             None => "no token".to_owned(),
             Some(ADMIN_TOKEN) => "admin token".to_owned(),
+            Some(token) if token == self.child_token => "child token".to_owned(),
             Some(_) => "parent token".to_owned(),
         };
         self.text
@@ -116,6 +119,7 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
     let mut s = Samples {
         app: &app,
         text: String::new(),
+        child_token: String::new(),
     };
     let admin = Some(ADMIN_TOKEN);
 
@@ -292,6 +296,46 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         200,
     )
     .await;
+    let issued = s
+        .call(
+            "A token for a child's own device",
+            Method::POST,
+            &format!("/children/{child}/tokens"),
+            parent,
+            None,
+            201,
+        )
+        .await;
+    s.child_token = issued["token"].as_str().unwrap().to_owned();
+    let child_token = s.child_token.clone();
+    let by_child = Some(child_token.as_str());
+    s.call(
+        "Who am I (child token)",
+        Method::GET,
+        "/me",
+        by_child,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "A child requests a reward",
+        Method::POST,
+        &format!("/children/{child}/rewards/{reward}/request"),
+        by_child,
+        None,
+        200,
+    )
+    .await;
+    s.call(
+        "A child may not activate a task",
+        Method::POST,
+        &format!("/children/{child}/tasks/{task}/activate"),
+        by_child,
+        None,
+        403,
+    )
+    .await;
     s.call(
         "Redeem a reward",
         Method::POST,
@@ -403,6 +447,24 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         parent,
         None,
         204,
+    )
+    .await;
+    s.call(
+        "Revoke a child's tokens",
+        Method::DELETE,
+        &format!("/children/{child}/tokens"),
+        parent,
+        None,
+        204,
+    )
+    .await;
+    s.call(
+        "A revoked child token",
+        Method::GET,
+        "/me",
+        by_child,
+        None,
+        401,
     )
     .await;
     s.call(

@@ -1,12 +1,19 @@
-//! Every route against every credential: none, malformed, unknown, revoked, parent A, parent B, admin.
+//! Every route against every credential: none, malformed, unknown, parent A, parent B, admin, and
+//! the child tokens of A's child Sam (the child in the paths), of Sam's sibling Robin, and of a
+//! child of B's family.
 
 use awc::http::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_TOKEN, spawn_app};
 
-/// Statuses for: no token, a malformed header, an unknown token, parent A, parent B, admin.
-type Expected = [u16; 6];
+/// Statuses for: no token, a malformed header, an unknown token, parent A, parent B, admin, Sam's
+/// token (the path's own child), Robin's (a sibling), and a token of B's child.
+type Expected = [u16; 9];
+
+/// The order each route is tried in: the child tokens and parent B before parent A, so that A's
+/// deletions and A's own actions on Sam come last.
+const ORDER: [usize; 9] = [0, 1, 2, 6, 7, 8, 4, 3, 5];
 
 struct Case {
     method: Method,
@@ -36,35 +43,56 @@ async fn every_route_answers_every_credential_as_documented() {
         .as_str()
         .unwrap()
         .to_owned();
+    let robin = app.create_child(&a.parent, "Robin").await;
     let spare_child = app.create_child(&a.parent, "Spare").await;
     let spare_task = app.create_task(&a.parent, "Spare", 1, true).await;
     let spare_reward = app.create_reward(&a.parent, "Spare", 1).await;
     let doomed = app.create_parent("Doomed").await;
+    let doomed_child = app.create_child(&doomed, "Doomed child").await;
+    let doomed_child_token = app.create_child_token(&doomed, &doomed_child).await;
+    let sam_token = app.create_child_token(&a.parent, &a.child).await;
+    let robin_token = app.create_child_token(&a.parent, &robin).await;
+    let b_child_token = app.create_child_token(&b.parent, &b.child).await;
     let (child, task, reward) = (&a.child, &a.task, &a.reward);
     use Method as M;
 
     let cases = [
-        case(M::GET, "/health", None, [200, 200, 200, 200, 200, 200]),
-        case(M::GET, "/me", None, [401, 401, 401, 200, 200, 403]),
+        case(M::GET, "/health", None, [200; 9]),
+        case(
+            M::GET,
+            "/me",
+            None,
+            [401, 401, 401, 200, 200, 403, 200, 200, 200],
+        ),
         case(
             M::POST,
             "/admin/users",
             Some(json!({"name": "New"})),
-            [401, 401, 401, 403, 403, 201],
+            [401, 401, 401, 403, 403, 201, 403, 403, 403],
         ),
-        case(M::GET, "/admin/users", None, [401, 401, 401, 403, 403, 200]),
-        case(M::GET, "/metrics", None, [401, 401, 401, 403, 403, 200]),
+        case(
+            M::GET,
+            "/admin/users",
+            None,
+            [401, 401, 401, 403, 403, 200, 403, 403, 403],
+        ),
+        case(
+            M::GET,
+            "/metrics",
+            None,
+            [401, 401, 401, 403, 403, 200, 403, 403, 403],
+        ),
         case(
             M::GET,
             "/admin/tracking",
             None,
-            [401, 401, 401, 403, 403, 200],
+            [401, 401, 401, 403, 403, 200, 403, 403, 403],
         ),
         case(
             M::GET,
             format!("/admin/tracking/{event}"),
             None,
-            [401, 401, 401, 403, 403, 200],
+            [401, 401, 401, 403, 403, 200, 403, 403, 403],
         ),
         case(
             M::GET,
@@ -95,163 +123,173 @@ async fn every_route_answers_every_credential_as_documented() {
             M::POST,
             "/children",
             Some(json!({"name": "Kid"})),
-            [401, 401, 401, 201, 201, 403],
+            [401, 401, 401, 201, 201, 403, 403, 403, 403],
         ),
-        case(M::GET, "/children", None, [401, 401, 401, 200, 200, 403]),
+        case(
+            M::GET,
+            "/children",
+            None,
+            [401, 401, 401, 200, 200, 403, 200, 200, 200],
+        ),
         case(
             M::GET,
             format!("/children/{child}"),
             None,
-            [401, 401, 401, 200, 404, 403],
+            [401, 401, 401, 200, 404, 403, 200, 404, 404],
         ),
         case(
             M::GET,
             format!("/children/{child}/reward-requests"),
             None,
-            [401, 401, 401, 200, 404, 403],
+            [401, 401, 401, 200, 404, 403, 200, 404, 404],
         ),
         case(
             M::GET,
             format!("/children/{child}/tracking"),
             None,
-            [401, 401, 401, 200, 404, 403],
+            [401, 401, 401, 200, 404, 403, 200, 404, 404],
         ),
         case(
             M::POST,
             format!("/children/{child}/tasks/{task}/activate"),
             None,
-            [401, 401, 401, 200, 404, 403],
+            [401, 401, 401, 200, 404, 403, 403, 404, 404],
         ),
+        // Sam asks first, so A's own request finds it pending (409) and A's cancel finds none.
         case(
             M::POST,
             format!("/children/{child}/rewards/{reward}/request"),
             None,
-            [401, 401, 401, 200, 404, 403],
+            [401, 401, 401, 409, 404, 403, 200, 404, 404],
         ),
         case(
             M::POST,
             format!("/children/{child}/rewards/{reward}/cancel"),
             None,
-            [401, 401, 401, 200, 404, 403],
+            [401, 401, 401, 409, 404, 403, 200, 404, 404],
         ),
         case(
             M::POST,
             format!("/children/{child}/rewards/{reward}/redeem"),
             None,
-            [401, 401, 401, 200, 404, 403],
+            [401, 401, 401, 200, 404, 403, 403, 404, 404],
         ),
         case(
             M::POST,
             "/tasks",
             Some(json!({"name": "T", "points": 1, "is_good": true})),
-            [401, 401, 401, 201, 201, 403],
+            [401, 401, 401, 201, 201, 403, 403, 403, 403],
         ),
-        case(M::GET, "/tasks", None, [401, 401, 401, 200, 200, 403]),
+        case(
+            M::GET,
+            "/tasks",
+            None,
+            [401, 401, 401, 200, 200, 403, 200, 200, 200],
+        ),
         case(
             M::GET,
             format!("/tasks/{task}"),
             None,
-            [401, 401, 401, 200, 404, 403],
+            [401, 401, 401, 200, 404, 403, 200, 200, 404],
         ),
         case(
             M::POST,
             "/rewards",
             Some(json!({"name": "R", "cost": 1})),
-            [401, 401, 401, 201, 201, 403],
+            [401, 401, 401, 201, 201, 403, 403, 403, 403],
         ),
-        case(M::GET, "/rewards", None, [401, 401, 401, 200, 200, 403]),
+        case(
+            M::GET,
+            "/rewards",
+            None,
+            [401, 401, 401, 200, 200, 403, 200, 200, 200],
+        ),
         case(
             M::GET,
             format!("/rewards/{reward}"),
             None,
-            [401, 401, 401, 200, 404, 403],
+            [401, 401, 401, 200, 404, 403, 200, 200, 404],
         ),
         case(
             M::POST,
             "/events/ticket",
             None,
-            [401, 401, 401, 200, 200, 403],
+            [401, 401, 401, 200, 200, 403, 200, 200, 200],
+        ),
+        case(
+            M::POST,
+            format!("/children/{child}/tokens"),
+            None,
+            [401, 401, 401, 201, 404, 403, 403, 404, 404],
         ),
         case(
             M::DELETE,
             format!("/children/{spare_child}"),
             None,
-            [401, 401, 401, 204, 404, 403],
+            [401, 401, 401, 204, 404, 403, 404, 404, 404],
         ),
         case(
             M::DELETE,
             format!("/tasks/{spare_task}"),
             None,
-            [401, 401, 401, 204, 404, 403],
+            [401, 401, 401, 204, 404, 403, 403, 403, 403],
         ),
         case(
             M::DELETE,
             format!("/rewards/{spare_reward}"),
             None,
-            [401, 401, 401, 204, 404, 403],
+            [401, 401, 401, 204, 404, 403, 403, 403, 403],
         ),
         case(
             M::DELETE,
             format!("/admin/users/{}", doomed.id),
             None,
-            [401, 401, 401, 403, 403, 204],
+            [401, 401, 401, 403, 403, 204, 403, 403, 403],
+        ),
+        // Robin's own revocation: its token is refused (403), then A revokes it.
+        case(
+            M::DELETE,
+            format!("/children/{robin}/tokens"),
+            None,
+            [401, 401, 401, 204, 404, 403, 404, 403, 404],
+        ),
+        // Robin's token is revoked now (401); A deletes Sam last.
+        case(
+            M::DELETE,
+            format!("/children/{child}"),
+            None,
+            [401, 401, 401, 204, 404, 403, 403, 401, 404],
         ),
     ];
-    let a_token = a.parent.token.clone();
+    let tokens = [
+        None,
+        None,
+        Some("unknown-token"),
+        Some(a.parent.token.as_str()),
+        Some(b.parent.token.as_str()),
+        Some(ADMIN_TOKEN),
+        Some(sam_token.as_str()),
+        Some(robin_token.as_str()),
+        Some(b_child_token.as_str()),
+    ];
     for case in cases {
-        // Parent B is tried before parent A, so A's deletions have not happened yet when B tries.
-        let order = [0, 1, 2, 4, 3, 5];
-        for index in order {
-            let answer = match index {
-                0 => {
-                    app.call(case.method.clone(), &case.path, None, case.body.clone())
-                        .await
-                }
-                1 => {
-                    app.call_with_header(
-                        case.method.clone(),
-                        &case.path,
-                        "Basic abc",
-                        case.body.clone(),
-                    )
-                    .await
-                }
-                2 => {
-                    app.call(
-                        case.method.clone(),
-                        &case.path,
-                        Some("unknown-token"),
-                        case.body.clone(),
-                    )
-                    .await
-                }
-                3 => {
-                    app.call(
-                        case.method.clone(),
-                        &case.path,
-                        Some(&a_token),
-                        case.body.clone(),
-                    )
-                    .await
-                }
-                4 => {
-                    app.call(
-                        case.method.clone(),
-                        &case.path,
-                        Some(&b.parent.token),
-                        case.body.clone(),
-                    )
-                    .await
-                }
-                _ => {
-                    app.call(
-                        case.method.clone(),
-                        &case.path,
-                        Some(ADMIN_TOKEN),
-                        case.body.clone(),
-                    )
-                    .await
-                }
+        for index in ORDER {
+            let answer = if index == 1 {
+                app.call_with_header(
+                    case.method.clone(),
+                    &case.path,
+                    "Basic abc",
+                    case.body.clone(),
+                )
+                .await
+            } else {
+                app.call(
+                    case.method.clone(),
+                    &case.path,
+                    tokens[index],
+                    case.body.clone(),
+                )
+                .await
             };
             let expected = case.expected[index];
             assert_eq!(
@@ -273,8 +311,10 @@ async fn every_route_answers_every_credential_as_documented() {
             }
         }
     }
-    app.get("/me", &doomed.token)
-        .await
-        .expect_error(401, "unauthorized");
+    // Tokens die with their parent and with their child.
+    for gone in [&doomed.token, &doomed_child_token, &sam_token, &robin_token] {
+        app.get("/me", gone).await.expect_error(401, "unauthorized");
+    }
+    app.get("/me", &b_child_token).await.expect(200);
     app.stop().await;
 }

@@ -222,6 +222,16 @@ impl TestApp {
         body["id"].as_str().unwrap().into()
     }
 
+    /// A token for the child's own device, issued by its parent.
+    pub async fn create_child_token(&self, parent: &Parent, child: &str) -> String {
+        let body = self
+            .post_empty(&format!("/children/{child}/tokens"), &parent.token)
+            .await
+            .expect(201);
+        assert_eq!(body["child_id"].as_str(), Some(child), "{body}");
+        body["token"].as_str().unwrap().into()
+    }
+
     pub async fn create_task(
         &self,
         parent: &Parent,

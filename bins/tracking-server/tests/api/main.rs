@@ -3,6 +3,7 @@
 mod api_samples;
 mod auth_matrix;
 mod bad_input;
+mod child_access;
 mod deleting;
 mod exports;
 mod helpers;

@@ -10,7 +10,7 @@ mod routes;
 mod state;
 mod tickets;
 
-pub use auth::{Admin, AdminCredential, Parent};
+pub use auth::{Admin, AdminCredential, Caller, Credential, Parent, authenticate};
 pub use error::ApiError;
 pub use openapi::{document as openapi_document, document_json as openapi_json};
 pub use routes::{configure, json_not_found, resource as documented_resource};

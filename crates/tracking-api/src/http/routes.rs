@@ -6,7 +6,7 @@ use tracking_model::{Child, ErrorBody, ErrorCode, Reward, Task};
 
 use crate::http::handlers::records::{self, FamilyRecord};
 use crate::http::handlers::{
-    children, events, export, health, mutations, summary, tracking, users,
+    children, events, export, health, mutations, summary, tokens, tracking, users,
 };
 use crate::http::openapi;
 
@@ -39,6 +39,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(resource("/children/{child_id}/tracking").route(web::get().to(tracking::child)))
     .service(resource("/children/{child_id}/tracking/export").route(web::get().to(export::child)))
     .service(resource("/children/{child_id}/summary").route(web::get().to(summary::child)))
+    .service(
+        resource("/children/{child_id}/tokens")
+            .route(web::post().to(tokens::create))
+            .route(web::delete().to(tokens::revoke)),
+    )
     .service(
         resource("/children/{child_id}/tasks/{task_id}/activate")
             .route(web::post().to(mutations::activate)),

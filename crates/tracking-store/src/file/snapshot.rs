@@ -4,8 +4,10 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
 use tracking_model::{
-    Child, Moments, Reward, RewardRequest, Task, Timestamp, TrackingEvent, User, UserId,
+    Child, ChildId, Moments, Reward, RewardRequest, Task, Timestamp, TrackingEvent, User, UserId,
 };
 
 use super::{OpenError, sync_dir};
@@ -44,6 +46,9 @@ struct StoredUser {
 struct StoredChild {
     child: Child,
     last_event: Option<LastEvent>,
+    /// The hashes of the child's own tokens (absent in snapshots written before they existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    token_hashes: Vec<StoredHash>,
 }
 
 /// When a child's last event happened, so that the next one orders after it.
@@ -66,6 +71,16 @@ struct OutboxEntry {
 impl Snapshot {
     /// The whole state, as of journal line `last_seq`.
     pub(crate) fn of(state: &FamilyState, last_seq: u64) -> Self {
+        let mut child_tokens: HashMap<ChildId, Vec<StoredHash>> = HashMap::new();
+        for (token, child) in &state.child_tokens {
+            child_tokens
+                .entry(*child)
+                .or_default()
+                .push(StoredHash(*token));
+        }
+        for tokens in child_tokens.values_mut() {
+            tokens.sort_by_key(|token| token.0);
+        }
         Self {
             format: SNAPSHOT_FORMAT,
             last_seq,
@@ -87,6 +102,7 @@ impl Snapshot {
                         occurred_at: last.occurred_at,
                         created_at: last.created_at,
                     }),
+                    token_hashes: child_tokens.remove(&child.id).unwrap_or_default(),
                 })
                 .collect(),
             tasks: state.tasks.values().cloned().collect(),
@@ -129,6 +145,9 @@ impl Snapshot {
                     created_at: last.created_at,
                 };
                 state.last_events.insert(stored.child.id, moments);
+            }
+            for token in stored.token_hashes {
+                state.child_tokens.insert(token.0, stored.child.id);
             }
             state.children.insert(stored.child.id, stored.child);
         }

@@ -20,6 +20,7 @@ mod records;
 mod repository;
 mod rows;
 mod summary;
+mod tokens;
 mod users;
 
 use std::time::Duration;

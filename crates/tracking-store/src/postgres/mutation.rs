@@ -10,7 +10,7 @@
 
 use sqlx::PgConnection;
 use tracking_model::{
-    Child, ChildId, Moments, RewardId, RewardRequest, RewardRequestStatus, Timestamp,
+    Actor, Child, ChildId, Moments, RewardId, RewardRequest, RewardRequestStatus, Timestamp,
     TrackedAction, TrackingEvent, UserId, after_last, decide,
 };
 
@@ -27,6 +27,7 @@ impl PostgresStore {
         owner: UserId,
         child: ChildId,
         target: ActionTarget,
+        actor: Actor,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
         let mut transaction = self.pool.begin().await.map_err(errors::family)?;
@@ -55,7 +56,7 @@ impl PostgresStore {
             None => None,
         };
         let moments = after_last(last, occurred_at, Timestamp::now());
-        let effect = decide(&current, &action, pending.as_ref(), moments)?;
+        let effect = decide(&current, &action, pending.as_ref(), moments, actor)?;
         store_points(connection, &effect.event).await?;
         if let Some(request) = &effect.reward_request {
             store_request(connection, owner, request).await?;

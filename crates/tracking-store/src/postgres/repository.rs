@@ -3,15 +3,16 @@
 
 use async_trait::async_trait;
 use tracking_model::{
-    Child, ChildId, ChildSummary, EventId, Page, Reward, RewardId, RewardRequest, SequencedEvent,
-    SummaryParams, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User, UserId,
+    Actor, Child, ChildId, ChildSummary, EventId, Page, Reward, RewardId, RewardRequest,
+    SequencedEvent, SummaryParams, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User,
+    UserId,
 };
 
 use super::PostgresStore;
 use super::records::Table;
 use crate::{
     ActionTarget, Applied, FamilyError, FamilyRepository, HistoryError, OrderKey, TokenHash,
-    TrackingRepository,
+    TokenHolder, TrackingRepository,
 };
 
 #[async_trait]
@@ -105,9 +106,28 @@ impl FamilyRepository for PostgresStore {
         owner: UserId,
         child: ChildId,
         target: ActionTarget,
+        actor: Actor,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
-        self.apply_action(owner, child, target, occurred_at).await
+        self.apply_action(owner, child, target, actor, occurred_at)
+            .await
+    }
+
+    async fn token_holder(&self, token: &TokenHash) -> Result<TokenHolder, FamilyError> {
+        self.find_token_holder(token).await
+    }
+
+    async fn add_child_token(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        token: &TokenHash,
+    ) -> Result<(), FamilyError> {
+        self.insert_child_token(owner, child, token).await
+    }
+
+    async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError> {
+        self.remove_child_tokens(owner, child).await
     }
 
     async fn outbox(&self) -> Result<Vec<SequencedEvent>, FamilyError> {

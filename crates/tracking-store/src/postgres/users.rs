@@ -17,8 +17,10 @@ impl PostgresStore {
         user: &User,
         token: &TokenHash,
     ) -> Result<(), FamilyError> {
-        sqlx::query(
-            "INSERT INTO users (id, name, created_at_ms, token_hash) VALUES ($1, $2, $3, $4)",
+        // A hash a child's token has is taken too.
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, name, created_at_ms, token_hash) SELECT $1, $2, $3, $4 \
+             WHERE NOT EXISTS (SELECT 1 FROM child_tokens WHERE token_hash = $4)",
         )
         .bind(user.id.to_string())
         .bind(&user.name)
@@ -27,6 +29,9 @@ impl PostgresStore {
         .execute(&self.pool)
         .await
         .map_err(errors::family)?;
+        if inserted.rows_affected() == 0 {
+            return Err(FamilyError::Duplicate);
+        }
         Ok(())
     }
 

@@ -53,6 +53,15 @@ pub enum Change {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         family_sequence: Option<u64>,
     },
+    /// A token for the child's own device; only its hash is kept.
+    ChildTokenAdded {
+        child_id: ChildId,
+        token_hash: StoredHash,
+    },
+    /// Every token of the child stops working.
+    ChildTokensRevoked {
+        child_id: ChildId,
+    },
     /// These events are in the history; they leave the outbox.
     Delivered {
         event_ids: Vec<EventId>,

@@ -1,8 +1,8 @@
 //! What callers ask of the family data, and the checks that turn a request into a [`Change`].
 
 use tracking_model::{
-    Child, ChildId, EventId, Moments, Reward, RewardId, Task, TaskId, Timestamp, TrackedAction,
-    User, UserId, after_last, decide,
+    Actor, Child, ChildId, EventId, Moments, Reward, RewardId, Task, TaskId, Timestamp,
+    TrackedAction, User, UserId, after_last, decide,
 };
 
 use super::{Change, FamilyState, StoredHash};
@@ -51,6 +51,17 @@ pub enum Request<'a> {
         record: RecordId,
     },
     ConfirmDelivered(&'a [EventId]),
+    /// A token for the owner's child's own device.
+    AddChildToken {
+        owner: UserId,
+        child: ChildId,
+        token: TokenHash,
+    },
+    /// Revokes every token of the owner's child.
+    RevokeChildTokens {
+        owner: UserId,
+        child: ChildId,
+    },
 }
 
 /// A new record of a user's family.
@@ -82,7 +93,7 @@ impl Command for Request<'_> {
     fn check(self, state: &FamilyState) -> Result<(Option<Change>, ()), FamilyError> {
         let change = match self {
             Self::CreateUser { user, token } => {
-                if state.users.contains_key(&user.id) || state.tokens.contains_key(&token) {
+                if state.users.contains_key(&user.id) || state.token_in_use(&token) {
                     return Err(FamilyError::Duplicate);
                 }
                 Change::UserCreated {
@@ -102,6 +113,24 @@ impl Command for Request<'_> {
             }
             Self::Create(record) => record.check(state)?,
             Self::Delete { owner, record } => record.check_deleted(state, owner)?,
+            Self::AddChildToken {
+                owner,
+                child,
+                token,
+            } => {
+                state.child(owner, child)?;
+                if state.token_in_use(&token) {
+                    return Err(FamilyError::Duplicate);
+                }
+                Change::ChildTokenAdded {
+                    child_id: child,
+                    token_hash: StoredHash(token),
+                }
+            }
+            Self::RevokeChildTokens { owner, child } => {
+                state.child(owner, child)?;
+                Change::ChildTokensRevoked { child_id: child }
+            }
             Self::ConfirmDelivered(ids) => {
                 let event_ids: Vec<EventId> = ids
                     .iter()
@@ -168,6 +197,8 @@ pub struct TrackedRequest {
     pub owner: UserId,
     pub child: ChildId,
     pub target: ActionTarget,
+    /// Who acts: recorded in the event's metadata.
+    pub actor: Actor,
     pub occurred_at: Timestamp,
 }
 
@@ -184,6 +215,7 @@ impl Command for TrackedRequest {
             owner,
             child,
             target,
+            actor,
             occurred_at,
         } = self;
         let current = state.child(owner, child)?;
@@ -198,7 +230,7 @@ impl Command for TrackedRequest {
         let pending = reward.and_then(|id| state.pending_for(child, id));
         let last: Option<Moments> = state.last_events.get(&child).copied();
         let moments = after_last(last, occurred_at, Timestamp::now());
-        let effect = decide(&current, &action, pending, moments)?;
+        let effect = decide(&current, &action, pending, moments, actor)?;
         let change = Change::Applied {
             event: effect.event.clone(),
             reward_request: effect.reward_request.clone(),

@@ -18,13 +18,15 @@ pub use self::change::{Change, StoredHash};
 pub use self::command::{Command, NewRecord, RecordId, Request, TrackedRequest, Turn};
 pub use self::outbox::Outbox;
 pub use self::repository::StateStore;
-use crate::{FamilyError, TokenHash};
+use crate::{FamilyError, TokenHash, TokenHolder};
 
 /// Every family record, the outbox and the users awaiting anonymization.
 #[derive(Debug, Default)]
 pub struct FamilyState {
     pub(crate) users: BTreeMap<UserId, (User, TokenHash)>,
     pub(crate) tokens: HashMap<TokenHash, UserId>,
+    /// The hashes of the tokens of children's own devices.
+    pub(crate) child_tokens: HashMap<TokenHash, ChildId>,
     pub(crate) to_anonymize: BTreeSet<UserId>,
     pub(crate) children: BTreeMap<ChildId, Child>,
     /// When each child's last event happened, so that the next one orders after it.
@@ -84,6 +86,28 @@ fn all_owned<K, V: Owned>(records: &BTreeMap<K, V>, owner: UserId) -> Vec<V> {
 }
 
 impl FamilyState {
+    /// The parent or the child whose token has this hash: one lookup for both.
+    pub fn token_holder(&self, token: &TokenHash) -> Result<TokenHolder, FamilyError> {
+        if let Some(child) = self.child_tokens.get(token) {
+            let child = self.children.get(child).ok_or(FamilyError::NotFound)?;
+            return Ok(TokenHolder::Child(child.clone()));
+        }
+        self.user_by_token(token).map(TokenHolder::Parent)
+    }
+
+    /// Whether a parent or a child holds a token with this hash.
+    pub fn token_in_use(&self, token: &TokenHash) -> bool {
+        self.tokens.contains_key(token) || self.child_tokens.contains_key(token)
+    }
+
+    /// How many tokens the child has.
+    pub fn child_token_count(&self, child: ChildId) -> usize {
+        self.child_tokens
+            .values()
+            .filter(|&&id| id == child)
+            .count()
+    }
+
     pub fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError> {
         let id = self.tokens.get(token).ok_or(FamilyError::NotFound)?;
         self.user(*id)
@@ -221,6 +245,13 @@ impl FamilyState {
                 reward_request,
                 family_sequence,
             } => self.record_event(seq, event, reward_request, family_sequence.unwrap_or(0)),
+            Change::ChildTokenAdded {
+                child_id,
+                token_hash,
+            } => {
+                self.child_tokens.insert(token_hash.0, child_id);
+            }
+            Change::ChildTokensRevoked { child_id } => self.revoke_child_tokens(child_id),
             Change::Delivered { event_ids } => {
                 for id in event_ids {
                     self.outbox.remove(id);
@@ -266,7 +297,12 @@ impl FamilyState {
         self.to_anonymize.insert(id);
     }
 
+    fn revoke_child_tokens(&mut self, id: ChildId) {
+        self.child_tokens.retain(|_, child| *child != id);
+    }
+
     fn remove_child(&mut self, id: ChildId) {
+        self.revoke_child_tokens(id);
         self.children.remove(&id);
         self.last_events.remove(&id);
         self.pending.retain(|_, request| request.child_id != id);

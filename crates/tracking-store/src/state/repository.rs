@@ -3,12 +3,12 @@
 
 use async_trait::async_trait;
 use tracking_model::{
-    Child, ChildId, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task, TaskId,
+    Actor, Child, ChildId, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task, TaskId,
     Timestamp, User, UserId,
 };
 
 use super::{Command, FamilyState, NewRecord, RecordId, Request, TrackedRequest};
-use crate::{ActionTarget, Applied, FamilyError, FamilyRepository, TokenHash};
+use crate::{ActionTarget, Applied, FamilyError, FamilyRepository, TokenHash, TokenHolder};
 
 /// A store of the family data: the [`FamilyState`] and the storage its changes go to.
 #[async_trait]
@@ -71,19 +71,45 @@ impl<S: StateStore> FamilyRepository for S {
         owner: UserId,
         child: ChildId,
         target: ActionTarget,
+        actor: Actor,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
         let request = TrackedRequest {
             owner,
             child,
             target,
+            actor,
             occurred_at,
         };
         self.commit(request).await
     }
 
+    async fn add_child_token(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        token: &TokenHash,
+    ) -> Result<(), FamilyError> {
+        let token = *token;
+        self.commit(Request::AddChildToken {
+            owner,
+            child,
+            token,
+        })
+        .await
+    }
+
+    async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError> {
+        self.commit(Request::RevokeChildTokens { owner, child })
+            .await
+    }
+
     async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError> {
         self.commit(Request::ConfirmDelivered(ids)).await
+    }
+
+    async fn token_holder(&self, token: &TokenHash) -> Result<TokenHolder, FamilyError> {
+        self.read(|state| state.token_holder(token))
     }
 
     async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError> {

@@ -1,5 +1,6 @@
 //! Live events over Server-Sent Events, opened with a bearer token or a one-time ticket, resumed
-//! from the cursor in `Last-Event-ID` or `?last_event_id=`.
+//! from the cursor in `Last-Event-ID` or `?last_event_id=`. A child's stream carries only its own
+//! child's events.
 
 use actix_web::http::header::HeaderName;
 use actix_web::{HttpRequest, Responder, web};
@@ -8,22 +9,23 @@ use futures_util::StreamExt;
 use tracking_model::{ServerEventType, TrackingStreamReset};
 
 use super::query_pairs;
-use crate::http::auth::{Parent, bearer, parent_for};
+use crate::http::auth::{Caller, bearer, caller_for, presented_hash};
 use crate::http::body::no_body;
 use crate::{ApiError, ApiState, LiveItem, StreamOptions, hash_token};
 
 /// The header a browser's `EventSource` sends with the last `id:` it received when it reconnects.
 const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
-/// `POST /events/ticket`.
+/// `POST /events/ticket`: the ticket stands in for the caller's own bearer token.
 pub(crate) async fn ticket(
-    Parent(user): Parent,
+    caller: Caller,
     state: web::Data<ApiState>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<web::Json<tracking_model::EventTicket>, ApiError> {
     no_body(&request, payload).await?;
-    Ok(web::Json(state.tickets.issue(user.id)))
+    let credential = presented_hash(&request)?;
+    Ok(web::Json(state.tickets.issue(caller.family(), credential)))
 }
 
 /// `GET /events`, with `Authorization` or `?ticket=`.
@@ -31,28 +33,29 @@ pub(crate) async fn stream(
     state: web::Data<ApiState>,
     request: HttpRequest,
 ) -> Result<impl Responder, ApiError> {
-    let user = match bearer(&request)? {
-        Some(token) => parent_for(&state, &hash_token(token)).await?.0.id,
+    let credential = match bearer(&request)? {
+        Some(token) => hash_token(token),
         None => {
             let ticket = ticket_parameter(&request).ok_or(ApiError::Unauthorized)?;
-            let user = state
+            state
                 .tickets
                 .redeem(&ticket)
-                .ok_or(ApiError::Unauthorized)?;
-            state
-                .tracker
-                .family()
-                .get_user(user)
-                .await
-                .map_err(|_| ApiError::Unauthorized)?
-                .id
+                .ok_or(ApiError::Unauthorized)?
         }
     };
+    let caller = caller_for(&state, &credential).await?;
     let options = StreamOptions {
         resume_after: resume_cursor(&request),
-        child: None,
+        child: match &caller {
+            Caller::Parent(_) => None,
+            Caller::Child(child) => Some(child.id),
+        },
     };
-    let events = state.tracker.open_stream(user, options).await?.map(to_sse);
+    let events = state
+        .tracker
+        .open_stream(caller.family(), options)
+        .await?
+        .map(to_sse);
     Ok(sse::Sse::from_infallible_stream(events).with_keep_alive(state.keep_alive))
 }
 

@@ -7,6 +7,7 @@ pub(crate) mod health;
 pub(crate) mod mutations;
 pub(crate) mod records;
 pub(crate) mod summary;
+pub(crate) mod tokens;
 pub(crate) mod tracking;
 pub(crate) mod users;
 

@@ -5,21 +5,24 @@ use serde::Deserialize;
 use tracking_model::{ChildId, RewardId, TrackedMutation};
 use tracking_store::ActionTarget;
 
-use crate::http::auth::Parent;
+use crate::http::auth::Caller;
 use crate::http::body::{no_body, path_id};
 use crate::{ApiError, ApiState};
 
-/// `POST /children/{child_id}/tasks/{task_id}/activate`.
+/// `POST /children/{child_id}/tasks/{task_id}/activate`: a parent's action; a child token is 403
+/// for itself, 404 for another child.
 pub(crate) async fn activate(
-    parent: Parent,
+    caller: Caller,
     state: web::Data<ApiState>,
     path: web::Path<(String, String)>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     no_body(&request, payload).await?;
+    let child: ChildId = path_id(&path.0)?;
+    caller.parent_of(child)?;
     let target = ActionTarget::Activate(path_id(&path.1)?);
-    track(parent, &state, &path.0, target).await
+    track(&caller, &state, child, target).await
 }
 
 /// The last segment of a reward's action path.
@@ -41,9 +44,10 @@ impl RewardAction {
     }
 }
 
-/// `POST /children/{child_id}/rewards/{reward_id}/{request|redeem|cancel}`.
+/// `POST /children/{child_id}/rewards/{reward_id}/{request|redeem|cancel}`: a child token may
+/// request and cancel its own child's rewards; only a parent redeems.
 pub(crate) async fn reward_action(
-    parent: Parent,
+    caller: Caller,
     state: web::Data<ApiState>,
     path: web::Path<(String, String, RewardAction)>,
     request: HttpRequest,
@@ -51,18 +55,26 @@ pub(crate) async fn reward_action(
 ) -> Result<HttpResponse, ApiError> {
     no_body(&request, payload).await?;
     let (child, reward, action) = path.into_inner();
+    let child: ChildId = path_id(&child)?;
+    if action == RewardAction::Redeem {
+        caller.parent_of(child)?;
+    } else if !caller.may_see(child) {
+        return Err(ApiError::NotFound);
+    }
     let target = action.target(path_id(&reward)?);
-    track(parent, &state, &child, target).await
+    track(&caller, &state, child, target).await
 }
 
 async fn track(
-    Parent(user): Parent,
+    caller: &Caller,
     state: &ApiState,
-    child: &str,
+    child: ChildId,
     target: ActionTarget,
 ) -> Result<HttpResponse, ApiError> {
-    let child: ChildId = path_id(child)?;
-    let effect = state.tracker.record(user.id, child, target).await?;
+    let effect = state
+        .tracker
+        .record_as(caller.actor(), caller.family(), child, target)
+        .await?;
     Ok(HttpResponse::Ok().json(TrackedMutation {
         child: effect.child,
         tracking_event: effect.event,

@@ -1,5 +1,7 @@
 //! `/children`, `/tasks` and `/rewards`: the records a parent keeps for its family, each created,
-//! listed, read and deleted the same way, within the parent's own family only.
+//! listed, read and deleted the same way, within the parent's own family only. A child's token
+//! reads the family's tasks and rewards and, among the children, only its own; it creates and
+//! deletes nothing.
 
 use std::str::FromStr;
 
@@ -13,7 +15,7 @@ use tracking_model::{
 use tracking_store::{FamilyError, FamilyRepository};
 use validator::Validate;
 
-use crate::http::auth::Parent;
+use crate::http::auth::{Caller, Parent};
 use crate::http::body::{json_body, no_body, path_id};
 use crate::{ApiError, ApiState};
 
@@ -25,6 +27,9 @@ pub(crate) trait FamilyRecord: Serialize + Sized {
 
     /// The new record `body` asks for, in `owner`'s family.
     fn new(owner: UserId, body: Self::Create) -> Self;
+    /// The child a record of this kind is, if it is one: a child token sees only itself.
+    fn as_child(id: &Self::Id) -> Option<ChildId>;
+    fn id(&self) -> Self::Id;
     async fn insert(family: &dyn FamilyRepository, record: &Self) -> Result<(), FamilyError>;
     async fn list(family: &dyn FamilyRepository, owner: UserId) -> Result<Vec<Self>, FamilyError>;
     async fn get(
@@ -44,7 +49,8 @@ pub(crate) trait FamilyRecord: Serialize + Sized {
 macro_rules! family_record {
     (
         $record:ident: $id:ident, from $create:ident.$into:ident,
-        stored by $insert:ident, $list:ident, $get:ident, $delete:ident
+        stored by $insert:ident, $list:ident, $get:ident, $delete:ident,
+        a child if $as_child:expr
     ) => {
         impl FamilyRecord for $record {
             type Id = $id;
@@ -52,6 +58,14 @@ macro_rules! family_record {
 
             fn new(owner: UserId, body: $create) -> Self {
                 body.$into(owner, Timestamp::now())
+            }
+
+            fn as_child(id: &$id) -> Option<ChildId> {
+                $as_child(id)
+            }
+
+            fn id(&self) -> $id {
+                self.id
             }
 
             async fn insert(
@@ -90,18 +104,21 @@ macro_rules! family_record {
 // A child starts with 0 points; deleting it keeps its history, for the admin.
 family_record! {
     Child: ChildId, from CreateChild.into_child,
-    stored by create_child, list_children, get_child, delete_child
+    stored by create_child, list_children, get_child, delete_child,
+    a child if |id: &ChildId| Some(*id)
 }
 // A task, or a penalty (`is_good: false`); deleting it keeps its tracking records.
 family_record! {
     Task: TaskId, from CreateTask.into_task,
-    stored by create_task, list_tasks, get_task, delete_task
+    stored by create_task, list_tasks, get_task, delete_task,
+    a child if |_: &TaskId| None
 }
 // What children spend points on; deleting it drops its pending requests and keeps its tracking
 // records.
 family_record! {
     Reward: RewardId, from CreateReward.into_reward,
-    stored by create_reward, list_rewards, get_reward, delete_reward
+    stored by create_reward, list_rewards, get_reward, delete_reward,
+    a child if |_: &RewardId| None
 }
 
 /// `POST /children`, `/tasks`, `/rewards`: 201 with the new record.
@@ -117,33 +134,51 @@ pub(crate) async fn create<R: FamilyRecord>(
     Ok(HttpResponse::Created().json(record))
 }
 
-/// `GET /children`, `/tasks`, `/rewards`.
+/// Whether `caller` may see the record `id`: a child token sees no other child.
+fn visible<R: FamilyRecord>(caller: &Caller, id: &R::Id) -> bool {
+    R::as_child(id).is_none_or(|child| caller.may_see(child))
+}
+
+/// `GET /children`, `/tasks`, `/rewards`: the family's; a child token's list of children holds
+/// only itself.
 pub(crate) async fn list<R: FamilyRecord>(
-    Parent(user): Parent,
+    caller: Caller,
     state: web::Data<ApiState>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(R::list(state.tracker.family(), user.id).await?))
+    let mut records = R::list(state.tracker.family(), caller.family()).await?;
+    records.retain(|record| visible::<R>(&caller, &record.id()));
+    Ok(HttpResponse::Ok().json(records))
 }
 
 /// `GET /children/{child_id}`, `/tasks/{task_id}`, `/rewards/{reward_id}`.
 pub(crate) async fn get<R: FamilyRecord>(
-    Parent(user): Parent,
+    caller: Caller,
     state: web::Data<ApiState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let record = R::get(state.tracker.family(), user.id, path_id(&path)?).await?;
+    let id: R::Id = path_id(&path)?;
+    if !visible::<R>(&caller, &id) {
+        return Err(ApiError::NotFound);
+    }
+    let record = R::get(state.tracker.family(), caller.family(), id).await?;
     Ok(HttpResponse::Ok().json(record))
 }
 
-/// `DELETE /children/{child_id}`, `/tasks/{task_id}`, `/rewards/{reward_id}`: 204.
+/// `DELETE /children/{child_id}`, `/tasks/{task_id}`, `/rewards/{reward_id}`: 204. A child token
+/// is 403, but 404 for another child (its existence is not told).
 pub(crate) async fn delete<R: FamilyRecord>(
-    Parent(user): Parent,
+    caller: Caller,
     state: web::Data<ApiState>,
     path: web::Path<String>,
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     no_body(&request, payload).await?;
-    R::delete(state.tracker.family(), user.id, path_id(&path)?).await?;
+    let id: R::Id = path_id(&path)?;
+    if !visible::<R>(&caller, &id) {
+        return Err(ApiError::NotFound);
+    }
+    let user = caller.parent()?;
+    R::delete(state.tracker.family(), user.id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

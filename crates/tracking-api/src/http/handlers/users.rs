@@ -1,10 +1,10 @@
-//! `/admin/users` and `/me`: parent accounts, managed by the admin.
+//! `/admin/users` and `/me`: parent accounts, managed by the admin, and whom a token belongs to.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use tracking_model::requests::clean_name;
-use tracking_model::{CreateUser, CreatedUser, Timestamp, User, UserId};
+use tracking_model::{CreateUser, CreatedUser, Me, Timestamp, User, UserId};
 
-use crate::http::auth::{Admin, Parent};
+use crate::http::auth::{Admin, Caller};
 use crate::http::body::{json_body, no_body, path_id};
 use crate::{ApiError, ApiState, hash_token, new_token};
 
@@ -49,7 +49,10 @@ pub(crate) async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /me`.
-pub(crate) async fn me(Parent(user): Parent) -> HttpResponse {
-    HttpResponse::Ok().json(user)
+/// `GET /me`: the parent's record, or the child a child token belongs to.
+pub(crate) async fn me(caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(match caller {
+        Caller::Parent(user) => Me::Parent(user),
+        Caller::Child(child) => Me::Child { child },
+    })
 }
