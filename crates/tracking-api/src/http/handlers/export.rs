@@ -13,7 +13,7 @@ use tracking_model::{ChildId, ExportQuery, ExportWriter, Timestamp, TrackingQuer
 use tracking_store::TrackingRepository;
 
 use super::query_pairs;
-use crate::http::auth::{Admin, Parent};
+use crate::http::auth::{Admin, Caller};
 use crate::http::body::path_id;
 use crate::{ApiError, ApiState};
 
@@ -31,15 +31,16 @@ pub(crate) async fn admin(
     Ok(stream(state, export))
 }
 
-/// `GET /children/{child_id}/tracking/export`: 404 unless the child is the parent's.
+/// `GET /children/{child_id}/tracking/export`: for the child's parent or the child itself; 404
+/// otherwise.
 pub(crate) async fn child(
-    Parent(user): Parent,
+    caller: Caller,
     state: web::Data<ApiState>,
     path: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let child_id: ChildId = path_id(&path)?;
-    state.tracker.family().get_child(user.id, child_id).await?;
+    caller.child(&state, child_id).await?;
     let mut export = ExportQuery::from_pairs(query_pairs(&request)?, QueryScope::Child)?;
     export.filters.child_id = Some(child_id);
     Ok(stream(state, export))

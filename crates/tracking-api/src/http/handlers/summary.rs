@@ -7,19 +7,19 @@ use tracking_model::{
 };
 
 use super::query_pairs;
-use crate::http::auth::{Admin, Parent};
+use crate::http::auth::{Admin, Caller, Parent};
 use crate::http::body::path_id;
 use crate::{ApiError, ApiState};
 
-/// `GET /children/{child_id}/summary`: 404 unless the child is the parent's.
+/// `GET /children/{child_id}/summary`: for the child's parent or the child itself; 404 otherwise.
 pub(crate) async fn child(
-    Parent(user): Parent,
+    caller: Caller,
     state: web::Data<ApiState>,
     path: web::Path<String>,
     request: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let child_id: ChildId = path_id(&path)?;
-    let child = state.tracker.family().get_child(user.id, child_id).await?;
+    let child = caller.child(&state, child_id).await?;
     let params = SummaryParams::from_pairs(query_pairs(&request)?, SummaryScope::Child)?;
     let summary = state
         .tracker
