@@ -25,7 +25,12 @@ fn document_is_openapi_3_1_with_every_security_scheme() {
     let document: serde_json::Value = serde_json::from_str(tracking_api::openapi_json()).unwrap();
     assert_eq!(document["openapi"], "3.1.0");
     let schemes = &document["components"]["securitySchemes"];
-    for (name, kind) in [("admin", "http"), ("parent", "http"), ("ticket", "apiKey")] {
+    for (name, kind) in [
+        ("admin", "http"),
+        ("parent", "http"),
+        ("child", "http"),
+        ("ticket", "apiKey"),
+    ] {
         assert_eq!(schemes[name]["type"], kind, "{name}: {schemes}");
     }
     assert_eq!(schemes["ticket"]["in"], "query");
@@ -76,6 +81,56 @@ fn operations_have_their_error_answers() {
         ["200", "400", "401", "403", "500"]
     );
     assert_eq!(responses("/openapi.json", "get"), ["200"]);
+    assert_eq!(
+        responses("/children/{child_id}/tokens", "post"),
+        ["201", "400", "401", "403", "404", "500"]
+    );
+    assert_eq!(
+        responses("/children/{child_id}/tokens", "delete"),
+        ["204", "400", "401", "403", "404", "500"]
+    );
+}
+
+#[test]
+fn a_child_token_is_documented_where_it_is_refused() {
+    let document: serde_json::Value = serde_json::from_str(tracking_api::openapi_json()).unwrap();
+    for path in [
+        "/children/{child_id}/tasks/{task_id}/activate",
+        "/children/{child_id}/rewards/{reward_id}/redeem",
+    ] {
+        let forbidden = &document["paths"][path]["post"]["responses"]["403"];
+        assert_eq!(
+            forbidden["content"]["application/json"]["example"]["error"]["code"], "forbidden",
+            "{path}: {forbidden}"
+        );
+    }
+    let me = &document["paths"]["/me"]["get"]["responses"]["200"]["content"]["application/json"];
+    assert_eq!(me["schema"]["$ref"], "#/components/schemas/Me");
+    assert_eq!(me["examples"]["parent"]["value"]["role"], "parent");
+    assert_eq!(me["examples"]["child"]["value"]["role"], "child");
+    // Each answer matches one variant: a parent's own fields and its role side by side (not a
+    // closed User schema combined with another object, which no answer could satisfy).
+    let variants = document["components"]["schemas"]["Me"]["oneOf"]
+        .as_array()
+        .unwrap();
+    let example = |role: &str| &me["examples"][role]["value"];
+    for (variant, role) in variants.iter().zip(["parent", "child"]) {
+        assert_eq!(variant["properties"]["role"]["enum"][0], role, "{variant}");
+        assert_eq!(variant["additionalProperties"], false, "{variant}");
+        let fields: Vec<&String> = example(role).as_object().unwrap().keys().collect();
+        for field in &fields {
+            assert!(
+                variant["properties"].get(field.as_str()).is_some(),
+                "{role}: {field}"
+            );
+        }
+        for required in variant["required"].as_array().unwrap() {
+            assert!(
+                fields.iter().any(|field| *field == required),
+                "{role}: {required}"
+            );
+        }
+    }
 }
 
 fn collect_references(value: &serde_json::Value, into: &mut Vec<String>) {

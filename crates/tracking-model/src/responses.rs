@@ -25,13 +25,68 @@ pub struct ChildToken {
 }
 
 /// `GET /me`: who the bearer token belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "role", rename_all = "lowercase")]
 pub enum Me {
     /// A parent's token: the user's own fields next to `"role": "parent"`.
     Parent(User),
     /// A child's token: the child it belongs to.
     Child { child: Child },
+}
+
+// Written out because a derived schema would say `allOf: [User, {role}]`, which no parent's
+// answer matches: `User` allows no property besides its own, `role` included.
+impl utoipa::PartialSchema for Me {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+        use utoipa::openapi::{Ref, RefOr};
+        let role = |name: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([name]))
+        };
+        // A parent: the user's own fields and its role, side by side.
+        let mut parent = match User::schema() {
+            RefOr::T(Schema::Object(user)) => user,
+            _ => unreachable!("User is an object schema"),
+        };
+        parent
+            .properties
+            .insert("role".into(), role("parent").into());
+        parent.required.insert(0, "role".into());
+        parent.description =
+            Some("A parent's token: the user's own fields next to `\"role\": \"parent\"`.".into());
+        let child = ObjectBuilder::new()
+            .description(Some("A child's token: the child it belongs to."))
+            .property("role", role("child"))
+            .property("child", Ref::from_schema_name(<Child as ToSchema>::name()))
+            .required("role")
+            .required("child")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ));
+        OneOfBuilder::new()
+            .description(Some("`GET /me`: who the bearer token belongs to."))
+            .item(parent)
+            .item(child)
+            .into()
+    }
+}
+
+impl ToSchema for Me {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((
+            <Child as ToSchema>::name().into_owned(),
+            <Child as utoipa::PartialSchema>::schema(),
+        ));
+        <Child as ToSchema>::schemas(schemas);
+        <User as ToSchema>::schemas(schemas);
+    }
 }
 
 /// The answer of the four tracked mutations.

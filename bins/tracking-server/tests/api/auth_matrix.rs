@@ -277,6 +277,13 @@ async fn every_route_answers_every_credential_as_documented() {
         Some(robin_token.as_str()),
         Some(b_child_token.as_str()),
     ];
+    let document = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .expect(200);
+    for case in &cases {
+        check_child_scheme(&document, case);
+    }
     for case in cases {
         for index in ORDER {
             let answer = if index == 1 {
@@ -322,4 +329,45 @@ async fn every_route_answers_every_credential_as_documented() {
     }
     app.get("/me", &b_child_token).await.expect(200);
     app.stop().await;
+}
+
+/// The OpenAPI document lists the `child` scheme on exactly the operations a child token reaches
+/// for its own child (the route's answer for Sam's token is 2xx or a 409 refusal).
+fn check_child_scheme(document: &Value, case: &Case) {
+    let path = case.path.split('?').next().unwrap_or_default();
+    let Some(operation) = documented_operation(document, &case.method, path) else {
+        return;
+    };
+    let Some(security) = operation["security"].as_array() else {
+        return;
+    };
+    let listed = security.iter().any(|scheme| scheme.get("child").is_some());
+    let own = case.expected[6];
+    let reached = (200..300).contains(&own) || own == 409;
+    assert_eq!(
+        listed, reached,
+        "{} {path}: the document's security {security:?} vs a child token's {own}",
+        case.method
+    );
+}
+
+/// The document's operation for `method` on the concrete `path`: the template matching it with
+/// the most literal segments.
+fn documented_operation<'a>(document: &'a Value, method: &Method, path: &str) -> Option<&'a Value> {
+    let requested: Vec<&str> = path.split('/').collect();
+    let (_, item) = document["paths"]
+        .as_object()?
+        .iter()
+        .filter_map(|(template, item)| {
+            let template: Vec<&str> = template.split('/').collect();
+            let matches = template.len() == requested.len()
+                && template
+                    .iter()
+                    .zip(&requested)
+                    .all(|(expected, actual)| expected.starts_with('{') || expected == actual);
+            let literal = template.iter().filter(|segment| !segment.starts_with('{'));
+            matches.then(|| (literal.count(), item))
+        })
+        .max_by_key(|(literal, _)| *literal)?;
+    item.get(method.as_str().to_lowercase())
 }

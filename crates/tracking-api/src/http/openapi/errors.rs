@@ -29,14 +29,16 @@ const SHARED: [(&str, &str, &str, ErrorCode, &str); 6] = [
     (
         "403",
         "Forbidden",
-        "The token is valid but not for this route",
+        "The token is valid but not for this route (the admin's on a family route, a family \
+        member's on `/admin/...`, a child's on a route only a parent may use)",
         ErrorCode::Forbidden,
         "this token cannot use this route",
     ),
     (
         "404",
         "NotFound",
-        "No such thing in the caller's reach (also another family's)",
+        "No such thing in the caller's reach (also another family's, and for a child token \
+        any other child)",
         ErrorCode::NotFound,
         "not found",
     ),

@@ -117,3 +117,24 @@ pub(super) fn metrics_exposition() -> Value {
          http_requests_total{method=\"POST\",route=\"/children/:child_id/tasks/:task_id/activate\",status=\"200\"} 42\n"
     )
 }
+
+pub(super) fn forbidden() -> Value {
+    json!({"error": {"code": "forbidden", "message": "this credential cannot use this route"}})
+}
+
+pub(super) fn me_parent() -> Value {
+    let mut me = user();
+    me["role"] = json!("parent");
+    me
+}
+
+pub(super) fn me_child() -> Value {
+    json!({"role": "child", "child": child()})
+}
+
+pub(super) fn child_token() -> Value {
+    json!({
+        "token": "9c1f0a7e54b3d2c18f6e0a9b7d5c3e1f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c0d",
+        "child_id": child()["id"]
+    })
+}

@@ -28,6 +28,7 @@ pub(crate) use page::{docs_page, docs_script, openapi_json};
         paths::admin_tracking, paths::admin_tracking_event,
         paths::me,
         paths::create_child, paths::list_children, paths::get_child, paths::delete_child,
+        paths::create_child_token, paths::revoke_child_tokens,
         paths::reward_requests, paths::child_tracking,
         paths::activate, paths::request_reward, paths::redeem_reward, paths::cancel_reward,
         paths::create_task, paths::list_tasks, paths::get_task, paths::delete_task,
@@ -52,7 +53,7 @@ pub(crate) use page::{docs_page, docs_script, openapi_json};
 )]
 struct ApiDoc;
 
-/// The bearer tokens and the event ticket, named as the operations' `security` names them.
+/// The bearer tokens (admin, parent, child) and the event ticket, named as the operations' `security` names them.
 struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
@@ -73,6 +74,14 @@ impl utoipa::Modify for SecuritySchemes {
         components.add_security_scheme(
             "parent",
             bearer("A parent's token from `POST /admin/users`; reaches its own family"),
+        );
+        components.add_security_scheme(
+            "child",
+            bearer(
+                "A child's token from `POST /children/{child_id}/tokens`, for the child's own \
+                device: reads its own child, the family's tasks and rewards, requests and cancels \
+                its own rewards, and follows its own child's events",
+            ),
         );
         components.add_security_scheme(
             "ticket",

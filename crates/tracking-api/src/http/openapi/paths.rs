@@ -7,12 +7,21 @@
 #![allow(dead_code)] // the functions only carry the `#[utoipa::path]` attributes
 
 use tracking_model::{
-    Child, ChildId, CreateChild, CreateReward, CreateTask, CreateUser, CreatedUser, ErrorBody,
-    EventId, EventTicket, Health, Page, Reward, RewardId, RewardRequest, Task, TaskId,
-    TrackedMutation, TrackingEvent, TrackingQuery, User, UserId,
+    Child, ChildId, ChildToken, CreateChild, CreateReward, CreateTask, CreateUser, CreatedUser,
+    ErrorBody, EventId, EventTicket, Health, Me, Page, Reward, RewardId, RewardRequest, Task,
+    TaskId, TrackedMutation, TrackingEvent, TrackingQuery, User, UserId,
 };
 
 use super::examples;
+
+/// A `child_id` a child token may name: its own child only (any other is 404).
+const OWN_CHILD: &str = "A child of the caller's family; for a child token, its own child (any \
+    other child is 404)";
+
+/// A `child_id` of a parent-only route: a child token is 403 for its own child and 404 for any
+/// other.
+const OWN_CHILD_PARENT_ONLY: &str = "A child of the caller's family (a child token is 403 for \
+    its own child, 404 for any other)";
 use tracking_model::{ChildSummary, ExportFormat, FamilyRanking};
 
 #[utoipa::path(get, path = "/health", tag = "service",
@@ -53,9 +62,12 @@ fn admin_tracking() {}
         example = json!(examples::tracking_event()))))]
 fn admin_tracking_event() {}
 
-#[utoipa::path(get, path = "/me", tag = "family", security(("parent" = [])),
-    responses((status = 200, description = "The caller", body = User,
-        example = json!(examples::user()))))]
+#[utoipa::path(get, path = "/me", tag = "family", security(("parent" = []), ("child" = [])),
+    responses((status = 200, description = "Whom the token belongs to: a parent's own fields \
+        next to `\"role\": \"parent\"`, or `\"role\": \"child\"` and the child a child token \
+        was issued for", body = Me, examples(
+            ("parent" = (summary = "A parent's token", value = json!(examples::me_parent()))),
+            ("child" = (summary = "A child's token", value = json!(examples::me_child())))))))]
 fn me() {}
 
 #[utoipa::path(post, path = "/children", tag = "family", security(("parent" = [])),
@@ -64,13 +76,13 @@ fn me() {}
         example = json!(examples::child()))))]
 fn create_child() {}
 
-#[utoipa::path(get, path = "/children", tag = "family", security(("parent" = [])),
+#[utoipa::path(get, path = "/children", tag = "family", security(("parent" = []), ("child" = [])),
     responses((status = 200, description = "The family's children", body = Vec<Child>,
         example = json!([examples::child()]))))]
 fn list_children() {}
 
-#[utoipa::path(get, path = "/children/{child_id}", tag = "family", security(("parent" = [])),
-    params(("child_id" = ChildId, Path, description = "A child of the caller's family")),
+#[utoipa::path(get, path = "/children/{child_id}", tag = "family", security(("parent" = []), ("child" = [])),
+    params(("child_id" = ChildId, Path, description = OWN_CHILD)),
     responses((status = 200, description = "The child", body = Child,
         example = json!(examples::child()))))]
 fn get_child() {}
@@ -81,41 +93,58 @@ fn get_child() {}
         history stays")))]
 fn delete_child() {}
 
+#[utoipa::path(post, path = "/children/{child_id}/tokens", tag = "family",
+    security(("parent" = [])),
+    params(("child_id" = ChildId, Path, description = OWN_CHILD_PARENT_ONLY)),
+    responses((status = 201, description = "A token for the child's own device, shown this once \
+        only; a child may have several", body = ChildToken, example = json!(examples::child_token()))))]
+fn create_child_token() {}
+
+#[utoipa::path(delete, path = "/children/{child_id}/tokens", tag = "family",
+    security(("parent" = [])),
+    params(("child_id" = ChildId, Path, description = OWN_CHILD_PARENT_ONLY)),
+    responses((status = 204, description = "Every token of the child stops working at once")))]
+fn revoke_child_tokens() {}
+
 #[utoipa::path(get, path = "/children/{child_id}/reward-requests", tag = "family",
-    security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family")),
+    security(("parent" = []), ("child" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD)),
     responses((status = 200, description = "The child's pending reward requests",
         body = Vec<RewardRequest>, example = json!([examples::reward_request()]))))]
 fn reward_requests() {}
 
 #[utoipa::path(get, path = "/children/{child_id}/tracking", tag = "tracking",
-    security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ChildTrackingQuery),
+    security(("parent" = []), ("child" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD), ChildTrackingQuery),
     responses((status = 200, description = "One page of the child's history",
         body = Page<TrackingEvent>, example = json!(examples::page()))))]
 fn child_tracking() {}
 
 #[utoipa::path(post, path = "/children/{child_id}/tasks/{task_id}/activate", tag = "mutations",
-    security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ("task_id" = TaskId, Path, description = "A task or penalty of the caller's family")),
+    security(("parent" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD_PARENT_ONLY), ("task_id" = TaskId, Path, description = "A task or penalty of the caller's family")),
     responses((status = 200, description = "`+points` for a good task, `-points` for a penalty",
         body = TrackedMutation, example = json!(examples::tracked_mutation())),
-        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
+        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict())),
+        (status = 403, description = "A child token: only a parent activates a task or penalty",
+            body = ErrorBody, example = json!(examples::forbidden()))))]
 fn activate() {}
 
 #[utoipa::path(post, path = "/children/{child_id}/rewards/{reward_id}/request",
-    tag = "mutations", security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
+    tag = "mutations", security(("parent" = []), ("child" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
     responses((status = 200, description = "A pending request; points unchanged \
         (`insufficient_points`, `already_requested` otherwise)", body = TrackedMutation),
         (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
 fn request_reward() {}
 
 #[utoipa::path(post, path = "/children/{child_id}/rewards/{reward_id}/redeem",
-    tag = "mutations", security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
+    tag = "mutations", security(("parent" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD_PARENT_ONLY), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
     responses((status = 200, description = "`-cost`; fulfils the pending request if there is \
         one (`insufficient_points` otherwise)", body = TrackedMutation),
-        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
+        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict())),
+        (status = 403, description = "A child token: only a parent redeems a reward",
+            body = ErrorBody, example = json!(examples::forbidden()))))]
 fn redeem_reward() {}
 
 #[utoipa::path(post, path = "/children/{child_id}/rewards/{reward_id}/cancel",
-    tag = "mutations", security(("parent" = [])), params(("child_id" = ChildId, Path, description = "A child of the caller's family"), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
+    tag = "mutations", security(("parent" = []), ("child" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
     responses((status = 200, description = "The pending request is cancelled; points unchanged \
         (`no_pending_request` otherwise)", body = TrackedMutation),
         (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
@@ -128,12 +157,12 @@ fn cancel_reward() {}
         body = Task, example = json!(examples::task()))))]
 fn create_task() {}
 
-#[utoipa::path(get, path = "/tasks", tag = "family", security(("parent" = [])),
+#[utoipa::path(get, path = "/tasks", tag = "family", security(("parent" = []), ("child" = [])),
     responses((status = 200, description = "The family's tasks and penalties", body = Vec<Task>,
         example = json!([examples::task()]))))]
 fn list_tasks() {}
 
-#[utoipa::path(get, path = "/tasks/{task_id}", tag = "family", security(("parent" = [])),
+#[utoipa::path(get, path = "/tasks/{task_id}", tag = "family", security(("parent" = []), ("child" = [])),
     params(("task_id" = TaskId, Path, description = "A task or penalty of the caller's family")), responses((status = 200, description = "The task", body = Task,
         example = json!(examples::task()))))]
 fn get_task() {}
@@ -149,12 +178,12 @@ fn delete_task() {}
         example = json!(examples::reward()))))]
 fn create_reward() {}
 
-#[utoipa::path(get, path = "/rewards", tag = "family", security(("parent" = [])),
+#[utoipa::path(get, path = "/rewards", tag = "family", security(("parent" = []), ("child" = [])),
     responses((status = 200, description = "The family's rewards", body = Vec<Reward>,
         example = json!([examples::reward()]))))]
 fn list_rewards() {}
 
-#[utoipa::path(get, path = "/rewards/{reward_id}", tag = "family", security(("parent" = [])),
+#[utoipa::path(get, path = "/rewards/{reward_id}", tag = "family", security(("parent" = []), ("child" = [])),
     params(("reward_id" = RewardId, Path, description = "A reward of the caller's family")), responses((status = 200, description = "The reward", body = Reward,
         example = json!(examples::reward()))))]
 fn get_reward() {}
@@ -164,12 +193,12 @@ fn get_reward() {}
     responses((status = 204, description = "The reward is gone; its history stays")))]
 fn delete_reward() {}
 
-#[utoipa::path(post, path = "/events/ticket", tag = "live", security(("parent" = [])),
+#[utoipa::path(post, path = "/events/ticket", tag = "live", security(("parent" = []), ("child" = [])),
     responses((status = 200, description = "A ticket for `GET /events?ticket=`, good once \
         within 60 seconds", body = EventTicket, example = json!(examples::ticket()))))]
 fn event_ticket() {}
 
-#[utoipa::path(get, path = "/events", tag = "live", security(("parent" = []), ("ticket" = [])),
+#[utoipa::path(get, path = "/events", tag = "live", security(("parent" = []), ("child" = []), ("ticket" = [])),
     params(
         ("Last-Event-ID" = Option<String>, Header, description = "The resume cursor: the `id:` of \
             the last frame received (a browser's `EventSource` sends it when it reconnects)"),
@@ -184,8 +213,8 @@ fn event_ticket() {}
 fn events() {}
 
 #[utoipa::path(get, path = "/children/{child_id}/summary", tag = "summaries",
-    security(("parent" = [])),
-    params(("child_id" = ChildId, Path, description = "A child of the caller's family"),
+    security(("parent" = []), ("child" = [])),
+    params(("child_id" = ChildId, Path, description = OWN_CHILD),
         tracking_model::SummaryQuery),
     responses((status = 200, description = "The child's totals in the range", body = ChildSummary,
         example = json!(examples::child_summary()))))]
@@ -212,8 +241,8 @@ fn family_summary() {}
 fn admin_export() {}
 
 #[utoipa::path(get, path = "/children/{child_id}/tracking/export", tag = "tracking",
-    security(("parent" = [])),
-    params(("child_id" = ChildId, Path, description = "A child of the caller's family"),
+    security(("parent" = []), ("child" = [])),
+    params(("child_id" = ChildId, Path, description = OWN_CHILD),
         ChildExportQuery),
     responses((status = 200, description = "Every match of the child's history, NDJSON or CSV, \
         as an attachment", content(("application/x-ndjson"), ("text/csv")))))]
