@@ -15,6 +15,12 @@
 #             child_id + entity_type + from/to + limit=50 (1 and 64 connections)
 #   metrics   the overhead of the Prometheus metrics: POST .../activate with --metrics off and
 #             --metrics on, one fresh server each, back to back (order alternating between runs)
+#   overhead  the metrics' overhead measured fairly on a busy machine: two servers at once, one
+#             --metrics off and one --metrics on (fresh copies of the same seed), and the
+#             activation load sent to each in turn, LOAD_OVERHEAD_ROUNDS (8) pairs of
+#             LOAD_OVERHEAD_SECONDS (10) s, the order alternating; prints the ratio of each pair,
+#             their median and spread, then profiles the `on` server under the same load with
+#             perf (when installed) and sums the samples in the metrics code
 #   summary   on the same 1,000,000 events: GET /children/{id}/summary all-time and 90-day daily
 #             (1 and 64 connections), then the whole history through GET /admin/tracking/export
 #             (events/s, server memory before and during) against a GET /admin/tracking paging
@@ -46,7 +52,7 @@ PARENTS=${LOAD_PARENTS:-10}
 CHILDREN_PER_PARENT=${LOAD_CHILDREN_PER_PARENT:-100}
 STREAMS=${LOAD_STREAMS:-1000}
 QUIET_WAIT=${LOAD_QUIET_WAIT:-600}
-AREAS=${LOAD_AREAS:-activate,sse,admin,metrics,summary}
+AREAS=${LOAD_AREAS:-activate,sse,admin,metrics,overhead,summary}
 ADMIN_TOKEN=load-measurement-admin-token-0123456789abcdef
 # 1,000 streams over 10 parents is 100 per parent, past the default limit of 64.
 STREAMS_PER_USER=$(((STREAMS + PARENTS - 1) / PARENTS + 28))
@@ -59,7 +65,9 @@ RESULTS=$OUT/results.tsv
 : >"$RESULTS"
 SERVER_PID=
 SSE_PID=
+OVERHEAD_PIDS=()
 cleanup() {
+  for pid in "${OVERHEAD_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   [[ -n $SSE_PID ]] && kill "$SSE_PID" 2>/dev/null || true
   [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null || true
 }
@@ -373,6 +381,67 @@ if [[ $AREAS == *metrics* ]]; then
     done
     record metrics "$run" "on / off" "$(python3 -c "print(f'{$rps_on / $rps_off:.1%}')")" "(target: within 5 %)"
   done
+fi
+
+if [[ $AREAS == *overhead* ]]; then
+  OVERHEAD_ROUNDS=${LOAD_OVERHEAD_ROUNDS:-8}
+  OVERHEAD_SECONDS=${LOAD_OVERHEAD_SECONDS:-10}
+  wait_quiet
+  declare -A overhead_addr overhead_pid
+  for mode in off on; do
+    data=$(fresh_copy "overhead-$mode")
+    start_server "$data" --metrics "$mode"
+    overhead_addr[$mode]=$ADDR
+    overhead_pid[$mode]=$SERVER_PID
+    OVERHEAD_PIDS+=("$SERVER_PID")
+    SERVER_PID=
+  done
+  saved_seconds=$SECONDS_PER_RUN
+  SECONDS_PER_RUN=$OVERHEAD_SECONDS
+  ratios=()
+  for round in $(seq 1 "$OVERHEAD_ROUNDS"); do
+    # Alternating order, so that a drift of the shared host favours neither side.
+    if ((round % 2)); then modes="off on"; else modes="on off"; fi
+    for mode in $modes; do
+      ADDR=${overhead_addr[$mode]}
+      run_wrk "overhead-$mode-$round" 2 "$CONNECTIONS" activate "$SEED_SMALL_OUT/targets.txt"
+      printf -v "rps_$mode" '%s' "$RPS"
+      record overhead "$round" "POST activate req/s, --metrics $mode" "$RPS" "$WRK_CMD (server --metrics $mode)"
+      record overhead "$round" "--metrics $mode: non-2xx; socket errors; conditions" "$NON2XX; $ERRORS; $DURING" ""
+    done
+    ratio=$(python3 -c "print(f'{$rps_on / $rps_off:.4f}')")
+    ratios+=("$ratio")
+    record overhead "$round" "on / off" "$ratio" "pair $round ($modes)"
+  done
+  summary=$(python3 -c '
+import statistics, sys
+r = sorted(float(x) for x in sys.argv[1:])
+print(f"median {statistics.median(r):.1%}, spread {r[0]:.1%} to {r[-1]:.1%} over {len(r)} pairs")
+' "${ratios[@]}")
+  log "overhead: on / off $summary"
+  record overhead all "on / off" "$summary" "(target: within 5 %)"
+  # The profile: the `on` server under the same load, perf sampling its threads.
+  if command -v perf >/dev/null; then
+    ADDR=${overhead_addr[on]}
+    perf record -F 2000 -g -o "$OUT/overhead.perf" -p "${overhead_pid[on]}" -- sleep "$OVERHEAD_SECONDS" \
+      >"$OUT/overhead-perf.err" 2>&1 &
+    perf_pid=$!
+    run_wrk "overhead-profiled" 2 "$CONNECTIONS" activate "$SEED_SMALL_OUT/targets.txt"
+    wait "$perf_pid" || true
+    perf report -i "$OUT/overhead.perf" --no-children --sort symbol --stdio 2>/dev/null >"$OUT/overhead-perf.txt" || true
+    share=$(python3 "$HERE/metrics_share.py" "$OUT/overhead-perf.txt")
+    log "profile: $share"
+    record overhead profile "server CPU samples in the metrics code" "$share" \
+      "perf record -F 2000 -g -p PID (server --metrics on) during $WRK_CMD; perf report --no-children --sort symbol"
+  fi
+  SECONDS_PER_RUN=$saved_seconds
+  curl -fs -H "Authorization: Bearer $ADMIN_TOKEN" "http://${overhead_addr[on]}/metrics" >"$OUT/overhead.prom"
+  record overhead all "scrape size (bytes)" "$(wc -c <"$OUT/overhead.prom")" "GET /metrics"
+  for mode in off on; do
+    SERVER_PID=${overhead_pid[$mode]}
+    stop_server
+  done
+  OVERHEAD_PIDS=()
 fi
 
 if [[ $AREAS == *summary* ]]; then
