@@ -58,20 +58,10 @@ impl PostgresStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<SequencedEvent>, HistoryError> {
-        let found: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT family_sequence, event::text FROM tracking_events \
-             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3",
-        )
-        .bind(family.to_string())
-        .bind(rows::big(after))
-        .bind(rows::big(limit as u64))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(errors::history)?;
-        Ok(found
-            .into_iter()
-            .map(rows::sequenced)
-            .collect::<Result<_, _>>()?)
+        let select = "SELECT family_sequence, event::text FROM tracking_events \
+             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3";
+        let found = rows::family_after(&self.pool, select, family, after, limit).await;
+        Ok(rows::sequenced_all(found.map_err(errors::history)?)?)
     }
 
     /// Clears the user's id on its events, in the column and in the event's JSON.

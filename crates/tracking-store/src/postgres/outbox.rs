@@ -20,10 +20,7 @@ impl PostgresStore {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(errors::family)?;
-        Ok(found
-            .into_iter()
-            .map(rows::sequenced)
-            .collect::<Result<_, _>>()?)
+        Ok(rows::sequenced_all(found)?)
     }
 
     pub(super) async fn waiting_after(
@@ -32,20 +29,10 @@ impl PostgresStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<SequencedEvent>, FamilyError> {
-        let found: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT family_sequence, event::text FROM outbox \
-             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3",
-        )
-        .bind(family.to_string())
-        .bind(rows::big(after))
-        .bind(rows::big(limit as u64))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(errors::family)?;
-        Ok(found
-            .into_iter()
-            .map(rows::sequenced)
-            .collect::<Result<_, _>>()?)
+        let select = "SELECT family_sequence, event::text FROM outbox \
+             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3";
+        let found = rows::family_after(&self.pool, select, family, after, limit).await;
+        Ok(rows::sequenced_all(found.map_err(errors::family)?)?)
     }
 
     pub(super) async fn last_number(&self, family: UserId) -> Result<u64, FamilyError> {

@@ -2,7 +2,7 @@
 //! the history's indexed columns, in the history's order (`occurred_at`, `created_at`, `id`).
 
 use sqlx::{Postgres, QueryBuilder};
-use tracking_model::{Page, SortOrder, TrackingEvent, TrackingQuery};
+use tracking_model::{Page, SortOrder, Timestamp, TrackingEvent, TrackingQuery};
 
 use super::{PostgresStore, errors, rows};
 use crate::{HistoryError, OrderKey};
@@ -31,17 +31,26 @@ fn matching(columns: &str, query: &TrackingQuery) -> QueryBuilder<Postgres> {
             .push(" AND action = ")
             .push_bind(rows::label(action));
     }
-    if let Some(from) = query.from {
+    push_range(&mut builder, query.from, query.to);
+    builder
+}
+
+/// ` AND occurred_at_ms >= from AND occurred_at_ms < to`, each for a bound given.
+pub(super) fn push_range(
+    builder: &mut QueryBuilder<Postgres>,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) {
+    if let Some(from) = from {
         builder
             .push(" AND occurred_at_ms >= ")
             .push_bind(from.unix_millis());
     }
-    if let Some(to) = query.to {
+    if let Some(to) = to {
         builder
             .push(" AND occurred_at_ms < ")
             .push_bind(to.unix_millis());
     }
-    builder
 }
 
 fn push_order(builder: &mut QueryBuilder<Postgres>, order: SortOrder) {

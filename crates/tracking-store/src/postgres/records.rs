@@ -5,6 +5,9 @@ use tracking_model::{
     Child, ChildId, Reward, RewardId, RewardRequest, RewardRequestStatus, Task, TaskId, UserId,
 };
 
+use sqlx::postgres::PgRow;
+
+use super::errors::Unreadable;
 use super::{PostgresStore, errors, rows};
 use crate::FamilyError;
 
@@ -132,27 +135,13 @@ impl PostgresStore {
         owner: UserId,
         id: ChildId,
     ) -> Result<Child, FamilyError> {
-        let row: Option<rows::ChildRow> =
-            sqlx::query_as(select_children!("WHERE family_id = $1 AND id = $2"))
-                .bind(owner.to_string())
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(errors::family)?;
-        Ok(rows::child(owner, row.ok_or(FamilyError::NotFound)?)?)
+        let select = select_children!("WHERE family_id = $1 AND id = $2");
+        record_in(&self.pool, select, owner, id.to_string(), rows::child).await
     }
 
     pub(super) async fn family_children(&self, owner: UserId) -> Result<Vec<Child>, FamilyError> {
-        let found: Vec<rows::ChildRow> =
-            sqlx::query_as(select_children!("WHERE family_id = $1 ORDER BY id"))
-                .bind(owner.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(errors::family)?;
-        Ok(found
-            .into_iter()
-            .map(|row| rows::child(owner, row))
-            .collect::<Result<_, _>>()?)
+        let select = select_children!("WHERE family_id = $1 ORDER BY id");
+        self.family_records(select, owner, rows::child).await
     }
 
     pub(super) async fn find_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError> {
@@ -160,16 +149,8 @@ impl PostgresStore {
     }
 
     pub(super) async fn family_tasks(&self, owner: UserId) -> Result<Vec<Task>, FamilyError> {
-        let found: Vec<rows::TaskRow> =
-            sqlx::query_as(select_tasks!("WHERE family_id = $1 ORDER BY id"))
-                .bind(owner.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(errors::family)?;
-        Ok(found
-            .into_iter()
-            .map(|row| rows::task(owner, row))
-            .collect::<Result<_, _>>()?)
+        let select = select_tasks!("WHERE family_id = $1 ORDER BY id");
+        self.family_records(select, owner, rows::task).await
     }
 
     pub(super) async fn find_reward(
@@ -181,15 +162,25 @@ impl PostgresStore {
     }
 
     pub(super) async fn family_rewards(&self, owner: UserId) -> Result<Vec<Reward>, FamilyError> {
-        let found: Vec<rows::RewardRow> =
-            sqlx::query_as(select_rewards!("WHERE family_id = $1 ORDER BY id"))
-                .bind(owner.to_string())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(errors::family)?;
+        let select = select_rewards!("WHERE family_id = $1 ORDER BY id");
+        self.family_records(select, owner, rows::reward).await
+    }
+
+    /// Every record `select` finds in the owner's family (`$1`), each built by `build`.
+    async fn family_records<R: Record, T>(
+        &self,
+        select: &'static str,
+        owner: UserId,
+        build: fn(UserId, R) -> Result<T, Unreadable>,
+    ) -> Result<Vec<T>, FamilyError> {
+        let found: Vec<R> = sqlx::query_as(select)
+            .bind(owner.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(errors::family)?;
         Ok(found
             .into_iter()
-            .map(|row| rows::reward(owner, row))
+            .map(|row| build(owner, row))
             .collect::<Result<_, _>>()?)
     }
 
@@ -231,14 +222,8 @@ pub(super) async fn task_in<'c>(
     owner: UserId,
     id: TaskId,
 ) -> Result<Task, FamilyError> {
-    let row: Option<rows::TaskRow> =
-        sqlx::query_as(select_tasks!("WHERE family_id = $1 AND id = $2"))
-            .bind(owner.to_string())
-            .bind(id.to_string())
-            .fetch_optional(executor)
-            .await
-            .map_err(errors::family)?;
-    Ok(rows::task(owner, row.ok_or(FamilyError::NotFound)?)?)
+    let select = select_tasks!("WHERE family_id = $1 AND id = $2");
+    record_in(executor, select, owner, id.to_string(), rows::task).await
 }
 
 /// The owner's reward `id`, read through `executor`.
@@ -247,12 +232,29 @@ pub(super) async fn reward_in<'c>(
     owner: UserId,
     id: RewardId,
 ) -> Result<Reward, FamilyError> {
-    let row: Option<rows::RewardRow> =
-        sqlx::query_as(select_rewards!("WHERE family_id = $1 AND id = $2"))
-            .bind(owner.to_string())
-            .bind(id.to_string())
-            .fetch_optional(executor)
-            .await
-            .map_err(errors::family)?;
-    Ok(rows::reward(owner, row.ok_or(FamilyError::NotFound)?)?)
+    let select = select_rewards!("WHERE family_id = $1 AND id = $2");
+    record_in(executor, select, owner, id.to_string(), rows::reward).await
+}
+
+/// A row of one of the record tables, as a tuple of its columns.
+trait Record: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
+
+impl<R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin> Record for R {}
+
+/// The record `select` finds by the owner's family (`$1`) and `id` (`$2`), read through
+/// `executor` and built by `build`; not found when another family holds it.
+async fn record_in<'c, R: Record, T>(
+    executor: impl sqlx::PgExecutor<'c>,
+    select: &'static str,
+    owner: UserId,
+    id: String,
+    build: fn(UserId, R) -> Result<T, Unreadable>,
+) -> Result<T, FamilyError> {
+    let row: Option<R> = sqlx::query_as(select)
+        .bind(owner.to_string())
+        .bind(id)
+        .fetch_optional(executor)
+        .await
+        .map_err(errors::family)?;
+    Ok(build(owner, row.ok_or(FamilyError::NotFound)?)?)
 }

@@ -4,6 +4,7 @@
 use std::str::FromStr;
 
 use serde::Serialize;
+use sqlx::PgPool;
 use tracking_model::{Child, Reward, SequencedEvent, Task, Timestamp, TrackingEvent, User, UserId};
 
 use super::errors::Unreadable;
@@ -55,6 +56,28 @@ pub(super) fn sequenced((number, json): (i64, String)) -> Result<SequencedEvent,
         sequence: count(number),
         event: event(&json)?,
     })
+}
+
+/// Every (family sequence number, event JSON) row as a [`SequencedEvent`], in the rows' order.
+pub(super) fn sequenced_all(found: Vec<(i64, String)>) -> Result<Vec<SequencedEvent>, Unreadable> {
+    found.into_iter().map(sequenced).collect()
+}
+
+/// The (number, event JSON) rows `select` finds for `family` (`$1`) numbered after `after`
+/// (`$2`), at most `limit` (`$3`).
+pub(super) async fn family_after(
+    pool: &PgPool,
+    select: &'static str,
+    family: UserId,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(select)
+        .bind(family.to_string())
+        .bind(big(after))
+        .bind(big(limit as u64))
+        .fetch_all(pool)
+        .await
 }
 
 /// `SELECT id, name, created_at_ms FROM users`.

@@ -15,6 +15,7 @@ use tracking_model::{
     ChildId, ChildSummary, RunningTotals, SummaryParams, Timestamp, Totals, summarize_running,
 };
 
+use super::query::push_range;
 use super::{PostgresStore, errors, rows};
 use crate::HistoryError;
 
@@ -152,16 +153,7 @@ impl PostgresStore {
             .push(SLOT_TOTALS)
             .push(" FROM tracking_events WHERE child_id = ")
             .push_bind(child.to_string());
-        if let Some(from) = params.from {
-            query
-                .push(" AND occurred_at_ms >= ")
-                .push_bind(from.unix_millis());
-        }
-        if let Some(to) = params.to {
-            query
-                .push(" AND occurred_at_ms < ")
-                .push_bind(to.unix_millis());
-        }
+        push_range(&mut query, params.from, params.to);
         query.push(" GROUP BY slot");
         let slots: Vec<SlotRow> = query
             .build_query_as()
