@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod answers;
 pub mod demo;
+#[cfg(feature = "postgres")]
+pub mod import;
 pub mod logging;
 pub mod metrics;
 pub mod routes;

@@ -1,4 +1,5 @@
-//! The tracking server binary: reads its settings, builds the application, serves until a signal.
+//! The tracking server binary: reads its settings, builds the application, serves until a signal;
+//! or, as `tracking-server import`, moves a data dir into PostgreSQL.
 
 use std::process::ExitCode;
 
@@ -10,6 +11,12 @@ async fn main() -> ExitCode {
     if let Err(error) = logging::init() {
         eprintln!("cannot start logging: {error}");
         return ExitCode::FAILURE;
+    }
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == "import")
+    {
+        return import().await;
     }
     let settings = Settings::parse();
     let result = match Application::build(settings).await {
@@ -23,4 +30,26 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `tracking-server import --from <data dir> --database-url <url>`.
+#[cfg(feature = "postgres")]
+async fn import() -> ExitCode {
+    use tracking_server::import::{ImportSettings, run};
+    let settings = ImportSettings::parse_from(std::env::args_os().skip(1));
+    match run(&settings, &mut std::io::stdout()).await {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            log::error!("{error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn import() -> ExitCode {
+    log::error!(
+        "import moves a data dir into PostgreSQL, which this build leaves out: build with `cargo build --release -p tracking-server --features postgres`"
+    );
+    ExitCode::FAILURE
 }

@@ -13,6 +13,7 @@
 //! first (`file::journal`, over `file::snapshot`) and applies it once durable. Either implements
 //! [`FamilyRepository`] through the one implementation in `state::repository`.
 
+mod census;
 mod error;
 mod family;
 mod feed;
@@ -27,7 +28,10 @@ mod postgres;
 mod running;
 mod state;
 mod token;
+#[cfg(feature = "postgres")]
+mod transfer;
 
+pub use census::{Census, census, history_checksum};
 pub use error::{FamilyError, FeedError, HistoryError};
 pub use family::{ActionTarget, Applied, FamilyRepository, TokenHolder};
 pub use feed::family_events_after;
@@ -40,5 +44,7 @@ pub use keyed_lock::{KeyedGuard, KeyedLock};
 pub use memory::MemoryStore;
 pub use metrics::{COMMIT_SECONDS, GROUP_COMMIT_SIZE, SYNC_SECONDS, describe_metrics};
 #[cfg(feature = "postgres")]
-pub use postgres::{CommitListener, CommitNotice, ConnectError, PostgresOptions, PostgresStore};
+pub use postgres::{
+    CommitListener, CommitNotice, ConnectError, ImportError, PostgresOptions, PostgresStore,
+};
 pub use token::TokenHash;

@@ -1,7 +1,7 @@
 //! The HTTP contract against servers on the PostgreSQL store (cargo feature `postgres`), each test
 //! in a fresh schema of the database in `TRACKING_TEST_DATABASE_URL` (without it they fail):
 //! mutations and their chain, reads with filters, summaries and exports, a restart, two servers
-//! sharing one database, deletion, and the start-up errors of a bad URL.
+//! sharing one database, deletion, the start-up errors of a bad URL, and `tracking-server import`.
 
 use std::time::Duration;
 
@@ -288,4 +288,105 @@ async fn a_bad_database_url_stops_the_start_with_a_clear_error() {
         "{message}"
     );
     assert!(!message.contains("secret"), "{message}");
+}
+
+#[actix_rt::test]
+async fn an_installation_on_files_moves_into_postgres_whole() {
+    use tracking_server::import::{ImportSettings, run};
+
+    // An installation on files: two families with history, a pending request, a deleted parent.
+    let files = crate::helpers::spawn_app().await;
+    let family = files.family("Alex").await;
+    let other = files.family("Blair").await;
+    let gone = files.family("Casey").await;
+    let (parent, child) = (&family.parent, family.child.as_str());
+    for _ in 0..4 {
+        files
+            .activate(parent, child, &family.task)
+            .await
+            .expect(200);
+    }
+    files
+        .activate(parent, child, &family.penalty)
+        .await
+        .expect(200);
+    files
+        .reward_action(parent, child, &family.reward, "request")
+        .await
+        .expect(200);
+    files
+        .activate(&other.parent, &other.child, &other.task)
+        .await
+        .expect(200);
+    files
+        .activate(&gone.parent, &gone.child, &gone.task)
+        .await
+        .expect(200);
+    files
+        .delete(&format!("/admin/users/{}", gone.parent.id), ADMIN_TOKEN)
+        .await
+        .expect(204);
+    let history = files
+        .child_tracking(parent, child, "?order=asc&limit=500")
+        .await
+        .expect(200);
+    let dirs = files.stop().await;
+
+    let schema = Schema::new();
+    let settings = ImportSettings {
+        from: dirs.data().to_path_buf(),
+        database_url: schema.url.parse().unwrap(),
+        database_schema: Some(schema.name.clone()),
+    };
+    let mut printed = Vec::new();
+    let report = run(&settings, &mut printed).await.unwrap();
+    assert_eq!(report.files, report.database);
+    assert_eq!(
+        (
+            report.database.users,
+            report.database.children,
+            report.database.pending_requests,
+            report.database.history_events
+        ),
+        (2, 2, 1, 8)
+    );
+    let printed = String::from_utf8(printed).unwrap();
+    assert!(
+        printed.contains(&format!("history sha256 {}", report.files.history_checksum)),
+        "{printed}"
+    );
+    assert_eq!(printed.matches(&report.files.history_checksum).count(), 2);
+    // Once moved, a second import into the same database is refused and changes nothing.
+    let error = run(&settings, &mut Vec::new()).await.unwrap_err();
+    assert!(
+        format!("{error:#}").contains("already holds data"),
+        "{error:#}"
+    );
+
+    // A server on the database answers as the one on files did, and records on from there.
+    let server = schema.server().await;
+    assert_eq!(server.child_points(parent, child).await, 17);
+    let moved = server
+        .child_tracking(parent, child, "?order=asc&limit=500")
+        .await
+        .expect(200);
+    assert_eq!(moved, history);
+    server
+        .reward_action(parent, child, &family.reward, "request")
+        .await
+        .expect_error(409, "already_requested");
+    server
+        .reward_action(parent, child, &family.reward, "redeem")
+        .await
+        .expect(200);
+    let after = server
+        .child_tracking(parent, child, "?order=asc&limit=500")
+        .await
+        .expect(200);
+    assert_chain(after["items"].as_array().unwrap(), 0, 7);
+    server
+        .get("/me", &gone.parent.token)
+        .await
+        .expect_error(401, "unauthorized");
+    server.stop().await;
 }

@@ -6,12 +6,15 @@
 //! `connect` opens a pool and applies the embedded migrations (`migrations/`). The parts of the
 //! repositories live beside this file: `users.rs`, `records.rs` (children, tasks, rewards and
 //! pending requests), `mutation.rs` (the tracked action's transaction), `outbox.rs`,
-//! `history.rs`, `query.rs` and `summary.rs`; `notify.rs` tells the other servers of each commit;
+//! `history.rs`, `query.rs`, `summary.rs`, and `import.rs` (moving a file store in); `notify.rs`
+//! tells the other servers of each commit; `engine.rs` is the runtime every query runs on;
 //! `rows.rs` converts between rows and model types, `errors.rs` between sqlx's errors and the
 //! repositories'.
 
+mod engine;
 mod errors;
 mod history;
+mod import;
 mod mutation;
 mod notify;
 mod outbox;
@@ -23,12 +26,16 @@ mod summary;
 mod tokens;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use notify::{CommitListener, CommitNotice};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool};
+
+use self::engine::Engine;
+pub use self::import::ImportError;
 
 /// Where and how to connect.
 #[derive(Debug, Clone)]
@@ -64,64 +71,87 @@ pub enum ConnectError {
     Connect(#[source] sqlx::Error),
     #[error("cannot migrate the database schema")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("cannot run the store's runtime")]
+    Runtime(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// The family data and the history in one PostgreSQL database (schema: `docs/storage.md`).
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Where every query runs (`engine.rs`).
+    engine: Arc<Engine>,
 }
 
 impl PostgresStore {
     /// Connects, creates the schema if asked for one, and applies every migration not yet
     /// applied (migrations take an advisory lock: servers starting together migrate once).
     pub async fn connect(options: &PostgresOptions) -> Result<Self, ConnectError> {
-        let mut connect: PgConnectOptions = options.url.parse().map_err(ConnectError::Url)?;
-        if let Some(schema) = &options.schema {
-            if schema.is_empty()
-                || !schema
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            {
-                return Err(ConnectError::Schema(schema.clone()));
-            }
-            let setup = PgPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(connect.clone())
-                .await
-                .map_err(ConnectError::Connect)?;
-            // The name was checked above: letters, digits and underscores only.
-            sqlx::query(AssertSqlSafe(format!(
-                "CREATE SCHEMA IF NOT EXISTS {schema}"
-            )))
-            .execute(&setup)
-            .await
-            .map_err(ConnectError::Connect)?;
-            setup.close().await;
-            connect = connect.options([("search_path", schema.as_str())]);
-        }
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(connect)
-            .await
-            .map_err(ConnectError::Connect)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(ConnectError::Migrate)?;
-        Ok(Self { pool })
+        let engine = Engine::start().map_err(|error| ConnectError::Runtime(Box::new(error)))?;
+        let options = options.clone();
+        let pool = engine
+            .run(async move { open(&options).await }, ConnectError::Runtime)
+            .await?;
+        Ok(Self {
+            pool,
+            engine: Arc::new(engine),
+        })
     }
 
     /// The connection pool, for readers this crate does not provide (a notification listener,
-    /// an import).
+    /// an import). Its connections belong to the store's runtime: long-lived work on them
+    /// belongs there too (see `engine.rs`).
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
 
     /// Waits for the connections in use and closes the pool; later calls fail.
     pub async fn close(&self) {
-        self.pool.close().await;
+        let pool = self.pool.clone();
+        let closed = async move {
+            pool.close().await;
+            Ok::<(), ()>(())
+        };
+        let _ = self.engine.run(closed, |_| ()).await;
     }
+}
+
+/// Opens the pool (creating the schema first if one is named) and migrates; runs on the engine.
+async fn open(options: &PostgresOptions) -> Result<PgPool, ConnectError> {
+    let mut connect: PgConnectOptions = options.url.parse().map_err(ConnectError::Url)?;
+    if let Some(schema) = &options.schema {
+        if schema.is_empty()
+            || !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(ConnectError::Schema(schema.clone()));
+        }
+        let setup = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(connect.clone())
+            .await
+            .map_err(ConnectError::Connect)?;
+        // The name was checked above: letters, digits and underscores only.
+        sqlx::query(AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&setup)
+        .await
+        .map_err(ConnectError::Connect)?;
+        setup.close().await;
+        connect = connect.options([("search_path", schema.as_str())]);
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(connect)
+        .await
+        .map_err(ConnectError::Connect)?;
+    sqlx::migrate!("./migrations")
+        .run(&pool)
+        .await
+        .map_err(ConnectError::Migrate)?;
+    Ok(pool)
 }

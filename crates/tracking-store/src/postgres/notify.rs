@@ -68,14 +68,14 @@ impl PostgresStore {
     /// Starts listening for commit notices on a connection of its own (taken from the pool),
     /// calling `on_notice` for each: first [`CommitNotice::Missed`] once listening, then one
     /// [`CommitNotice::Family`] per committed event, and `Missed` again after every reconnection.
-    /// Must be called within a Tokio runtime.
+    /// The listener runs on the store's runtime (`engine.rs`), `on_notice` there too.
     pub fn listen_for_commits<F>(&self, on_notice: F) -> CommitListener
     where
         F: Fn(CommitNotice) + Send + Sync + 'static,
     {
         let pool = self.pool.clone();
         let on_notice = Arc::new(on_notice);
-        let task = tokio::spawn(async move {
+        let task = self.engine.spawn(async move {
             while !pool.is_closed() {
                 match listen(&pool, on_notice.as_ref()).await {
                     Ok(()) => return,

@@ -1,5 +1,6 @@
 //! [`FamilyRepository`] and [`TrackingRepository`] for [`PostgresStore`], each method one of the
-//! store's queries or transactions in the files beside this one.
+//! store's queries or transactions in the files beside this one, run on the store's runtime
+//! (`engine.rs`) with its arguments moved there.
 
 use async_trait::async_trait;
 use tracking_model::{
@@ -15,82 +16,122 @@ use crate::{
     TokenHolder, TrackingRepository,
 };
 
+/// Runs `$work` (an expression on `store`, a handle to this store) on the store's runtime; a
+/// failure of the runtime is `$failed`.
+macro_rules! on_engine {
+    ($self:ident, $failed:path, |$store:ident| $work:expr) => {{
+        let $store = $self.clone();
+        $self.engine.run(async move { $work.await }, $failed).await
+    }};
+}
+
+/// [`on_engine!`] for the family data.
+macro_rules! family {
+    ($self:ident, |$store:ident| $work:expr) => {
+        on_engine!($self, FamilyError::Backend, |$store| $work)
+    };
+}
+
+/// [`on_engine!`] for the history.
+macro_rules! history {
+    ($self:ident, |$store:ident| $work:expr) => {
+        on_engine!($self, HistoryError::Backend, |$store| $work)
+    };
+}
+
 #[async_trait]
 impl FamilyRepository for PostgresStore {
     async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError> {
-        self.insert_user(user, token).await
+        let (user, token) = (user.clone(), *token);
+        family!(self, |store| store.insert_user(&user, &token))
     }
 
     async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError> {
-        self.find_user_by_token(token).await
+        let token = *token;
+        family!(self, |store| store.find_user_by_token(&token))
     }
 
     async fn get_user(&self, id: UserId) -> Result<User, FamilyError> {
-        self.find_user(id).await
+        family!(self, |store| store.find_user(id))
     }
 
     async fn list_users(&self) -> Result<Vec<User>, FamilyError> {
-        self.all_users().await
+        family!(self, |store| store.all_users())
     }
 
     async fn delete_user(&self, id: UserId) -> Result<(), FamilyError> {
-        self.remove_user(id).await
+        family!(self, |store| store.remove_user(id))
     }
 
     async fn users_to_anonymize(&self) -> Result<Vec<UserId>, FamilyError> {
-        self.awaiting_anonymization().await
+        family!(self, |store| store.awaiting_anonymization())
     }
 
     async fn user_anonymized(&self, id: UserId) -> Result<(), FamilyError> {
-        self.anonymization_done(id).await
+        family!(self, |store| store.anonymization_done(id))
     }
 
     async fn create_child(&self, child: &Child) -> Result<(), FamilyError> {
-        self.insert_child(child).await
+        let child = child.clone();
+        family!(self, |store| store.insert_child(&child))
     }
 
     async fn get_child(&self, owner: UserId, id: ChildId) -> Result<Child, FamilyError> {
-        self.find_child(owner, id).await
+        family!(self, |store| store.find_child(owner, id))
     }
 
     async fn list_children(&self, owner: UserId) -> Result<Vec<Child>, FamilyError> {
-        self.family_children(owner).await
+        family!(self, |store| store.family_children(owner))
     }
 
     async fn delete_child(&self, owner: UserId, id: ChildId) -> Result<(), FamilyError> {
-        self.remove(Table::Children, owner, id.to_string()).await
+        family!(self, |store| store.remove(
+            Table::Children,
+            owner,
+            id.to_string()
+        ))
     }
 
     async fn create_task(&self, task: &Task) -> Result<(), FamilyError> {
-        self.insert_task(task).await
+        let task = task.clone();
+        family!(self, |store| store.insert_task(&task))
     }
 
     async fn get_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError> {
-        self.find_task(owner, id).await
+        family!(self, |store| store.find_task(owner, id))
     }
 
     async fn list_tasks(&self, owner: UserId) -> Result<Vec<Task>, FamilyError> {
-        self.family_tasks(owner).await
+        family!(self, |store| store.family_tasks(owner))
     }
 
     async fn delete_task(&self, owner: UserId, id: TaskId) -> Result<(), FamilyError> {
-        self.remove(Table::Tasks, owner, id.to_string()).await
+        family!(self, |store| store.remove(
+            Table::Tasks,
+            owner,
+            id.to_string()
+        ))
     }
 
     async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
-        self.insert_reward(reward).await
+        let reward = reward.clone();
+        family!(self, |store| store.insert_reward(&reward))
     }
 
     async fn get_reward(&self, owner: UserId, id: RewardId) -> Result<Reward, FamilyError> {
-        self.find_reward(owner, id).await
+        family!(self, |store| store.find_reward(owner, id))
     }
 
     async fn list_rewards(&self, owner: UserId) -> Result<Vec<Reward>, FamilyError> {
-        self.family_rewards(owner).await
+        family!(self, |store| store.family_rewards(owner))
     }
 
     async fn delete_reward(&self, owner: UserId, id: RewardId) -> Result<(), FamilyError> {
-        self.remove(Table::Rewards, owner, id.to_string()).await
+        family!(self, |store| store.remove(
+            Table::Rewards,
+            owner,
+            id.to_string()
+        ))
     }
 
     async fn pending_requests(
@@ -98,7 +139,7 @@ impl FamilyRepository for PostgresStore {
         owner: UserId,
         child: ChildId,
     ) -> Result<Vec<RewardRequest>, FamilyError> {
-        self.child_pending(owner, child).await
+        family!(self, |store| store.child_pending(owner, child))
     }
 
     async fn apply(
@@ -109,12 +150,18 @@ impl FamilyRepository for PostgresStore {
         actor: Actor,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
-        self.apply_action(owner, child, target, actor, occurred_at)
-            .await
+        family!(self, |store| store.apply_action(
+            owner,
+            child,
+            target,
+            actor,
+            occurred_at
+        ))
     }
 
     async fn token_holder(&self, token: &TokenHash) -> Result<TokenHolder, FamilyError> {
-        self.find_token_holder(token).await
+        let token = *token;
+        family!(self, |store| store.find_token_holder(&token))
     }
 
     async fn add_child_token(
@@ -123,15 +170,16 @@ impl FamilyRepository for PostgresStore {
         child: ChildId,
         token: &TokenHash,
     ) -> Result<(), FamilyError> {
-        self.insert_child_token(owner, child, token).await
+        let token = *token;
+        family!(self, |store| store.insert_child_token(owner, child, &token))
     }
 
     async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError> {
-        self.remove_child_tokens(owner, child).await
+        family!(self, |store| store.remove_child_tokens(owner, child))
     }
 
     async fn outbox(&self) -> Result<Vec<SequencedEvent>, FamilyError> {
-        self.waiting().await
+        family!(self, |store| store.waiting())
     }
 
     async fn outbox_after(
@@ -140,34 +188,37 @@ impl FamilyRepository for PostgresStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<SequencedEvent>, FamilyError> {
-        self.waiting_after(family, after, limit).await
+        family!(self, |store| store.waiting_after(family, after, limit))
     }
 
     async fn family_sequence(&self, family: UserId) -> Result<u64, FamilyError> {
-        self.last_number(family).await
+        family!(self, |store| store.last_number(family))
     }
 
     async fn outbox_len(&self) -> Result<u64, FamilyError> {
-        self.waiting_count().await
+        family!(self, |store| store.waiting_count())
     }
 
     async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError> {
-        self.delivered(ids).await
+        let ids = ids.to_vec();
+        family!(self, |store| store.delivered(&ids))
     }
 }
 
 #[async_trait]
 impl TrackingRepository for PostgresStore {
     async fn append(&self, event: &SequencedEvent) -> Result<(), HistoryError> {
-        self.append_event(event).await
+        let event = event.clone();
+        history!(self, |store| store.append_event(&event))
     }
 
     async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
-        self.stored_event(id).await
+        history!(self, |store| store.stored_event(id))
     }
 
     async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
-        self.page(query).await
+        let query = query.clone();
+        history!(self, |store| store.page(&query))
     }
 
     async fn family_events(
@@ -176,7 +227,7 @@ impl TrackingRepository for PostgresStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<SequencedEvent>, HistoryError> {
-        self.stored_after(family, after, limit).await
+        history!(self, |store| store.stored_after(family, after, limit))
     }
 
     async fn query_after(
@@ -184,7 +235,8 @@ impl TrackingRepository for PostgresStore {
         query: &TrackingQuery,
         after: Option<OrderKey>,
     ) -> Result<Vec<TrackingEvent>, HistoryError> {
-        self.matches_after(query, after).await
+        let query = query.clone();
+        history!(self, |store| store.matches_after(&query, after))
     }
 
     async fn child_summary(
@@ -193,10 +245,11 @@ impl TrackingRepository for PostgresStore {
         points: i64,
         params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError> {
-        self.summary(child, points, params).await
+        let params = params.clone();
+        history!(self, |store| store.summary(child, points, &params))
     }
 
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
-        self.anonymize(user).await
+        history!(self, |store| store.anonymize(user))
     }
 }
