@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod answers;
+pub mod cluster;
 pub mod demo;
 #[cfg(feature = "postgres")]
 pub mod import;

@@ -19,7 +19,7 @@ use tracking_audit::{AuditConfig, AuditLog};
 use crate::metrics::{self, Metrics};
 use crate::routes;
 use crate::settings::{MetricsMode, Settings};
-use crate::{admin, answers, demo, storage};
+use crate::{admin, answers, cluster, demo, storage};
 
 /// How often waiting tracking events are retried into the history.
 const CATCH_UP_PERIOD: Duration = Duration::from_secs(1);
@@ -32,6 +32,8 @@ pub struct Application {
     metrics_server: Option<(Server, u16)>,
     tracker: Arc<Tracker>,
     store: storage::Store,
+    /// Its part among the servers of a shared store.
+    cluster: cluster::Cluster,
 }
 
 impl std::fmt::Debug for Application {
@@ -70,8 +72,13 @@ impl Application {
         };
         let audit = AuditLog::new(audit_config).context("opening the audit log directory")?;
         let hub = LiveHub::with_streams_per_user(settings.max_streams_per_user);
-        let tracker =
-            Arc::new(Tracker::new(store.family(), store.history(), Arc::new(audit)).with_hub(hub));
+        let tracker = if cluster::audit_elected(&store) {
+            Tracker::standing_by(store.family(), store.history(), Arc::new(audit))
+        } else {
+            Tracker::new(store.family(), store.history(), Arc::new(audit))
+        };
+        let tracker = Arc::new(tracker.with_hub(hub));
+        let cluster = cluster::join(&store, &tracker);
         match tracker.catch_up().await {
             Ok(done) => log::info!("started; caught up with {done:?}"),
             Err(error) => log::error!("tracking events wait for the history: {error}"),
@@ -130,6 +137,7 @@ impl Application {
             metrics_server,
             tracker,
             store,
+            cluster,
         })
     }
 
@@ -164,6 +172,7 @@ impl Application {
             metrics_server,
             tracker,
             store,
+            cluster,
             ..
         } = self;
         let handle = server.handle();
@@ -194,6 +203,8 @@ impl Application {
         catch_up.abort();
         let _ = stop.await;
         let _ = catch_up.await;
+        // No more notices, and the audit writer's role (if this server has it) is handed on.
+        cluster.leave();
         tracker.close();
         // The stopped workers may still hold the tracker for a moment; the store closes anyway.
         let closed = store.close().await;

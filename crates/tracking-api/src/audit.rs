@@ -6,6 +6,10 @@
 //! last whole line) and writes every committed event after it, in number order. A crash between a
 //! commit and its line, in the middle of a line or of a roll-over only delays lines: none is lost
 //! and none is written twice.
+//!
+//! With many servers on one store, one of them writes (the one a lock elects); the others'
+//! followers stand by, writing and purging nothing. Taking over forgets every position known and
+//! reads them back from the files, which the previous writer may have moved on.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::error::Error;
@@ -41,6 +45,9 @@ pub trait AuditSink: Send + Sync + 'static {
     fn position(&self, user: UserId) -> Result<AuditPosition, Box<dyn Error + Send + Sync>>;
     /// Removes everything kept for `user`, for the user's deletion.
     fn purge_user(&self, user: UserId) -> Result<(), Box<dyn Error + Send + Sync>>;
+    /// Closes whatever files it keeps open, so that the next line opens them afresh: another
+    /// process may have written, rolled over or removed them (before this one takes over).
+    fn release(&self) {}
 }
 
 /// An audit sink that keeps nothing, for embedders without an audit log.
@@ -81,6 +88,10 @@ impl AuditSink for tracking_audit::AuditLog {
     fn purge_user(&self, user: UserId) -> Result<(), Box<dyn Error + Send + Sync>> {
         Ok(tracking_audit::AuditLog::purge_user(self, user)?)
     }
+
+    fn release(&self) {
+        self.close_all();
+    }
 }
 
 /// Why a user's audit files were not removed.
@@ -90,6 +101,8 @@ pub enum PurgeError {
     Sink(#[source] Box<dyn Error + Send + Sync>),
     #[error("audit files not removed: the audit log is closed")]
     Closed,
+    #[error("audit files not removed here: another server writes them")]
+    StandingBy,
 }
 
 /// Events read from the store and written at a time, per family.
@@ -129,6 +142,16 @@ struct Progress {
     purges: Vec<(UserId, oneshot::Sender<Result<(), PurgeError>>)>,
     /// Set until every user of the store has been registered after the start.
     scanning: bool,
+    /// Every user is to be registered again (commits may have gone unheard, or this follower
+    /// took over the writing).
+    rescan: bool,
+    /// The last registration failed; [`AuditFollower::retry`] asks for it again.
+    rescan_failed: bool,
+    /// Another server writes the files: nothing is written or purged here.
+    standing_by: bool,
+    /// Counts the changes of role, so that a family's reading begun before one writes nothing
+    /// after it.
+    role_changes: u64,
     closing: bool,
 }
 
@@ -176,16 +199,18 @@ pub(crate) struct AuditFollower {
 }
 
 impl AuditFollower {
-    /// Starts the follower: it registers every user of the store, then writes whatever each
-    /// family's files lack.
+    /// Starts the follower: unless `standing_by`, it registers every user of the store, then
+    /// writes whatever each family's files lack.
     pub(crate) fn start(
         family: Arc<dyn FamilyRepository>,
         history: Arc<dyn TrackingRepository>,
         sink: Arc<dyn AuditSink>,
+        standing_by: bool,
     ) -> Self {
         let shared = Arc::new(Shared {
             progress: Mutex::new(Progress {
-                scanning: true,
+                scanning: !standing_by,
+                standing_by,
                 ..Progress::default()
             }),
             wake: Notify::new(),
@@ -215,9 +240,61 @@ impl AuditFollower {
         }
     }
 
-    /// Tries again every family whose lines lag behind (after a failed write or read).
+    /// Tells the follower that `user`'s family may have committed events it was not told of
+    /// (committed by another server); returns at once.
+    pub(crate) fn noticed(&self, user: UserId) {
+        let mut progress = self.shared.progress.lock();
+        if progress.standing_by || progress.purged.contains(&user) {
+            return;
+        }
+        let queued = progress.mark(user);
+        drop(progress);
+        if queued {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Registers every user again and writes what their files lack: for commits that may have
+    /// gone unheard.
+    pub(crate) fn rescan(&self) {
+        self.shared.progress.lock().rescan = true;
+        self.shared.wake.notify_one();
+    }
+
+    /// Stops writing and purging: another server writes the files from now on.
+    pub(crate) fn stand_by(&self) {
+        let mut progress = self.shared.progress.lock();
+        progress.standing_by = true;
+        progress.role_changes += 1;
+    }
+
+    /// Starts writing, from where the files stand: every position known is forgotten (another
+    /// server may have written since) and read back, for every user of the store.
+    pub(crate) fn take_over(&self) {
+        let mut progress = self.shared.progress.lock();
+        progress.families.clear();
+        progress.lag = 0;
+        progress.dirty.clear();
+        progress.marked.clear();
+        progress.scanning = true;
+        progress.rescan = true;
+        progress.standing_by = false;
+        progress.role_changes += 1;
+        drop(progress);
+        self.shared.wake.notify_one();
+    }
+
+    /// Tries again every family whose lines lag behind (after a failed write or read), and the
+    /// registration of every user if it failed.
     pub(crate) fn retry(&self) {
         let mut progress = self.shared.progress.lock();
+        if progress.rescan_failed {
+            progress.rescan_failed = false;
+            progress.rescan = true;
+            drop(progress);
+            self.shared.wake.notify_one();
+            return;
+        }
         let lagging: Vec<UserId> = progress
             .families
             .iter()
@@ -238,6 +315,10 @@ impl AuditFollower {
     /// files have not been read back since the start counts.
     pub(crate) fn backlog(&self) -> u64 {
         let progress = self.shared.progress.lock();
+        if progress.standing_by {
+            // This server owes no lines: the writer does.
+            return 0;
+        }
         progress.lag + u64::from(progress.scanning)
     }
 
@@ -249,6 +330,9 @@ impl AuditFollower {
             let mut progress = self.shared.progress.lock();
             if progress.closing {
                 return Err(PurgeError::Closed);
+            }
+            if progress.standing_by {
+                return Err(PurgeError::StandingBy);
             }
             progress.purges.push((user, done));
         }
@@ -281,13 +365,15 @@ impl Drop for AuditFollower {
 /// What the follower does next.
 enum Next {
     Purge(UserId, oneshot::Sender<Result<(), PurgeError>>),
+    Rescan,
     Family(UserId),
     Wait,
     Stop,
 }
 
 async fn run(shared: &Shared) {
-    if let Err(error) = scan(shared).await {
+    let standing_by = shared.progress.lock().standing_by;
+    if !standing_by && let Err(error) = scan(shared).await {
         log::error!(
             "audit follower: listing the users failed, lines wait for the next try: {error}"
         );
@@ -296,8 +382,17 @@ async fn run(shared: &Shared) {
     loop {
         let next = {
             let mut progress = shared.progress.lock();
+            if progress.standing_by {
+                // Nothing to write here; a take-over registers every user again.
+                progress.dirty.clear();
+                progress.marked.clear();
+                progress.rescan = false;
+            }
             if let Some((user, done)) = progress.purges.pop() {
                 Next::Purge(user, done)
+            } else if progress.rescan {
+                progress.rescan = false;
+                Next::Rescan
             } else if let Some(user) = progress.dirty.pop_front() {
                 progress.marked.remove(&user);
                 Next::Family(user)
@@ -309,9 +404,23 @@ async fn run(shared: &Shared) {
         };
         match next {
             Next::Purge(user, done) => {
+                if shared.progress.lock().standing_by {
+                    let _ = done.send(Err(PurgeError::StandingBy));
+                    continue;
+                }
                 shared.progress.lock().forget(user);
                 let purged = shared.sink.purge_user(user).map_err(PurgeError::Sink);
                 let _ = done.send(purged);
+            }
+            Next::Rescan => {
+                shared.sink.release();
+                let scanned = scan(shared).await;
+                let mut progress = shared.progress.lock();
+                progress.scanning = false;
+                if let Err(error) = scanned {
+                    log::warn!("audit follower: listing the users failed, will retry: {error}");
+                    progress.rescan_failed = true;
+                }
             }
             Next::Family(user) => follow(shared, user).await,
             Next::Wait => {
@@ -346,7 +455,13 @@ async fn scan(shared: &Shared) -> Result<(), FamilyError> {
 
 /// Writes every committed event of `user`'s family after the last one in its files.
 async fn follow(shared: &Shared, user: UserId) {
-    let known = shared.progress.lock().families.get(&user).copied();
+    let (known, role) = {
+        let progress = shared.progress.lock();
+        if progress.standing_by {
+            return;
+        }
+        (progress.families.get(&user).copied(), progress.role_changes)
+    };
     let mut written = match known.and_then(|family| family.written) {
         Some(written) => written,
         None => match read_back(shared, user).await {
@@ -384,8 +499,11 @@ async fn follow(shared: &Shared, user: UserId) {
         };
         let read = events.len();
         for event in &events {
-            if shared.progress.lock().purged.contains(&user) {
-                return;
+            {
+                let progress = shared.progress.lock();
+                if progress.purged.contains(&user) || progress.role_changes != role {
+                    return;
+                }
             }
             if let Err(error) = shared.sink.record(event) {
                 log::error!(

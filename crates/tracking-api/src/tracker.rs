@@ -67,8 +67,33 @@ impl Tracker {
         history: Arc<dyn TrackingRepository>,
         audit: Arc<dyn AuditSink>,
     ) -> Self {
+        Self::with_audit(family, history, audit, false)
+    }
+
+    /// A tracker over these stores whose audit follower stands by: it writes and purges no audit
+    /// file until [`Tracker::take_over_audit`], for a server sharing its store (and its audit
+    /// files) with others, of which one writes.
+    pub fn standing_by(
+        family: Arc<dyn FamilyRepository>,
+        history: Arc<dyn TrackingRepository>,
+        audit: Arc<dyn AuditSink>,
+    ) -> Self {
+        Self::with_audit(family, history, audit, true)
+    }
+
+    fn with_audit(
+        family: Arc<dyn FamilyRepository>,
+        history: Arc<dyn TrackingRepository>,
+        audit: Arc<dyn AuditSink>,
+        standing_by: bool,
+    ) -> Self {
         Self {
-            audit: AuditFollower::start(Arc::clone(&family), Arc::clone(&history), audit),
+            audit: AuditFollower::start(
+                Arc::clone(&family),
+                Arc::clone(&history),
+                audit,
+                standing_by,
+            ),
             confirmer: Confirmer::start(Arc::clone(&family), Arc::clone(&history)),
             family,
             history,
@@ -247,6 +272,30 @@ impl Tracker {
                 }
             }
         })
+    }
+
+    /// Another server committed an event of `family`: its streams here read on, and its audit
+    /// lines are written if this server writes them.
+    pub fn committed_elsewhere(&self, family: UserId) {
+        self.audit.noticed(family);
+        self.hub.wake(family);
+    }
+
+    /// Commits on other servers may have gone unheard: every stream reads on, and every family's
+    /// audit lines are checked.
+    pub fn missed_commits(&self) {
+        self.audit.rescan();
+        self.hub.wake_all();
+    }
+
+    /// This server now writes the audit files, from where they stand.
+    pub fn take_over_audit(&self) {
+        self.audit.take_over();
+    }
+
+    /// Another server writes the audit files from now on.
+    pub fn stand_by_audit(&self) {
+        self.audit.stand_by();
     }
 
     /// Tracking events committed but not yet in the history. An event written into the history

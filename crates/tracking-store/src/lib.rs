@@ -46,5 +46,6 @@ pub use metrics::{COMMIT_SECONDS, GROUP_COMMIT_SIZE, SYNC_SECONDS, describe_metr
 #[cfg(feature = "postgres")]
 pub use postgres::{
     CommitListener, CommitNotice, ConnectError, ImportError, PostgresOptions, PostgresStore,
+    WriterLock,
 };
 pub use token::TokenHash;

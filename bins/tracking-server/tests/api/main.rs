@@ -1,5 +1,7 @@
 //! End-to-end tests of the HTTP contract against a real server on a free port.
 
+#[cfg(feature = "postgres")]
+mod across_servers;
 mod api_samples;
 mod auth_matrix;
 mod bad_input;

@@ -14,13 +14,13 @@ use crate::helpers::{ADMIN_TOKEN, Dirs, TestApp, spawn_app_with};
 const DATABASE_URL: &str = "TRACKING_TEST_DATABASE_URL";
 
 /// A schema of its own in the test database, dropped at the end.
-struct Schema {
+pub struct Schema {
     url: String,
     name: String,
 }
 
 impl Schema {
-    fn new() -> Self {
+    pub fn new() -> Self {
         let url = std::env::var(DATABASE_URL).unwrap_or_else(|_| {
             panic!(
                 "{DATABASE_URL} is not set (scripts/postgres.sh starts a database and prints one)"
@@ -31,12 +31,21 @@ impl Schema {
     }
 
     /// Starts a server on this schema, with directories of its own.
-    async fn server(&self) -> TestApp {
+    pub async fn server(&self) -> TestApp {
+        self.server_logging_to(None).await
+    }
+
+    /// Starts a server on this schema writing its audit files into `log_dir` (which other
+    /// servers may share) instead of a directory of its own.
+    pub async fn server_logging_to(&self, log_dir: Option<std::path::PathBuf>) -> TestApp {
         let (url, name) = (self.url.clone(), self.name.clone());
         spawn_app_with(Dirs::new(), move |settings| {
             settings.database_url = Some(url.parse().unwrap());
             settings.database_schema = Some(name);
             settings.database_connections = 4;
+            if let Some(log_dir) = log_dir {
+                settings.log_dir = log_dir;
+            }
         })
         .await
     }

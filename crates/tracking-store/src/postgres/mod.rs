@@ -7,7 +7,8 @@
 //! repositories live beside this file: `users.rs`, `records.rs` (children, tasks, rewards and
 //! pending requests), `mutation.rs` (the tracked action's transaction), `outbox.rs`,
 //! `history.rs`, `query.rs`, `summary.rs`, and `import.rs` (moving a file store in); `notify.rs`
-//! tells the other servers of each commit; `engine.rs` is the runtime every query runs on;
+//! tells the other servers of each commit, `writer_lock.rs` elects the one that writes the audit
+//! files; `engine.rs` is the runtime every query runs on;
 //! `rows.rs` converts between rows and model types, `errors.rs` between sqlx's errors and the
 //! repositories'.
 
@@ -25,11 +26,13 @@ mod rows;
 mod summary;
 mod tokens;
 mod users;
+mod writer_lock;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use notify::{CommitListener, CommitNotice};
+pub use writer_lock::WriterLock;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{AssertSqlSafe, PgPool};
