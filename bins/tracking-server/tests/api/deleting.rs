@@ -1,8 +1,11 @@
 //! Deleting children, tasks, rewards and users: history kept, anonymized, audit files purged.
 
+use std::time::Duration;
+
+use awc::http::Method;
 use serde_json::Value;
 
-use crate::helpers::{ADMIN_TOKEN, spawn_app};
+use crate::helpers::{ADMIN_TOKEN, TestApp, spawn_app};
 
 fn audit_files(dir: &std::path::Path, user: &str) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -10,6 +13,18 @@ fn audit_files(dir: &std::path::Path, user: &str) -> Vec<String> {
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| name.starts_with(&format!("tracking_user_{user}.log")))
         .collect()
+}
+
+/// Waits until the audit follower, which writes after the answers, has caught up with the history.
+async fn audit_caught_up(app: &TestApp) {
+    for _ in 0..400 {
+        let health = app.call(Method::GET, "/health", None, None).await;
+        if health.expect(200)["audit_backlog"] == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the audit files did not catch up with the history");
 }
 
 #[actix_rt::test]
@@ -99,6 +114,7 @@ async fn a_deleted_user_is_anonymized_everywhere_and_its_audit_files_removed() {
     let before = app
         .admin_tracking(&format!("?child_id={}", alex.child))
         .await;
+    audit_caught_up(&app).await;
     assert_eq!(audit_files(&app.log_dir(), &alex.parent.id).len(), 1);
 
     app.delete(&format!("/admin/users/{}", alex.parent.id), ADMIN_TOKEN)
