@@ -12,6 +12,7 @@
 
 mod errors;
 mod history;
+mod keys;
 mod mutation;
 mod notify;
 mod outbox;

@@ -31,7 +31,22 @@ impl PostgresStore {
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
         let mut transaction = self.pool.begin().await.map_err(errors::family)?;
-        let connection: &mut PgConnection = &mut transaction;
+        let applied = act(&mut transaction, owner, child, target, actor, occurred_at).await?;
+        transaction.commit().await.map_err(errors::family)?;
+        Ok(applied)
+    }
+}
+
+/// The tracked action inside the caller's transaction, which commits it (with an idempotency key,
+/// say) or rolls it back. A refusal is decided before anything is written.
+pub(super) async fn act(
+    connection: &mut PgConnection,
+    owner: UserId,
+    child: ChildId,
+    target: ActionTarget,
+    actor: Actor,
+    occurred_at: Timestamp,
+) -> Result<Applied, FamilyError> {
         let (current, last) = lock_child(connection, owner, child).await?;
         let (action, reward) = match target {
             ActionTarget::Activate(id) => (
@@ -74,9 +89,7 @@ impl PostgresStore {
         .await
         .map_err(errors::family)?;
         notify::notify_committed(connection, owner).await?;
-        transaction.commit().await.map_err(errors::family)?;
         Ok(Applied { effect, sequence })
-    }
 }
 
 /// The owner's child, locked until the transaction ends, and when its last event happened.

@@ -5,6 +5,8 @@ use tracking_model::{
     Child, ChildId, Reward, RewardId, RewardRequest, RewardRequestStatus, Task, TaskId, UserId,
 };
 
+use sqlx::PgExecutor;
+
 use super::{PostgresStore, errors, rows};
 use crate::FamilyError;
 
@@ -50,20 +52,24 @@ impl Table {
     }
 }
 
-impl PostgresStore {
-    /// Inserts a record; a missing owner is [`FamilyError::NotFound`] (the foreign key), a taken
-    /// id [`FamilyError::Duplicate`].
-    async fn insert(
-        &self,
-        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    ) -> Result<(), FamilyError> {
-        query.execute(&self.pool).await.map_err(errors::family)?;
-        Ok(())
-    }
+/// Inserts a record; a missing owner is [`FamilyError::NotFound`] (the foreign key), a taken id
+/// [`FamilyError::Duplicate`].
+async fn insert<'e>(
+    executor: impl PgExecutor<'e>,
+    query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+) -> Result<(), FamilyError> {
+    query.execute(executor).await.map_err(errors::family)?;
+    Ok(())
+}
 
-    pub(super) async fn insert_child(&self, child: &Child) -> Result<(), FamilyError> {
-        self.insert(
-            sqlx::query(
+/// The record inserts, on the pool or in a transaction (a keyed create's).
+pub(super) async fn insert_child<'e>(
+    executor: impl PgExecutor<'e>,
+    child: &Child,
+) -> Result<(), FamilyError> {
+    insert(
+        executor,
+        sqlx::query(
                 "INSERT INTO children (family_id, id, name, points, created_at_ms) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
@@ -72,13 +78,17 @@ impl PostgresStore {
             .bind(&child.name)
             .bind(child.points)
             .bind(child.created_at.unix_millis()),
-        )
-        .await
-    }
+    )
+    .await
+}
 
-    pub(super) async fn insert_task(&self, task: &Task) -> Result<(), FamilyError> {
-        self.insert(
-            sqlx::query(
+pub(super) async fn insert_task<'e>(
+    executor: impl PgExecutor<'e>,
+    task: &Task,
+) -> Result<(), FamilyError> {
+    insert(
+        executor,
+        sqlx::query(
                 "INSERT INTO tasks (family_id, id, name, points, is_good, created_at_ms) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
             )
@@ -88,13 +98,17 @@ impl PostgresStore {
             .bind(task.points)
             .bind(task.is_good)
             .bind(task.created_at.unix_millis()),
-        )
-        .await
-    }
+    )
+    .await
+}
 
-    pub(super) async fn insert_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
-        self.insert(
-            sqlx::query(
+pub(super) async fn insert_reward<'e>(
+    executor: impl PgExecutor<'e>,
+    reward: &Reward,
+) -> Result<(), FamilyError> {
+    insert(
+        executor,
+        sqlx::query(
                 "INSERT INTO rewards (family_id, id, name, cost, created_at_ms) \
                  VALUES ($1, $2, $3, $4, $5)",
             )
@@ -103,10 +117,11 @@ impl PostgresStore {
             .bind(&reward.name)
             .bind(reward.cost)
             .bind(reward.created_at.unix_millis()),
-        )
-        .await
-    }
+    )
+    .await
+}
 
+impl PostgresStore {
     /// Deletes the owner's record `id` from `table`; pending requests of a child or reward go
     /// with it (the foreign keys' cascade).
     pub(super) async fn remove(

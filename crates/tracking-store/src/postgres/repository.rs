@@ -8,17 +8,17 @@ use tracking_model::{
     UserId,
 };
 
-use super::PostgresStore;
-use super::records::Table;
+use super::records::{self, Table};
+use super::{PostgresStore, errors, tokens, users};
 use crate::{
-    ActionTarget, Applied, FamilyError, FamilyRepository, HistoryError, OrderKey, TokenHash,
-    TokenHolder, TrackingRepository,
+    ActionTarget, Applied, Created, FamilyError, FamilyRepository, HistoryError, IdempotencyKey,
+    Keyed, OrderKey, RenderAnswer, StoredAnswer, TokenHash, TokenHolder, TrackingRepository,
 };
 
 #[async_trait]
 impl FamilyRepository for PostgresStore {
     async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError> {
-        self.insert_user(user, token).await
+        users::insert_user(&self.pool, user, token).await
     }
 
     async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError> {
@@ -46,7 +46,7 @@ impl FamilyRepository for PostgresStore {
     }
 
     async fn create_child(&self, child: &Child) -> Result<(), FamilyError> {
-        self.insert_child(child).await
+        records::insert_child(&self.pool, child).await
     }
 
     async fn get_child(&self, owner: UserId, id: ChildId) -> Result<Child, FamilyError> {
@@ -62,7 +62,7 @@ impl FamilyRepository for PostgresStore {
     }
 
     async fn create_task(&self, task: &Task) -> Result<(), FamilyError> {
-        self.insert_task(task).await
+        records::insert_task(&self.pool, task).await
     }
 
     async fn get_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError> {
@@ -78,7 +78,7 @@ impl FamilyRepository for PostgresStore {
     }
 
     async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
-        self.insert_reward(reward).await
+        records::insert_reward(&self.pool, reward).await
     }
 
     async fn get_reward(&self, owner: UserId, id: RewardId) -> Result<Reward, FamilyError> {
@@ -113,6 +113,28 @@ impl FamilyRepository for PostgresStore {
             .await
     }
 
+    async fn apply_keyed(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+        actor: Actor,
+        key: &IdempotencyKey,
+        render: RenderAnswer<'_, Applied>,
+    ) -> Result<Keyed<Applied>, FamilyError> {
+        self.apply_keyed_action((owner, child, target, actor), key, render)
+            .await
+    }
+
+    async fn create_keyed(
+        &self,
+        record: Created<'_>,
+        key: &IdempotencyKey,
+        answer: StoredAnswer,
+    ) -> Result<Keyed<()>, FamilyError> {
+        self.create_keyed_record(record, key, answer).await
+    }
+
     async fn token_holder(&self, token: &TokenHash) -> Result<TokenHolder, FamilyError> {
         self.find_token_holder(token).await
     }
@@ -123,7 +145,8 @@ impl FamilyRepository for PostgresStore {
         child: ChildId,
         token: &TokenHash,
     ) -> Result<(), FamilyError> {
-        self.insert_child_token(owner, child, token).await
+        let mut connection = self.pool.acquire().await.map_err(errors::family)?;
+        tokens::insert_child_token(&mut connection, owner, child, token).await
     }
 
     async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError> {
