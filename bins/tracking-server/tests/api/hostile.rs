@@ -127,7 +127,6 @@ struct Case {
     query: String,
     body: Body,
     who: Who,
-    key: Key,
 }
 
 fn json_value() -> impl Strategy<Value = Value> {
@@ -264,15 +263,13 @@ fn case() -> impl Strategy<Value = Case> {
                     .prop_map(move |second| Who::Twice(Box::new(first.clone()), Box::new(second)))
             }),
         ],
-        key(),
     )
-        .prop_map(|(route, segments, query, body, who, key)| Case {
+        .prop_map(|(route, segments, query, body, who)| Case {
             route,
             segments,
             query,
             body,
             who,
-            key,
         })
 }
 
@@ -402,8 +399,15 @@ async fn random_requests_never_break_the_contract() {
         ..Config::default()
     });
     let strategy = case();
+    // The keys come from their own generator, so that the cases above stay the same sequence.
+    let mut key_runner = TestRunner::new(Config {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(12),
+        ..Config::default()
+    });
+    let keys = key();
     for round in 0..500 {
         let case = strategy.new_tree(&mut runner).unwrap().current();
+        let key = keys.new_tree(&mut key_runner).unwrap().current();
         let (method, template) = ROUTES[case.route];
         let mut path = template.to_owned();
         let mut overflowing = false;
@@ -433,7 +437,7 @@ async fn random_requests_never_break_the_contract() {
             .into_iter()
             .map(|(name, value)| (name, value.as_bytes()))
             .collect();
-        if let Some(key) = case.key.bytes() {
+        if let Some(key) = key.bytes() {
             headers.push(("Idempotency-Key", key));
         }
         let (answer, _) = app
@@ -441,7 +445,7 @@ async fn random_requests_never_break_the_contract() {
             .await;
         let status = answer.status.as_u16();
         let context = format!(
-            "round {round}: {case:?} → {path} answered {status} {}",
+            "round {round}: {case:?}, key {key:?} → {path} answered {status} {}",
             answer.body
         );
         assert!(
@@ -453,11 +457,11 @@ async fn random_requests_never_break_the_contract() {
         );
         let keyed_route = template != "/events/ticket" && ROUTES[case.route].0 == "POST";
         assert!(
-            !(keyed_route && case.key.is_bad() && status < 300),
+            !(keyed_route && key.is_bad() && status < 300),
             "a bad idempotency key was accepted: {context}"
         );
         if answer.body["error"]["details"]["field"] == "Idempotency-Key" {
-            assert!(case.key.is_bad(), "a good key was refused: {context}");
+            assert!(key.is_bad(), "a good key was refused: {context}");
         }
         if status >= 400 {
             let code = answer.body["error"]["code"]

@@ -4,12 +4,12 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tracking_model::requests::clean_name;
 use tracking_model::{CreateUser, CreatedUser, Me, Timestamp, User, UserId};
+use tracking_store::Created;
 
 use crate::http::auth::{Admin, Caller};
 use crate::http::body::{json_in, no_body, path_id, raw_body};
 use crate::http::idempotency::{self, KeyOwner};
 use crate::{ApiError, ApiState, hash_token, new_token};
-use tracking_store::Created;
 
 /// `POST /admin/users`: the token is shown in this answer only.
 pub(crate) async fn create(
