@@ -253,6 +253,8 @@ impl Run {
         let client = self.client(round);
         harness::wait_for_catch_up(&client, &self.server, round).await;
         workload::retry_lost(&self.world, &client, round).await;
+        // The retries performed afresh have their own audit lines and deliveries to wait for.
+        harness::wait_for_catch_up(&client, &self.server, round).await;
         let unexpected = std::mem::take(&mut self.world.borrow_mut().ledger.unexpected);
         assert!(
             unexpected.is_empty(),
