@@ -336,3 +336,94 @@ async fn an_answer_lost_before_a_restart_is_replayed_after_it() {
     assert_eq!(pending.as_array().unwrap().len(), 1);
     app.stop().await;
 }
+
+#[actix_rt::test]
+async fn a_childs_keys_are_its_own_and_shared_by_its_tokens() {
+    let app = spawn_app().await;
+    let family = app.family("Alex").await;
+    let parent = family.parent.token.as_str();
+    // Sam has points for the reward (cost 10), and two devices.
+    for _ in 0..2 {
+        app.activate(&family.parent, &family.child, &family.task)
+            .await
+            .expect(200);
+    }
+    let phone = app.create_child_token(&family.parent, &family.child).await;
+    let tablet = app.create_child_token(&family.parent, &family.child).await;
+    let robin = app.create_child(&family.parent, "Robin").await;
+    let robin_token = app.create_child_token(&family.parent, &robin).await;
+    let request = format!(
+        "/children/{}/rewards/{}/request",
+        family.child, family.reward
+    );
+    let cancel = format!("/children/{}/rewards/{}/cancel", family.child, family.reward);
+
+    let (first, headers) = post_keyed(&app, &request, &phone, Some("k"), &Value::Null).await;
+    assert!(!replayed(&headers));
+    let first = first.expect(200);
+    assert_eq!(first["tracking_event"]["metadata"]["actor"], "child");
+    // Another token of the same child is the same owner: the first answer again.
+    let (again, headers) = post_keyed(&app, &request, &tablet, Some("k"), &Value::Null).await;
+    assert!(replayed(&headers));
+    assert_eq!(again.expect(200), first);
+    // The child's key on another path is a reuse.
+    let (reused, _) = post_keyed(&app, &cancel, &phone, Some("k"), &Value::Null).await;
+    reused.expect_error(422, "idempotency_key_reused");
+
+    // The parent's "k" is another key: the same request is judged afresh (already requested),
+    // and the cancel is performed, not refused as a reuse of the child's key.
+    let (parents, headers) = post_keyed(&app, &request, parent, Some("k"), &Value::Null).await;
+    assert!(!replayed(&headers));
+    parents.expect_error(409, "already_requested");
+    let (cancelled, headers) = post_keyed(&app, &cancel, parent, Some("c"), &Value::Null).await;
+    assert!(!replayed(&headers));
+    assert_eq!(
+        cancelled.expect(200)["tracking_event"]["metadata"]["actor"],
+        "parent"
+    );
+    // …and the parent's "c" is not the child's: Sam's cancel with "c" is its own request.
+    let (childs, headers) = post_keyed(&app, &cancel, &phone, Some("c"), &Value::Null).await;
+    assert!(!replayed(&headers));
+    childs.expect_error(409, "no_pending_request");
+    // A sibling's "k" is its own too (and its path names Robin).
+    let robin_request = format!("/children/{robin}/rewards/{}/request", family.reward);
+    let (siblings, headers) =
+        post_keyed(&app, &robin_request, &robin_token, Some("k"), &Value::Null).await;
+    assert!(!replayed(&headers));
+    siblings.expect_error(409, "insufficient_points");
+    // The child's own key still replays its first answer, whoever acted since.
+    let (later, headers) = post_keyed(&app, &request, &phone, Some("k"), &Value::Null).await;
+    assert!(replayed(&headers));
+    assert_eq!(later.expect(200), first);
+    // 2 activations, Sam's request, the parent's cancel.
+    assert_eq!(history_total(&app).await, 4);
+    app.stop().await;
+}
+
+#[actix_rt::test]
+async fn keyed_mutations_reach_the_summaries_once() {
+    let app = spawn_app().await;
+    let family = app.family("Alex").await;
+    let token = family.parent.token.as_str();
+    let activate = format!("/children/{}/tasks/{}/activate", family.child, family.task);
+    let penalty = format!(
+        "/children/{}/tasks/{}/activate",
+        family.child, family.penalty
+    );
+    for (path, key) in [(&activate, "a"), (&activate, "a"), (&penalty, "p"), (&activate, "b")] {
+        let (answer, _) = post_keyed(&app, path, token, Some(key), &Value::Null).await;
+        answer.expect(200);
+    }
+    let summary = app
+        .get(&format!("/children/{}/summary", family.child), token)
+        .await
+        .expect(200);
+    assert_eq!(summary["totals"]["tasks_activated"], 2, "{summary}");
+    assert_eq!(summary["totals"]["penalties_activated"], 1, "{summary}");
+    assert_eq!(summary["totals"]["earned"], 10, "{summary}");
+    assert_eq!(summary["totals"]["lost"], 3, "{summary}");
+    assert_eq!(summary["points"], 7, "{summary}");
+    let ranking = app.get("/summary", token).await.expect(200);
+    assert_eq!(ranking["children"][0]["totals"]["earned"], 10, "{ranking}");
+    app.stop().await;
+}
