@@ -15,6 +15,8 @@
 #             child_id + entity_type + from/to + limit=50 (1 and 64 connections)
 #   metrics   the overhead of the Prometheus metrics: POST .../activate with --metrics off and
 #             --metrics on, one fresh server each, back to back (order alternating between runs)
+#   keys      what an Idempotency-Key costs: POST .../activate without keys and with a fresh key on
+#             every request, one fresh server each, back to back (order alternating between runs)
 #   summary   on the same 1,000,000 events: GET /children/{id}/summary all-time and 90-day daily
 #             (1 and 64 connections), then the whole history through GET /admin/tracking/export
 #             (events/s, server memory before and during) against a GET /admin/tracking paging
@@ -46,7 +48,7 @@ PARENTS=${LOAD_PARENTS:-10}
 CHILDREN_PER_PARENT=${LOAD_CHILDREN_PER_PARENT:-100}
 STREAMS=${LOAD_STREAMS:-1000}
 QUIET_WAIT=${LOAD_QUIET_WAIT:-600}
-AREAS=${LOAD_AREAS:-activate,sse,admin,metrics,summary}
+AREAS=${LOAD_AREAS:-activate,sse,admin,metrics,keys,summary}
 ADMIN_TOKEN=load-measurement-admin-token-0123456789abcdef
 # 1,000 streams over 10 parents is 100 per parent, past the default limit of 64.
 STREAMS_PER_USER=$(((STREAMS + PARENTS - 1) / PARENTS + 28))
@@ -372,6 +374,39 @@ if [[ $AREAS == *metrics* ]]; then
       stop_server
     done
     record metrics "$run" "on / off" "$(python3 -c "print(f'{$rps_on / $rps_off:.1%}')")" "(target: within 5 %)"
+  done
+fi
+
+if [[ $AREAS == *keys* ]]; then
+  for run in $(seq 1 "$REPEATS"); do
+    wait_quiet
+    # Alternating order, so that a drift of the shared host favours neither side.
+    if ((run % 2)); then modes="activate activate-keyed"; else modes="activate-keyed activate"; fi
+    for mode in $modes; do
+      data=$(fresh_copy "keys-$mode")
+      start_server "$data"
+      run_wrk "keys-$mode-$run" 2 "$CONNECTIONS" "$mode" "$SEED_SMALL_OUT/targets.txt"
+      printf -v "rps_${mode//-/_}" '%s' "$RPS"
+      record keys "$run" "POST activate req/s, $mode" "$RPS" "$WRK_CMD"
+      record keys "$run" "POST activate p50 / p90 / p99 (ms), $mode" "$P50 / $P90 / $P99" "$WRK_CMD"
+      record keys "$run" "non-2xx; socket errors, $mode" "$NON2XX; $ERRORS" "$WRK_CMD"
+      record keys "$run" "$mode conditions" "$DURING" ""
+      # Journal commits per recorded event (each commit is one mutation's line; the syncer shares
+      # fdatasyncs among them): a key rides in its mutation's own commit, so both modes show 1.0.
+      record keys "$run" "journal commits per event, $mode" "$(curl -fs -H "Authorization: Bearer $ADMIN_TOKEN" \
+        "http://$ADDR/metrics" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def total(pattern):
+    return sum(float(v) for v in re.findall(pattern + r" ([0-9.e+]+)$", text, re.M))
+commits = total(r"tracking_store_commit_duration_seconds_count\{log=\"journal\"\}")
+events = total(r"tracking_events_recorded_total\{[^}]*\}")
+print(f"{commits / events:.3f} ({commits:.0f} / {events:.0f})" if events else "no event")
+')" "GET /metrics"
+      stop_server
+    done
+    record keys "$run" "keyed / unkeyed" \
+      "$(python3 -c "print(f'{$rps_activate_keyed / $rps_activate:.1%}')")" "(the key must not cost a second durable commit)"
   done
 fi
 
