@@ -49,13 +49,51 @@ export type ApiClientOptions = {
   token: string | (() => string);
   /** Defaults to `globalThis.fetch`, looked up at each request. */
   fetch?: FetchLike | undefined;
+  /**
+   * Retries after a network failure, a 5xx answer or `409 request_in_progress`, with exponential
+   * backoff. Off unless given. A POST keeps its `Idempotency-Key` across its retries, so a retry
+   * whose first attempt did reach the server gets that first answer again instead of acting twice.
+   */
+  retry?: RetryOptions | undefined;
+  /** Makes each POST's `Idempotency-Key`; defaults to `crypto.randomUUID()`. */
+  newIdempotencyKey?: (() => string) | undefined;
+};
+
+/** How requests are retried: `retries` more attempts, waiting `baseDelayMs`, then twice as long each time. */
+export type RetryOptions = {
+  /** Attempts after the first one; `0` turns retrying off. */
+  retries: number;
+  /** The wait before the first retry, in milliseconds (default 200). */
+  baseDelayMs?: number | undefined;
+  /** The longest wait between two attempts, in milliseconds (default 5000). */
+  maxDelayMs?: number | undefined;
+  /** Waits `ms` milliseconds; defaults to `setTimeout` (tests pass a fake). */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
 };
 
 /** Per-call options. */
 export type RequestOptions = {
   /** Aborts the request (e.g. when a Vue component unmounts). */
   signal?: AbortSignal | undefined;
+  /**
+   * The `Idempotency-Key` of a POST, when the caller keeps its own (e.g. across a page reload);
+   * otherwise each call makes a fresh one. Ignored by `createEventTicket`, which takes no key.
+   */
+  idempotencyKey?: string | undefined;
 };
+
+/** The request header that makes a POST safe to retry. */
+export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
+
+/** The answer header of a replayed first answer. */
+export const IDEMPOTENT_REPLAYED_HEADER = "Idempotent-Replayed";
+
+/** The wait before retry number `retry` (0-based): `base · 2^retry`, at most `max`. */
+export function retryDelayMs(retry: number, options: Pick<RetryOptions, "baseDelayMs" | "maxDelayMs">): number {
+  const base = options.baseDelayMs ?? 200;
+  const max = options.maxDelayMs ?? 5000;
+  return Math.min(max, base * 2 ** retry);
+}
 
 /** A `from` / `to` bound: a `Date` (sent as `toISOString()`) or an RFC 3339 string (sent as is). */
 export type TimeBound = Date | Timestamp;
@@ -229,6 +267,7 @@ const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
   403: "forbidden",
   404: "not_found",
   413: "payload_too_large",
+  422: "idempotency_key_reused",
 };
 
 /**
@@ -406,21 +445,77 @@ type Call = {
   auth?: boolean;
   /** Defaults to `application/json`. */
   accept?: string;
+  /** `false` for the one POST that takes no `Idempotency-Key`. */
+  keyed?: boolean;
   options: RequestOptions | undefined;
 };
+
+/** Whether a failed attempt may be retried: no answer, a 5xx, or the first attempt still running. */
+function isRetryable(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted === true) return false;
+  if (error instanceof ApiRequestError) {
+    return error.fromContract ? error.status >= 500 || error.code === "request_in_progress" : error.status >= 500;
+  }
+  return !(error instanceof DOMException && error.name === "AbortError");
+}
+
+/** Waits `ms` (with `sleep` when given), or rejects with the signal's reason once it aborts. */
+function pause(ms: number, signal: AbortSignal | undefined, sleep: ((ms: number) => Promise<void>) | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const done = () => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    };
+    if (signal?.aborted === true) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (sleep !== undefined) {
+      sleep(ms).then(done, reject);
+    } else {
+      timer = setTimeout(done, ms);
+    }
+  });
+}
+
+function freshKey(): string {
+  return globalThis.crypto.randomUUID();
+}
 
 /** Makes a client. Nothing is sent until a method is called. */
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const token = options.token;
 
-  /** Sends the request; an error answer is read and thrown, a success is returned unread. */
-  async function open(call: Call): Promise<{ response: Response; request: string }> {
+  /** One call: a POST gets its key once, and every retry of it sends the same key. */
+  async function withRetries<R>(call: Call, attempt: (key: string | undefined) => Promise<R>): Promise<R> {
+    const key =
+      call.method === "POST" && call.keyed !== false
+        ? (call.options?.idempotencyKey ?? (options.newIdempotencyKey ?? freshKey)())
+        : undefined;
+    const retry = options.retry;
+    const retries = Math.max(0, Math.floor(retry?.retries ?? 0));
+    for (let tries = 0; ; tries += 1) {
+      try {
+        return await attempt(key);
+      } catch (error) {
+        if (tries >= retries || !isRetryable(error, call.options?.signal)) throw error;
+        await pause(retryDelayMs(tries, retry ?? {}), call.options?.signal, retry?.sleep);
+      }
+    }
+  }
+
+  /** Sends the request once; an error answer is read and thrown, a success is returned unread. */
+  async function attemptOnce(call: Call, key: string | undefined): Promise<{ response: Response; request: string }> {
     const request = `${call.method} ${call.path}`;
     const headers: Record<string, string> = { Accept: call.accept ?? "application/json" };
     if (call.auth !== false) {
       headers["Authorization"] = `Bearer ${typeof token === "function" ? token() : token}`;
     }
+    if (key !== undefined) headers[IDEMPOTENCY_KEY_HEADER] = key;
     const init: RequestInit = { method: call.method, headers };
     if (call.body !== undefined) {
       headers["Content-Type"] = "application/json";
@@ -434,9 +529,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     return { response, request };
   }
 
+  /** Sends the request (again on a retryable failure); a success is returned unread. */
+  async function open(call: Call): Promise<{ response: Response; request: string }> {
+    return withRetries(call, (key) => attemptOnce(call, key));
+  }
+
+  /** Sends the request and reads the answer; losing the answer while reading it is retried too. */
   async function send(call: Call): Promise<{ response: Response; text: string; request: string }> {
-    const { response, request } = await open(call);
-    return { response, text: await response.text(), request };
+    return withRetries(call, async (key) => {
+      const { response, request } = await attemptOnce(call, key);
+      return { response, text: await response.text(), request };
+    });
   }
 
   async function download(path: string, format: ExportFormat, options: RequestOptions | undefined): Promise<Response> {
@@ -531,6 +634,6 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       yield* ndjsonEvents(await download(`/admin/tracking/export${exportQueryString("ndjson", filters, "admin")}`, "ndjson", o));
     },
 
-    createEventTicket: (o) => json<EventTicket>({ method: "POST", path: "/events/ticket", options: o }),
+    createEventTicket: (o) => json<EventTicket>({ method: "POST", path: "/events/ticket", keyed: false, options: o }),
   };
 }

@@ -4,12 +4,16 @@ export type * from "./models";
 
 export {
   ApiRequestError,
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
   createApiClient,
   isApiRequestError,
   ndjsonEvents,
+  retryDelayMs,
   summaryQueryString,
   trackingQueryString,
   type AdminExportFilters,
+  type RetryOptions,
   type AdminTrackingFilters,
   type ApiClient,
   type ApiClientOptions,

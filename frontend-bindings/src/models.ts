@@ -533,7 +533,7 @@ export type TrackingStreamReset = {
 /**
  * The stable machine-readable code of every error answer.
  */
-export type ErrorCode = "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "insufficient_points" | "already_requested" | "no_pending_request" | "points_out_of_range" | "payload_too_large" | "internal";
+export type ErrorCode = "invalid_request" | "unauthorized" | "forbidden" | "not_found" | "insufficient_points" | "already_requested" | "no_pending_request" | "points_out_of_range" | "payload_too_large" | "internal" | "idempotency_key_reused" | "request_in_progress";
 
 /**
  * Where an `invalid_request` error lies.

@@ -265,6 +265,8 @@ export const errorCode: Validator<ErrorCode> = oneOf<ErrorCode>({
   points_out_of_range: true,
   payload_too_large: true,
   internal: true,
+  idempotency_key_reused: true,
+  request_in_progress: true,
 });
 
 // ---- the contract's documents -----------------------------------------------------------------

@@ -2,9 +2,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 
 import {
   ApiRequestError,
+  IDEMPOTENCY_KEY_HEADER,
   createApiClient,
   isApiRequestError,
   ndjsonEvents,
+  retryDelayMs,
   summaryQueryString,
   trackingQueryString,
 } from "../src/api";
@@ -616,5 +618,128 @@ describe("errors", () => {
     const { api } = client(noContent(), json(404, { error: { code: "not_found", message: "no such child" } }));
     await expect(api.deleteChild(CHILD_ID)).resolves.toBeUndefined();
     await expect(api.deleteChild(CHILD_ID)).rejects.toMatchObject({ status: 404, code: "not_found" });
+  });
+});
+
+describe("idempotency keys and retries", () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const key = IDEMPOTENCY_KEY_HEADER.toLowerCase();
+  const unavailable = () => json(503, { error: { code: "internal", message: "internal error" } });
+  const inProgress = () =>
+    json(409, { error: { code: "request_in_progress", message: "the first request with this idempotency key is still running" } });
+
+  /** A client whose waits are recorded instead of waited. */
+  function retrying(retries: number, ...queue: Response[]) {
+    const fake = fakeFetch(...queue);
+    const waits: number[] = [];
+    const api = createApiClient({
+      baseUrl: BASE,
+      token: TOKEN,
+      fetch: fake.fetch,
+      retry: { retries, sleep: async (ms) => void waits.push(ms) },
+    });
+    return { api, calls: fake.calls, waits };
+  }
+
+  it("sends a fresh key with each POST, and none with GET, DELETE or the event ticket", async () => {
+    const { fetch, calls } = fakeFetch(json(201, child), json(201, child), json(200, [child]), noContent(), json(200, { ticket: "t", expires_at: AT }));
+    const api = createApiClient({ baseUrl: BASE, token: TOKEN, fetch });
+    await api.createChild({ name: "Sam" });
+    await api.createChild({ name: "Sam" });
+    await api.listChildren();
+    await api.deleteChild(CHILD_ID);
+    await api.createEventTicket();
+    const [first, second] = [calls[0]?.headers[key], calls[1]?.headers[key]];
+    expect(first).toMatch(UUID);
+    expect(second).toMatch(UUID);
+    expect(first).not.toBe(second);
+    expect(calls.slice(2).map((call) => call.headers[key])).toEqual([undefined, undefined, undefined]);
+  });
+
+  it("sends the caller's own key when given one", async () => {
+    const { fetch, calls } = fakeFetch(json(200, mutation));
+    const api = createApiClient({ baseUrl: BASE, token: TOKEN, fetch });
+    await api.activateTask(CHILD_ID, TASK_ID, { idempotencyKey: "tap-42" });
+    expect(calls[0]?.headers[key]).toBe("tap-42");
+  });
+
+  it("does not retry unless asked to", async () => {
+    const { fetch, calls } = fakeFetch(unavailable(), json(200, mutation));
+    const api = createApiClient({ baseUrl: BASE, token: TOKEN, fetch });
+    await expect(api.activateTask(CHILD_ID, TASK_ID)).rejects.toMatchObject({ status: 503 });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("retries a network failure, a 5xx and a request in progress with the same key, backing off", async () => {
+    const fake = fakeFetch(unavailable(), inProgress(), json(200, mutation));
+    let failedOnce = false;
+    const waits: number[] = [];
+    const api = createApiClient({
+      baseUrl: BASE,
+      token: TOKEN,
+      fetch: async (url, init) => {
+        if (!failedOnce) {
+          failedOnce = true;
+          await fake.fetch(url, init).catch(() => undefined);
+          throw new TypeError("fetch failed");
+        }
+        return fake.fetch(url, init);
+      },
+      retry: { retries: 5, baseDelayMs: 100, sleep: async (ms) => void waits.push(ms) },
+    });
+    // The first attempt's answer is lost to the network; the queue's first answer is consumed by it.
+    await expect(api.activateTask(CHILD_ID, TASK_ID)).resolves.toEqual(mutation);
+    expect(fake.calls).toHaveLength(3);
+    const keys = new Set(fake.calls.map((call) => call.headers[key]));
+    expect(keys.size).toBe(1);
+    expect([...keys][0]).toMatch(UUID);
+    expect(waits).toEqual([100, 200]);
+  });
+
+  it.each([
+    [400, "invalid_request"],
+    [404, "not_found"],
+    [409, "insufficient_points"],
+    [422, "idempotency_key_reused"],
+  ])("does not retry %i %s", async (status, code) => {
+    const { api, calls } = retrying(3, json(status, { error: { code, message: "no" } }), json(200, mutation));
+    await expect(api.redeemReward(CHILD_ID, REWARD_ID)).rejects.toMatchObject({ status, code });
+    expect(calls).toHaveLength(1);
+  });
+
+  it("gives up after the retries it was given, with the last error", async () => {
+    const { api, calls, waits } = retrying(2, unavailable(), unavailable(), inProgress(), json(200, mutation));
+    await expect(api.activateTask(CHILD_ID, TASK_ID)).rejects.toMatchObject({ status: 409, code: "request_in_progress" });
+    expect(calls).toHaveLength(3);
+    expect(waits).toEqual([200, 400]);
+  });
+
+  it("retries GETs too, without a key", async () => {
+    const { api, calls } = retrying(1, unavailable(), json(200, [child]));
+    await expect(api.listChildren()).resolves.toEqual([child]);
+    expect(calls.map((call) => call.headers[key])).toEqual([undefined, undefined]);
+  });
+
+  it("stops retrying once the signal aborts", async () => {
+    const controller = new AbortController();
+    const fake = fakeFetch(unavailable(), json(200, mutation));
+    let waiting = false;
+    const never = () => {
+      waiting = true;
+      return new Promise<void>(() => undefined);
+    };
+    const api = createApiClient({ baseUrl: BASE, token: TOKEN, fetch: fake.fetch, retry: { retries: 3, sleep: never } });
+    const pending = api.activateTask(CHILD_ID, TASK_ID, { signal: controller.signal });
+    await vi.waitFor(() => expect(waiting).toBe(true));
+    controller.abort(new DOMException("gone", "AbortError"));
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+    expect(fake.calls).toHaveLength(1);
+  });
+
+  it("doubles the wait up to its cap", () => {
+    expect([0, 1, 2, 3, 4, 5].map((retry) => retryDelayMs(retry, { baseDelayMs: 100, maxDelayMs: 1000 }))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
+    expect(retryDelayMs(0, {})).toBe(200);
   });
 });

@@ -754,6 +754,38 @@ describe("against the real tracking-server", { timeout: 30_000 }, () => {
       stream.close();
     }
   });
+
+  it("records one event for a POST retried with its key after the answer was lost", async () => {
+    const created = valid(validators.createdUser, await admin.adminCreateUser({ name: "Casey" }));
+    const casey = createApiClient({ baseUrl: running().baseUrl, token: created.token });
+    const jo = valid(validators.child, await casey.createChild({ name: "Jo" }));
+    const dishes = valid(validators.task, await casey.createTask({ name: "Dishes", points: 4, is_good: true }));
+    // A network that delivers the first request to the server and loses its answer.
+    const sent: { key: string | null; replayed: string | null }[] = [];
+    const flaky = createApiClient({
+      baseUrl: running().baseUrl,
+      token: created.token,
+      fetch: async (url, init) => {
+        const response = await fetch(url, init);
+        sent.push({ key: new Headers(init?.headers).get("Idempotency-Key"), replayed: response.headers.get("Idempotent-Replayed") });
+        if (sent.length === 1) {
+          await response.text();
+          throw new TypeError("the connection was lost");
+        }
+        return response;
+      },
+      retry: { retries: 3, baseDelayMs: 10 },
+    });
+    const answer = valid(validators.trackedMutation, await flaky.activateTask(jo.id, dishes.id));
+    expect(answer.child.points).toBe(4);
+    expect(sent).toHaveLength(2);
+    expect(sent[0]?.key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sent[1]).toEqual({ key: sent[0]?.key, replayed: "true" });
+    const page = await casey.listChildTracking(jo.id);
+    expect(page.total).toBe(1);
+    expect(page.items[0]).toEqual(answer.tracking_event);
+    expect((await casey.getChild(jo.id)).points).toBe(4);
+  });
 });
 
 describe("a child's own device", { timeout: 30_000 }, () => {

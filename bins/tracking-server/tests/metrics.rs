@@ -309,6 +309,63 @@ async fn a_scrape_after_a_known_workload_counts_it() {
     drop(stream);
 }
 
+/// `GET /metrics` on the main listener with the admin token, parsed.
+async fn admin_scrape(client: &Client) -> Metrics {
+    let (status, text) = get_text(client, &client.url("/metrics"), Some(ADMIN)).await;
+    assert_eq!(status, 200, "{text}");
+    Metrics::parse(&text)
+}
+
+#[actix_rt::test]
+async fn each_idempotent_replay_is_counted() {
+    let dirs = Dirs::new();
+    let server = Server::start(&dirs, &[]);
+    let client = Client::new(server.base());
+    let parent = client
+        .post("/admin/users", ADMIN, Some(json!({"name": "Alex"})))
+        .await["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let child = client
+        .create("/children", &parent, json!({"name": "Sam"}))
+        .await;
+    let task = client
+        .create(
+            "/tasks",
+            &parent,
+            json!({"name": "Make bed", "points": 2, "is_good": true}),
+        )
+        .await;
+    let path = format!("/children/{child}/tasks/{task}/activate");
+    assert_eq!(
+        admin_scrape(&client)
+            .await
+            .value("tracking_idempotent_replays_total", &[]),
+        0.0
+    );
+    let answers = [
+        ("first", false),
+        ("first", true),
+        ("first", true),
+        ("second", false),
+        ("first", true),
+    ];
+    for (key, replay) in answers {
+        let (status, body, replayed) = client.post_keyed(&path, &parent, key).await.unwrap();
+        assert_eq!((status, replayed), (200, replay), "{key}: {body}");
+    }
+    let metrics = admin_scrape(&client).await;
+    assert_eq!(metrics.value("tracking_idempotent_replays_total", &[]), 3.0);
+    assert_eq!(
+        metrics.value(
+            "tracking_events_recorded_total",
+            &[("entity_type", "task"), ("action", "activated")]
+        ),
+        2.0
+    );
+}
+
 #[actix_rt::test]
 async fn metrics_off_records_nothing_and_serves_no_route() {
     let dirs = Dirs::new();

@@ -25,9 +25,9 @@ pub use audit::{AuditPosition, AuditSink, NoAudit, PurgeError};
 pub use follow::{LiveItem, MAX_REPLAY, StreamOptions};
 #[cfg(feature = "http")]
 pub use http::{
-    Admin, AdminCredential, ApiError, ApiState, Caller, Credential, MAX_BODY_BYTES, Parent,
-    Tickets, authenticate, configure, documented_resource, json_not_found, openapi_document,
-    openapi_json,
+    Admin, AdminCredential, ApiError, ApiState, Caller, Credential, IDEMPOTENCY_KEY,
+    IDEMPOTENT_REPLAYED, InFlight, MAX_BODY_BYTES, MAX_KEY_LENGTH, Parent, Tickets, authenticate,
+    configure, documented_resource, json_not_found, openapi_document, openapi_json,
 };
 pub use live::{DEFAULT_STREAMS_PER_USER, LiveHub, Signal};
 pub use token::{hash_token, new_token};

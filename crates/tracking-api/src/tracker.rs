@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::sync::RwLock;
 use tracking_model::{Actor, ChildId, Effect, EventId, SequencedEvent, Timestamp, UserId};
 use tracking_store::{
-    ActionTarget, Appended, FamilyError, FamilyRepository, FeedError, HistoryError, KeyedLock,
-    TrackingRepository,
+    ActionTarget, Appended, Applied, FamilyError, FamilyRepository, FeedError, HistoryError,
+    IdempotencyKey, Keyed, KeyedLock, RenderAnswer, TrackingRepository,
 };
 
 use crate::LiveHub;
@@ -150,6 +150,13 @@ impl Tracker {
             .family
             .apply(owner, child, target, actor, Timestamp::now())
             .await?;
+        self.committed(owner, &applied).await;
+        Ok(applied.effect)
+    }
+
+    /// What follows a tracked mutation's commit: counted, audited, delivered, and the owner's
+    /// streams woken.
+    async fn committed(&self, owner: UserId, applied: &Applied) {
         crate::metrics::count_recorded(&applied.effect.event);
         self.audit.committed(owner, applied.sequence);
         let recorded = SequencedEvent {
@@ -160,8 +167,37 @@ impl Tracker {
         // Woken once the event is in the history (unless that failed), so that a client that
         // refetches the history when the event arrives finds it there.
         self.hub.wake(owner);
-        let effect = applied.effect;
-        Ok(effect)
+    }
+
+    /// [`Tracker::record_as`] under an idempotency key: a repeat of the key's request replays its
+    /// first answer and records nothing; otherwise the key and the answer `render` makes commit
+    /// together with the action (see [`FamilyRepository::apply_keyed`]).
+    pub async fn record_keyed(
+        &self,
+        actor: Actor,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+        key: &IdempotencyKey,
+        render: RenderAnswer<Effect>,
+    ) -> Result<Keyed<Effect>, FamilyError> {
+        let _no_deletion = self.deletions.read().await;
+        let _in_order = self.children.lock(child).await;
+        let render: RenderAnswer<Applied> =
+            Arc::new(move |done: Result<&Applied, &FamilyError>| {
+                render(done.map(|applied| &applied.effect))
+            });
+        let keyed = (self.family)
+            .apply_keyed(owner, child, target, actor, key, render)
+            .await?;
+        Ok(match keyed {
+            Keyed::Fresh(applied) => {
+                self.committed(owner, &applied).await;
+                Keyed::Fresh(applied.effect)
+            }
+            Keyed::Replayed(answer) => Keyed::Replayed(answer),
+            Keyed::Reused => Keyed::Reused,
+        })
     }
 
     /// Deletes a user and its family; its history is anonymized and its audit files removed.

@@ -70,11 +70,11 @@ fn operations_have_their_error_answers() {
     assert_eq!(responses("/health", "get"), ["200", "500"]);
     assert_eq!(
         responses("/admin/users", "post"),
-        ["201", "400", "401", "403", "413", "500"]
+        ["201", "400", "401", "403", "409", "413", "422", "500"]
     );
     assert_eq!(
         responses("/children/{child_id}/tasks/{task_id}/activate", "post"),
-        ["200", "400", "401", "403", "404", "409", "500"]
+        ["200", "400", "401", "403", "404", "409", "422", "500"]
     );
     assert_eq!(
         responses("/admin/tracking", "get"),
@@ -83,7 +83,7 @@ fn operations_have_their_error_answers() {
     assert_eq!(responses("/openapi.json", "get"), ["200"]);
     assert_eq!(
         responses("/children/{child_id}/tokens", "post"),
-        ["201", "400", "401", "403", "404", "500"]
+        ["201", "400", "401", "403", "404", "409", "422", "500"]
     );
     assert_eq!(
         responses("/children/{child_id}/tokens", "delete"),
@@ -147,4 +147,54 @@ fn collect_references(value: &serde_json::Value, into: &mut Vec<String>) {
             .for_each(|value| collect_references(value, into)),
         _ => {}
     }
+}
+
+#[test]
+fn every_post_but_the_ticket_takes_an_idempotency_key() {
+    let document: serde_json::Value = serde_json::from_str(tracking_api::openapi_json()).unwrap();
+    let mut keyed = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let Some(post) = item.get("post") else {
+            continue;
+        };
+        let header = post["parameters"].as_array().and_then(|parameters| {
+            parameters
+                .iter()
+                .find(|parameter| parameter["name"] == "Idempotency-Key")
+        });
+        let answers = &post["responses"];
+        if path == "/events/ticket" {
+            assert!(header.is_none(), "{path}");
+            assert!(answers.get("422").is_none(), "{path}");
+            continue;
+        }
+        keyed += 1;
+        let header = header.unwrap_or_else(|| panic!("POST {path} has no Idempotency-Key"));
+        assert_eq!(header["in"], "header");
+        assert_eq!(header["required"], false);
+        assert_eq!(header["schema"]["maxLength"], 255);
+        assert_eq!(
+            answers["422"]["$ref"], "#/components/responses/IdempotencyKeyReused",
+            "{path}"
+        );
+        let conflict = &answers["409"];
+        let in_progress = conflict["$ref"] == "#/components/responses/RequestInProgress"
+            || conflict["content"]["application/json"]["examples"]["request_in_progress"]["value"]
+                ["error"]["code"]
+                == "request_in_progress";
+        assert!(in_progress, "POST {path}: {conflict}");
+        let success = answers
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(status, _)| status.starts_with('2'))
+            .unwrap()
+            .1;
+        assert!(
+            success["headers"]["Idempotent-Replayed"].is_object(),
+            "POST {path}: {success}"
+        );
+    }
+    // Users, children, tasks, rewards, child tokens and the four tracked mutations.
+    assert_eq!(keyed, 9);
 }

@@ -70,6 +70,10 @@ pub enum ErrorCode {
     PointsOutOfRange,
     PayloadTooLarge,
     Internal,
+    /// An `Idempotency-Key` used before for another method, path or body.
+    IdempotencyKeyReused,
+    /// The first request with this `Idempotency-Key` is still running.
+    RequestInProgress,
 }
 
 impl ErrorCode {
@@ -83,8 +87,10 @@ impl ErrorCode {
             Self::InsufficientPoints
             | Self::AlreadyRequested
             | Self::NoPendingRequest
-            | Self::PointsOutOfRange => 409,
+            | Self::PointsOutOfRange
+            | Self::RequestInProgress => 409,
             Self::PayloadTooLarge => 413,
+            Self::IdempotencyKeyReused => 422,
             Self::Internal => 500,
         }
     }
@@ -189,6 +195,8 @@ mod tests {
             (ErrorCode::PointsOutOfRange, 409),
             (ErrorCode::PayloadTooLarge, 413),
             (ErrorCode::Internal, 500),
+            (ErrorCode::IdempotencyKeyReused, 422),
+            (ErrorCode::RequestInProgress, 409),
         ];
         for (code, status) in expected {
             assert_eq!(code.http_status(), status, "{code:?}");

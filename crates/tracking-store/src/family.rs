@@ -6,7 +6,7 @@ use tracking_model::{
     TaskId, Timestamp, User, UserId,
 };
 
-use crate::{FamilyError, TokenHash};
+use crate::{FamilyError, IdempotencyKey, Keyed, RenderAnswer, StoredAnswer, TokenHash};
 
 /// The task or reward a tracked mutation acts on, by id; the store looks it up in the family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,22 @@ pub struct Applied {
 pub enum TokenHolder {
     Parent(User),
     Child(Child),
+}
+
+/// A new record, for [`FamilyRepository::create_keyed`].
+#[derive(Debug, Clone, Copy)]
+pub enum Created<'a> {
+    /// A user, with the hash of its token.
+    User(&'a User, &'a TokenHash),
+    Child(&'a Child),
+    Task(&'a Task),
+    Reward(&'a Reward),
+    /// A token for the owner's child's own device, by its hash.
+    ChildToken {
+        owner: UserId,
+        child: ChildId,
+        token: &'a TokenHash,
+    },
 }
 
 /// Users and their families. Every read or change of a family's record names the owner, and a
@@ -100,6 +116,29 @@ pub trait FamilyRepository: Send + Sync + 'static {
         actor: Actor,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError>;
+
+    /// [`Self::apply`] under an idempotency key. A repeat of the key's request within 24 hours
+    /// replays its first answer and changes nothing; the key used for another request is
+    /// [`Keyed::Reused`]. Otherwise the action is applied, and when `render` keeps its answer
+    /// (or its refusal) that answer is stored under the key in the same commit as the effect.
+    async fn apply_keyed(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+        actor: Actor,
+        key: &IdempotencyKey,
+        render: RenderAnswer<Applied>,
+    ) -> Result<Keyed<Applied>, FamilyError>;
+
+    /// Creates a record under an idempotency key, as [`Self::apply_keyed`] does: `answer` is
+    /// stored with the record in one commit.
+    async fn create_keyed(
+        &self,
+        record: Created<'_>,
+        key: &IdempotencyKey,
+        answer: StoredAnswer,
+    ) -> Result<Keyed<()>, FamilyError>;
 
     /// Events committed by [`Self::apply`] whose delivery to the history is not yet confirmed,
     /// in commit order.

@@ -19,6 +19,7 @@ mod family;
 mod feed;
 mod file;
 mod history;
+mod idempotency;
 mod keyed_lock;
 mod memory;
 mod memory_history;
@@ -33,13 +34,16 @@ mod transfer;
 
 pub use census::{Census, census, history_checksum};
 pub use error::{FamilyError, FeedError, HistoryError};
-pub use family::{ActionTarget, Applied, FamilyRepository, TokenHolder};
+pub use family::{ActionTarget, Applied, Created, FamilyRepository, TokenHolder};
 pub use feed::family_events_after;
 pub use file::{
     Durability, FileStore, FileStoreOptions, HISTORY_FILE, HistorySize, JOURNAL_FILE, LOCK_FILE,
     OpenError, OpenReport, SNAPSHOT_FILE, TornLine,
 };
 pub use history::{Appended, OrderKey, TrackingRepository};
+pub use idempotency::{
+    IdempotencyKey, KEY_LIFETIME_MILLIS, KeyRecord, Keyed, RenderAnswer, StoredAnswer,
+};
 pub use keyed_lock::{KeyedGuard, KeyedLock};
 pub use memory::MemoryStore;
 pub use metrics::{COMMIT_SECONDS, GROUP_COMMIT_SIZE, SYNC_SECONDS, describe_metrics};

@@ -19,8 +19,9 @@ use tracking_model::{
     Zone, summarize,
 };
 use tracking_store::{
-    ActionTarget, Durability, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
-    HistoryError, MemoryStore, TokenHolder, TrackingRepository, family_events_after,
+    ActionTarget, Applied, Created, Durability, FamilyError, FamilyRepository, FileStore,
+    FileStoreOptions, HistoryError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed, MemoryStore,
+    RenderAnswer, StoredAnswer, TokenHolder, TrackingRepository, family_events_after,
 };
 
 /// A store under test, and how to close and reopen it (a no-op for a store in memory).
@@ -198,6 +199,9 @@ conformance!(
     summaries_survive_anonymization_and_take_late_events,
     reading_on_by_key_visits_every_match_once,
     child_tokens_belong_to_their_child_and_die_with_it,
+    keyed_requests_replay_their_first_answer,
+    keyed_refusals_are_kept_or_judged_afresh,
+    keys_expire_after_a_day,
 );
 
 async fn users_are_stored_and_found_by_token<S: Subject>(subject: S) {
@@ -1596,4 +1600,243 @@ async fn child_tokens_belong_to_their_child_and_die_with_it<S: Subject>(subject:
         store.token_holder(&token(1)).await.unwrap(),
         TokenHolder::Parent(alex)
     );
+}
+
+/// `owner`'s key `key` for the request `fingerprint`, arriving at `at`.
+fn key(owner: &str, key: &str, fingerprint: &str, at: Timestamp) -> IdempotencyKey {
+    IdempotencyKey {
+        owner: owner.into(),
+        key: key.into(),
+        fingerprint: fingerprint.into(),
+        family: None,
+        at,
+    }
+}
+
+/// Keeps successes (the event id as the body) and refusals (409), as the HTTP layer does.
+/// The answers kept under a key, for the store under test.
+fn render() -> RenderAnswer<Applied> {
+    Arc::new(answer_of)
+}
+
+fn answer_of(done: Result<&Applied, &FamilyError>) -> Option<StoredAnswer> {
+    match done {
+        Ok(applied) => Some(StoredAnswer {
+            status: 200,
+            body: applied.effect.event.id().to_string(),
+        }),
+        Err(FamilyError::Refused(refusal)) => Some(StoredAnswer {
+            status: 409,
+            body: refusal.to_string(),
+        }),
+        Err(_) => None,
+    }
+}
+
+async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
+    let alex = user("Alex");
+    let store = subject.store();
+    let created = StoredAnswer {
+        status: 201,
+        body: "alex".into(),
+    };
+    let admin_key = key("admin", "make-alex", "POST /admin/users", at(0));
+    let first = store
+        .create_keyed(Created::User(&alex, &token(1)), &admin_key, created.clone())
+        .await
+        .unwrap();
+    assert_eq!(first, Keyed::Fresh(()));
+    // A retry with another generated user is not created: it gets the first answer.
+    let again = store
+        .create_keyed(
+            Created::User(&user("Alex"), &token(2)),
+            &admin_key,
+            created.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, Keyed::Replayed(created.clone()));
+    assert_eq!(store.list_users().await.unwrap(), vec![alex.clone()]);
+
+    let kim = child(alex.id, "Kim", 0);
+    let bed = task(alex.id, 5, true);
+    store.create_child(&kim).await.unwrap();
+    store.create_task(&bed).await.unwrap();
+    let owner = format!("user:{}", alex.id);
+    let done = key(&owner, "tap-1", "POST /activate bed", at(10));
+    let target = ActionTarget::Activate(bed.id);
+    let Keyed::Fresh(applied) = store
+        .apply_keyed(alex.id, kim.id, target, Actor::Parent, &done, render())
+        .await
+        .unwrap()
+    else {
+        panic!("the first request is performed");
+    };
+    let answer = StoredAnswer {
+        status: 200,
+        body: applied.effect.event.id().to_string(),
+    };
+    let subject = subject.reopen();
+    let store = subject.store();
+    for _ in 0..2 {
+        let retry = store
+            .apply_keyed(alex.id, kim.id, target, Actor::Parent, &done, render())
+            .await
+            .unwrap();
+        assert_eq!(retry, Keyed::Replayed(answer.clone()));
+    }
+    assert_eq!(store.get_child(alex.id, kim.id).await.unwrap().points, 5);
+    assert_eq!(store.outbox_len().await.unwrap(), 1);
+    // The same key for another request is refused and changes nothing.
+    let other = key(&owner, "tap-1", "POST /activate other", at(11));
+    assert_eq!(
+        store
+            .apply_keyed(alex.id, kim.id, target, Actor::Parent, &other, render())
+            .await
+            .unwrap(),
+        Keyed::Reused
+    );
+    let user_for_other_request = key(&owner, "tap-1", "POST /admin/users", at(11));
+    assert_eq!(
+        store
+            .create_keyed(
+                Created::User(&user("Eve"), &token(3)),
+                &user_for_other_request,
+                created
+            )
+            .await
+            .unwrap(),
+        Keyed::Reused
+    );
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+    // Keys belong to their owner: another's same key is another request.
+    let someone_else = key("user:someone", "tap-1", "POST /activate bed", at(12));
+    assert!(matches!(
+        store
+            .apply_keyed(
+                alex.id,
+                kim.id,
+                target,
+                Actor::Parent,
+                &someone_else,
+                render()
+            )
+            .await
+            .unwrap(),
+        Keyed::Fresh(_)
+    ));
+    assert_eq!(store.get_child(alex.id, kim.id).await.unwrap().points, 10);
+    assert_eq!(store.outbox_len().await.unwrap(), 2);
+}
+
+async fn keyed_refusals_are_kept_or_judged_afresh<S: Subject>(subject: S) {
+    let alex = user("Alex");
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    let kim = child(alex.id, "Kim", 0);
+    let ice = reward(alex.id, 20);
+    store.create_child(&kim).await.unwrap();
+    store.create_reward(&ice).await.unwrap();
+    let owner = format!("user:{}", alex.id);
+    let redeem = ActionTarget::Redeem(ice.id);
+    let refused = key(&owner, "redeem-1", "POST /redeem ice", at(0));
+    assert!(matches!(
+        store
+            .apply_keyed(alex.id, kim.id, redeem, Actor::Parent, &refused, render())
+            .await,
+        Err(FamilyError::Refused(Refusal::InsufficientPoints { .. }))
+    ));
+    let subject = subject.reopen();
+    let store = subject.store();
+    let Keyed::Replayed(answer) = store
+        .apply_keyed(alex.id, kim.id, redeem, Actor::Parent, &refused, render())
+        .await
+        .unwrap()
+    else {
+        panic!("a kept refusal is replayed");
+    };
+    assert_eq!(answer.status, 409);
+    assert_eq!(store.outbox_len().await.unwrap(), 0);
+
+    // A not-found answer is not kept: the key is free for a corrected request.
+    let missing = ActionTarget::Redeem(tracking_model::RewardId::generate());
+    let lost = key(&owner, "redeem-2", "POST /redeem missing", at(1));
+    assert!(matches!(
+        store
+            .apply_keyed(alex.id, kim.id, missing, Actor::Parent, &lost, render())
+            .await,
+        Err(FamilyError::NotFound)
+    ));
+    let bed = task(alex.id, 5, true);
+    store.create_task(&bed).await.unwrap();
+    let corrected = key(&owner, "redeem-2", "POST /activate bed", at(2));
+    let request = ActionTarget::Activate(bed.id);
+    assert!(matches!(
+        store
+            .apply_keyed(
+                alex.id,
+                kim.id,
+                request,
+                Actor::Parent,
+                &corrected,
+                render()
+            )
+            .await
+            .unwrap(),
+        Keyed::Fresh(_)
+    ));
+    assert_eq!(store.outbox_len().await.unwrap(), 1);
+}
+
+async fn keys_expire_after_a_day<S: Subject>(subject: S) {
+    let alex = user("Alex");
+    let store = subject.store();
+    store.create_user(&alex, &token(1)).await.unwrap();
+    let kim = child(alex.id, "Kim", 0);
+    let bed = task(alex.id, 5, true);
+    store.create_child(&kim).await.unwrap();
+    store.create_task(&bed).await.unwrap();
+    let owner = format!("user:{}", alex.id);
+    let target = ActionTarget::Activate(bed.id);
+    let first = key(&owner, "daily", "POST /activate bed", at(0));
+    store
+        .apply_keyed(alex.id, kim.id, target, Actor::Parent, &first, render())
+        .await
+        .unwrap();
+    let last_moment = key(
+        &owner,
+        "daily",
+        "POST /activate bed",
+        at(KEY_LIFETIME_MILLIS - 1),
+    );
+    assert!(matches!(
+        store
+            .apply_keyed(
+                alex.id,
+                kim.id,
+                target,
+                Actor::Parent,
+                &last_moment,
+                render()
+            )
+            .await
+            .unwrap(),
+        Keyed::Replayed(_)
+    ));
+    let subject = subject.reopen();
+    let store = subject.store();
+    let next_day = key(
+        &owner,
+        "daily",
+        "POST /activate bed",
+        at(KEY_LIFETIME_MILLIS),
+    );
+    assert!(matches!(
+        store
+            .apply_keyed(alex.id, kim.id, target, Actor::Parent, &next_day, render())
+            .await
+            .unwrap(),
+        Keyed::Fresh(_)
+    ));
+    assert_eq!(store.get_child(alex.id, kim.id).await.unwrap().points, 10);
 }

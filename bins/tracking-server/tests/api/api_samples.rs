@@ -78,6 +78,42 @@ impl Samples<'_> {
     }
 }
 
+impl Samples<'_> {
+    /// A `POST` without a body under an `Idempotency-Key`, written down with the answer's
+    /// `Idempotent-Replayed` header when it has one.
+    async fn keyed(
+        &mut self,
+        title: &str,
+        path: &str,
+        token: &str,
+        key: &str,
+        status: u16,
+    ) -> Value {
+        let authorization = format!("Bearer {token}");
+        let headers = [
+            ("Authorization", authorization.as_str()),
+            ("Idempotency-Key", key),
+        ];
+        let (answer, answer_headers) = self
+            .app
+            .exchange(Method::POST, path, &headers, Vec::new())
+            .await;
+        let value = answer.expect(status);
+        self.text.push_str(&format!(
+            "### {title}\n\n`POST {path}` (parent token, `Idempotency-Key: {key}`)\n\n"
+        ));
+        let replayed = answer_headers
+            .get("idempotent-replayed")
+            .map(|value| format!(" with `Idempotent-Replayed: {}`", value.to_str().unwrap()))
+            .unwrap_or_default();
+        self.text.push_str(&format!(
+            "Answer `{status}`{replayed}:\n\n```json\n{}\n```\n\n",
+            serde_json::to_string_pretty(&value).unwrap()
+        ));
+        value
+    }
+}
+
 /// Replaces what differs between runs: ULIDs, 64-hex tokens, timestamps.
 fn normalized(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -429,6 +465,36 @@ async fn docs_api_md_shows_a_real_answer_of_every_endpoint() {
         parent,
         None,
         200,
+    )
+    .await;
+    let key = "tap-7f3a9c";
+    let activate = format!("/children/{child}/tasks/{task}/activate");
+    let first = s
+        .keyed(
+            "Activate a task with an idempotency key",
+            &activate,
+            &token,
+            key,
+            200,
+        )
+        .await;
+    let again = s
+        .keyed(
+            "Activate a task again with the same key",
+            &activate,
+            &token,
+            key,
+            200,
+        )
+        .await;
+    assert_eq!(again, first);
+    let penalty_path = format!("/children/{child}/tasks/{penalty}/activate");
+    s.keyed(
+        "The same key for another request",
+        &penalty_path,
+        &token,
+        key,
+        422,
     )
     .await;
     s.call(

@@ -187,6 +187,24 @@ impl TestApp {
         (read(response).await, headers)
     }
 
+    /// As [`Self::exchange`], with header values given as bytes (which may be outside ASCII).
+    pub async fn exchange_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &[u8])],
+        body: Vec<u8>,
+    ) -> (Answer, HeaderMap) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        for &(name, value) in headers {
+            let value = awc::http::header::HeaderValue::from_bytes(value).expect("a header value");
+            request = request.append_header((name, value));
+        }
+        let response = request.send_body(body).await.expect("the server answers");
+        let headers = response.headers().clone();
+        (read(response).await, headers)
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Answer {
         self.call(Method::GET, path, Some(token), None).await
     }

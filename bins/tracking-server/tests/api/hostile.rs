@@ -80,6 +80,46 @@ enum Body {
     Trailing(Value, String),
 }
 
+/// The `Idempotency-Key` header sent, if any.
+#[derive(Debug, Clone)]
+enum Key {
+    None,
+    Valid(String),
+    /// Longer than 255 characters.
+    Oversized(String),
+    /// Holds a space or a character outside ASCII.
+    NotVisibleAscii(String),
+    /// One key for every request that draws it: reused across routes and bodies.
+    Shared,
+}
+
+impl Key {
+    fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Self::None => None,
+            Self::Valid(key) | Self::Oversized(key) | Self::NotVisibleAscii(key) => {
+                Some(key.as_bytes())
+            }
+            Self::Shared => Some(b"hostile-shared-key"),
+        }
+    }
+
+    fn is_bad(&self) -> bool {
+        matches!(self, Self::Oversized(_) | Self::NotVisibleAscii(_))
+    }
+}
+
+fn key() -> impl Strategy<Value = Key> {
+    prop_oneof![
+        3 => Just(Key::None),
+        2 => prop_oneof!["[!-~]{1,40}", "[!-~]{250,255}"].prop_map(Key::Valid),
+        1 => "[!-~]{256,400}".prop_map(Key::Oversized),
+        1 => ("[!-~]{0,10}", prop_oneof![Just(' '), Just('\u{e9}'), Just('\u{20ac}'), Just('\u{1f600}')], "\\PC{0,10}")
+            .prop_map(|(head, odd, tail)| Key::NotVisibleAscii(format!("{head}{odd}{tail}"))),
+        1 => Just(Key::Shared),
+    ]
+}
+
 #[derive(Debug, Clone)]
 struct Case {
     route: usize,
@@ -244,6 +284,8 @@ fn expected_status(code: &str) -> Option<u16> {
         | "no_pending_request"
         | "points_out_of_range" => 409,
         "payload_too_large" => 413,
+        "idempotency_key_reused" => 422,
+        "request_in_progress" => 409,
         _ => return None,
     })
 }
@@ -357,8 +399,15 @@ async fn random_requests_never_break_the_contract() {
         ..Config::default()
     });
     let strategy = case();
+    // The keys come from their own generator, so that the cases above stay the same sequence.
+    let mut key_runner = TestRunner::new(Config {
+        rng_seed: proptest::test_runner::RngSeed::Fixed(12),
+        ..Config::default()
+    });
+    let keys = key();
     for round in 0..500 {
         let case = strategy.new_tree(&mut runner).unwrap().current();
+        let key = keys.new_tree(&mut key_runner).unwrap().current();
         let (method, template) = ROUTES[case.route];
         let mut path = template.to_owned();
         let mut overflowing = false;
@@ -384,19 +433,36 @@ async fn random_requests_never_break_the_contract() {
             headers.push(("Content-Type", content_type));
         }
         let before = snapshot(&app, &world).await;
-        let (answer, _) = app.exchange(method.clone(), &path, &headers, bytes).await;
+        let mut headers: Vec<(&str, &[u8])> = headers
+            .into_iter()
+            .map(|(name, value)| (name, value.as_bytes()))
+            .collect();
+        if let Some(key) = key.bytes() {
+            headers.push(("Idempotency-Key", key));
+        }
+        let (answer, _) = app
+            .exchange_bytes(method.clone(), &path, &headers, bytes)
+            .await;
         let status = answer.status.as_u16();
         let context = format!(
-            "round {round}: {case:?} → {path} answered {status} {}",
+            "round {round}: {case:?}, key {key:?} → {path} answered {status} {}",
             answer.body
         );
         assert!(
             matches!(
                 status,
-                200 | 201 | 204 | 400 | 401 | 403 | 404 | 405 | 409 | 413
+                200 | 201 | 204 | 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422
             ),
             "{context}"
         );
+        let keyed_route = template != "/events/ticket" && ROUTES[case.route].0 == "POST";
+        assert!(
+            !(keyed_route && key.is_bad() && status < 300),
+            "a bad idempotency key was accepted: {context}"
+        );
+        if answer.body["error"]["details"]["field"] == "Idempotency-Key" {
+            assert!(key.is_bad(), "a good key was refused: {context}");
+        }
         if status >= 400 {
             let code = answer.body["error"]["code"]
                 .as_str()

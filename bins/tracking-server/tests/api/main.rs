@@ -10,6 +10,7 @@ mod deleting;
 mod exports;
 mod helpers;
 mod hostile;
+mod idempotency;
 mod limits;
 mod live_events;
 mod mutations;

@@ -230,8 +230,9 @@ fn acknowledged_events_are_stored_as_answered(seen: &Restarted) {
     }
 }
 
-/// Refusals record nothing: a child has no more events nobody acknowledged than requests of it
-/// that lost their answer to a kill.
+/// Exactly once: every request whose answer a kill took was retried with its key and answered,
+/// so a child has no event nobody acknowledged — but for requests of a family deleted before
+/// their retry could settle them (at most one event each). Refusals record nothing.
 fn unacknowledged_events_come_only_from_lost_answers(seen: &Restarted) {
     let round = seen.round;
     let mut acked_per_child: HashMap<&str, u64> = HashMap::new();

@@ -3,9 +3,11 @@
 //! family journal that is compacted many times, all cut short by SIGKILL at seeded pseudo-random
 //! moments (some of them a few milliseconds after a user's deletion was sent; many between an
 //! answer and the history's own sync, where every other such kill also loses the history's
-//! unsynced tail, as a power loss would: `power_loss`). After every restart
-//! on the same data and log directories, everything the server acknowledged must be there, once,
-//! as it was answered; the point chains must be exact; deleted users must be anonymized and their
+//! unsynced tail, as a power loss would: `power_loss`). Every mutation carries an
+//! `Idempotency-Key`; after every restart on the same data and log directories, each request
+//! whose answer the kill took is retried with its key, and then every attempted mutation must be
+//! in the history exactly once, as it was answered; the point chains must be exact; deleted
+//! users must be anonymized and their
 //! audit files gone; and every stored and audit line must be whole. `docs/reliability.md`
 //! describes it and records its runs.
 //!
@@ -243,12 +245,22 @@ impl Run {
         }
     }
 
-    /// Restarts on the same directories, waits for the catch-up, settles the deletions the kill
-    /// cut short, and runs every check.
+    /// Restarts on the same directories, waits for the catch-up, retries with their keys the
+    /// requests whose answers the kill took, settles the deletions the kill cut short, and runs
+    /// every check.
     async fn restart_and_check(&mut self, round: usize) {
         harness::restart(&mut self.server, &mut self.stats);
         let client = self.client(round);
         harness::wait_for_catch_up(&client, &self.server, round).await;
+        workload::retry_lost(&self.world, &client, round).await;
+        // The retries performed afresh have their own audit lines and deliveries to wait for.
+        harness::wait_for_catch_up(&client, &self.server, round).await;
+        let unexpected = std::mem::take(&mut self.world.borrow_mut().ledger.unexpected);
+        assert!(
+            unexpected.is_empty(),
+            "unexpected answers to retries:\n{}",
+            unexpected.join("\n")
+        );
         let users = checks::list_users(&client, round).await;
         let not_done = checks::deletions_are_all_or_nothing(
             round,
@@ -315,7 +327,14 @@ impl Run {
              history's unsynced tail was simulated"
         );
         assert!(
-            stats.snapshots.len() >= ROUNDS / 2,
+            world.ledger.retries_replayed > 0 && world.ledger.retries_performed > 0,
+            "no lost answer was both replayed and performed afresh by a retry: the run says \
+             nothing about exactly once"
+        );
+        // The snapshot holds a day of idempotency keys with their answers, and the journal is
+        // compacted once it outgrows the snapshot too: fewer snapshots than rounds is expected.
+        assert!(
+            stats.snapshots.len() >= ROUNDS / 3,
             "the family journal was compacted into only {} distinct snapshots over {ROUNDS} \
              rounds although --journal-compact-bytes is {JOURNAL_COMPACT_BYTES} (journal at \
              most {} bytes): the setting seems to have no effect",

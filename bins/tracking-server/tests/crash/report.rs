@@ -45,8 +45,9 @@ pub fn deleted(world: &World) -> usize {
 /// The summary line of a run, and the server's error lines.
 pub fn print_summary(seed: u64, world: &World, stats: &Stats, seconds: f64) {
     eprintln!(
-        "seed {seed:#x}: {} kills, {} mutations acknowledged, {} refused (409), {} \
-         unanswered, {} events stored; {} users deleted ({} acknowledged, {} cut by the \
+        "seed {seed:#x}: {} kills, {} mutations acknowledged, {} refused (409), lost answers \
+         retried with their key: {} replayed, {} performed afresh, {} unsettled (family \
+         deleted); {} events stored; {} users deleted ({} acknowledged, {} cut by the \
          kill: {} found done, {} not done and sent again); kills that left evidence of an \
          interrupted anonymization: {}, snapshot: {}, audit roll-over: {}; kills between an \
          answer and the history's sync: {}, of them followed by a lost history tail: {} ({} \
@@ -56,6 +57,8 @@ pub fn print_summary(seed: u64, world: &World, stats: &Stats, seconds: f64) {
         stats.kills,
         world.ledger.acked.len(),
         world.ledger.refused,
+        world.ledger.retries_replayed,
+        world.ledger.retries_performed,
         world.ledger.unanswered.values().sum::<u64>(),
         stats.events,
         deleted(world),

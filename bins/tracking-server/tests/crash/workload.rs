@@ -101,8 +101,14 @@ pub struct Acked {
 pub struct Ledger {
     /// Every event answered with 200, by id.
     pub acked: HashMap<String, Acked>,
-    /// Per child: requests that may have reached the server but got no answer.
+    /// Per child: requests that may have reached the server and whose retry after the restart
+    /// could not settle them (their family was deleted meanwhile).
     pub unanswered: HashMap<String, u64>,
+    /// Requests whose answer the kill took, retried with their key after the restart.
+    pub lost: Vec<Mutation>,
+    /// Retries answered with the first answer (`Idempotent-Replayed: true`), or performed afresh.
+    pub retries_replayed: u64,
+    pub retries_performed: u64,
     pub refused: u64,
     pub gone: u64,
     pub unexpected: Vec<String>,
@@ -118,13 +124,15 @@ pub struct World {
 
 pub type Shared = Rc<RefCell<World>>;
 
-/// One tracked mutation on its way: who sends it, to what.
+/// One tracked mutation on its way: who sends it, to what, under which idempotency key.
+#[derive(Clone)]
 pub struct Mutation {
     pub family: usize,
     pub child: String,
     pub kind: Kind,
     pub path: String,
     pub token: String,
+    pub key: String,
 }
 
 fn pick<'a, T>(rng: &mut Rng, items: &'a [T]) -> &'a T {
@@ -159,6 +167,7 @@ impl Mutation {
             kind,
             path,
             token: family.token.clone(),
+            key: format!("crash-{:016x}", rng.u64(..)),
         })
     }
 }
@@ -175,8 +184,9 @@ pub async fn writer(world: Shared, client: Rc<Client>, mut rng: Rng, round: usiz
         };
         let Some(mutation) = mutation else { return };
         let answer = client
-            .send(Method::POST, &mutation.path, &mutation.token, None)
-            .await;
+            .post_keyed(&mutation.path, &mutation.token, &mutation.key)
+            .await
+            .map(|(status, body, _)| (status, body));
         if !record_answer(&mut world.borrow_mut(), &mutation, answer, round) {
             return;
         }
@@ -209,7 +219,7 @@ fn record_answer(
             "round {round}: POST {path} answered {status}: {body}"
         )),
         Err(error) => {
-            *ledger.unanswered.entry(mutation.child.clone()).or_default() += 1;
+            ledger.lost.push(mutation.clone());
             if !killing {
                 ledger.unexpected.push(format!(
                     "round {round}: POST {path}: no answer while the server was up: {error}"
@@ -219,6 +229,57 @@ fn record_answer(
         }
     }
     true
+}
+
+/// After a restart: every request whose answer the kill took is sent again with its key. Each
+/// gets an answer now: the first one replayed (the request had been performed), or the request
+/// performed for the first time — either way it is settled, and the history must hold its event
+/// exactly once. Only a request whose family was deleted meanwhile stays unsettled (`401`/`404`).
+pub async fn retry_lost(world: &Shared, client: &Client, round: usize) {
+    let lost = std::mem::take(&mut world.borrow_mut().ledger.lost);
+    for mutation in lost {
+        let answer = client
+            .post_keyed(&mutation.path, &mutation.token, &mutation.key)
+            .await;
+        let mut world = world.borrow_mut();
+        let deleting = world.families[mutation.family].deletion != Deletion::None;
+        let ledger = &mut world.ledger;
+        let path = &mutation.path;
+        match answer {
+            Ok((200, body, replayed)) => {
+                record_event(ledger, &mutation, &body, round);
+                count_retry(ledger, replayed);
+            }
+            Ok((409, body, replayed))
+                if mutation
+                    .kind
+                    .refusals()
+                    .contains(&body["error"]["code"].as_str().unwrap_or_default()) =>
+            {
+                ledger.refused += 1;
+                count_retry(ledger, replayed);
+            }
+            Ok((401 | 404, _, _)) if deleting => {
+                *ledger.unanswered.entry(mutation.child.clone()).or_default() += 1;
+                ledger.gone += 1;
+            }
+            Ok((status, body, _)) => ledger.unexpected.push(format!(
+                "round {round}: retry of POST {path} (key {}) answered {status}: {body}",
+                mutation.key
+            )),
+            Err(error) => ledger.unexpected.push(format!(
+                "round {round}: retry of POST {path}: no answer while the server was up: {error}"
+            )),
+        }
+    }
+}
+
+fn count_retry(ledger: &mut Ledger, replayed: bool) {
+    if replayed {
+        ledger.retries_replayed += 1;
+    } else {
+        ledger.retries_performed += 1;
+    }
 }
 
 /// A 200: the event answered must be the mutation's, and its id new.

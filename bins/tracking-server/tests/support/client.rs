@@ -77,6 +77,36 @@ impl Client {
         Ok((response.status().as_u16(), body))
     }
 
+    /// A `POST` without a body carrying an `Idempotency-Key`: status, body, and whether the
+    /// answer was a replay (`Idempotent-Replayed: true`); `Err` when no answer came.
+    pub async fn post_keyed(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+    ) -> Result<(u16, Value, bool), NoAnswer> {
+        let request = (self.http.post(self.url(path)))
+            .bearer_auth(token)
+            .insert_header(("Idempotency-Key", key));
+        let mut response = request
+            .send()
+            .await
+            .map_err(|error| NoAnswer(error.to_string()))?;
+        let bytes = response
+            .body()
+            .limit(BODY_LIMIT)
+            .await
+            .map_err(|error| NoAnswer(error.to_string()))?;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).map_err(|error| NoAnswer(error.to_string()))?
+        };
+        let replayed = (response.headers().get("idempotent-replayed"))
+            .is_some_and(|value| value.as_bytes() == b"true");
+        Ok((response.status().as_u16(), body, replayed))
+    }
+
     /// A request the server must answer (it is not being killed).
     pub async fn call(
         &self,

@@ -12,15 +12,23 @@ use validator::Validate;
 
 use crate::{ApiError, MAX_BODY_BYTES};
 
-/// Reads, parses and validates a JSON body. Read only after authentication, so an anonymous
-/// client learns nothing from body errors.
-pub(crate) async fn json_body<T: DeserializeOwned + Validate>(
+/// The whole body as received (within 16 KiB), which the request's idempotency key also
+/// fingerprints; [`json_in`] or [`none_in`] then reads it. Read only after authentication, so an
+/// anonymous client learns nothing from body errors.
+pub(crate) async fn raw_body(
     request: &HttpRequest,
     payload: web::Payload,
+) -> Result<web::BytesMut, ApiError> {
+    read_limited(request, payload).await
+}
+
+/// Parses and validates the JSON body in `bytes`.
+pub(crate) fn json_in<T: DeserializeOwned + Validate>(
+    request: &HttpRequest,
+    bytes: &[u8],
 ) -> Result<T, ApiError> {
     check_content_type(request)?;
-    let bytes = read_limited(request, payload).await?;
-    let body: T = parse(&bytes)?;
+    let body: T = parse(bytes)?;
     check(&body)?;
     Ok(body)
 }
@@ -29,11 +37,16 @@ pub(crate) async fn json_body<T: DeserializeOwned + Validate>(
 /// object (what some clients send with every POST). Anything else is refused as a bad body.
 pub(crate) async fn no_body(request: &HttpRequest, payload: web::Payload) -> Result<(), ApiError> {
     let bytes = read_limited(request, payload).await?;
+    none_in(request, &bytes)
+}
+
+/// Checks that `bytes` is no body, as [`no_body`] does.
+pub(crate) fn none_in(request: &HttpRequest, bytes: &[u8]) -> Result<(), ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
     check_content_type(request)?;
-    let object: serde_json::Map<String, serde_json::Value> = parse(&bytes)?;
+    let object: serde_json::Map<String, serde_json::Value> = parse(bytes)?;
     if object.is_empty() {
         Ok(())
     } else {

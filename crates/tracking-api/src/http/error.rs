@@ -22,6 +22,10 @@ pub enum ApiError {
     Refused(#[from] Refusal),
     #[error("request body is larger than 16 KiB")]
     PayloadTooLarge,
+    #[error("this idempotency key was used for another request")]
+    IdempotencyKeyReused,
+    #[error("the first request with this idempotency key is still running")]
+    RequestInProgress,
     /// The cause is logged when the error is made; the client sees no internals.
     #[error("internal error")]
     Internal,
@@ -46,6 +50,8 @@ impl ApiError {
             Self::Refused(Refusal::NoPendingRequest) => ErrorCode::NoPendingRequest,
             Self::Refused(Refusal::PointsOutOfRange) => ErrorCode::PointsOutOfRange,
             Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::RequestInProgress => ErrorCode::RequestInProgress,
             Self::Internal => ErrorCode::Internal,
         }
     }
@@ -166,6 +172,18 @@ mod tests {
                 "request body is larger than 16 KiB",
             ),
             (ApiError::Internal, 500, "internal", "internal error"),
+            (
+                ApiError::IdempotencyKeyReused,
+                422,
+                "idempotency_key_reused",
+                "this idempotency key was used for another request",
+            ),
+            (
+                ApiError::RequestInProgress,
+                409,
+                "request_in_progress",
+                "the first request with this idempotency key is still running",
+            ),
         ];
         for (error, status, code, message) in cases {
             assert_eq!(

@@ -5,6 +5,7 @@ pub(crate) mod auth;
 pub(crate) mod body;
 mod error;
 mod handlers;
+pub(crate) mod idempotency;
 mod openapi;
 mod routes;
 mod state;
@@ -12,6 +13,7 @@ mod tickets;
 
 pub use auth::{Admin, AdminCredential, Caller, Credential, Parent, authenticate};
 pub use error::ApiError;
+pub use idempotency::{IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED, InFlight, MAX_KEY_LENGTH};
 pub use openapi::{document as openapi_document, document_json as openapi_json};
 pub use routes::{configure, json_not_found, resource as documented_resource};
 pub use state::ApiState;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::http::idempotency::InFlight;
 use crate::{AdminCredential, Tickets, Tracker};
 
 /// The application data the handlers of [`crate::configure`] need, registered as `web::Data<ApiState>`.
@@ -13,6 +14,8 @@ pub struct ApiState {
     pub tickets: Tickets,
     /// Interval of the keep-alive comments on live streams (the contract asks for at most 15 s).
     pub keep_alive: Duration,
+    /// The idempotency keys whose first request is still running.
+    pub in_flight: InFlight,
 }
 
 impl ApiState {
@@ -23,6 +26,7 @@ impl ApiState {
             admin,
             tickets: Tickets::default(),
             keep_alive: Duration::from_secs(15),
+            in_flight: InFlight::default(),
         }
     }
 }

@@ -11,6 +11,7 @@ use tracking_model::{
 };
 
 use super::{OpenError, sync_dir};
+use crate::KeyRecord;
 use crate::state::{FamilyState, StoredHash};
 
 /// The name of the snapshot file in the data directory.
@@ -32,6 +33,9 @@ pub(crate) struct Snapshot {
     rewards: Vec<Reward>,
     pending_requests: Vec<RewardRequest>,
     outbox: Vec<OutboxEntry>,
+    /// The idempotency keys still kept when the snapshot was written; absent before keys existed.
+    #[serde(default)]
+    idempotency_keys: Vec<KeyRecord>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -117,6 +121,8 @@ impl Snapshot {
                     family_sequence: (waiting.sequence > 0).then_some(waiting.sequence),
                 })
                 .collect(),
+            // Compaction is where expired keys leave the disk.
+            idempotency_keys: state.keys.live(Timestamp::now()),
         }
     }
 
@@ -150,6 +156,9 @@ impl Snapshot {
                 state.child_tokens.insert(token.0, stored.child.id);
             }
             state.children.insert(stored.child.id, stored.child);
+        }
+        for record in self.idempotency_keys {
+            state.keys.insert(record);
         }
         for entry in self.outbox {
             let number = entry.family_sequence.unwrap_or(0);

@@ -16,6 +16,7 @@ mod engine;
 mod errors;
 mod history;
 mod import;
+mod keys;
 mod mutation;
 mod notify;
 mod outbox;

@@ -31,52 +31,65 @@ impl PostgresStore {
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
         let mut transaction = self.pool.begin().await.map_err(errors::family)?;
-        let connection: &mut PgConnection = &mut transaction;
-        let (current, last) = lock_child(connection, owner, child).await?;
-        let (action, reward) = match target {
-            ActionTarget::Activate(id) => (
-                TrackedAction::Activate(task_in(&mut *connection, owner, id).await?),
-                None,
-            ),
-            ActionTarget::Request(id) => (
-                TrackedAction::Request(reward_in(&mut *connection, owner, id).await?),
-                Some(id),
-            ),
-            ActionTarget::Redeem(id) => (
-                TrackedAction::Redeem(reward_in(&mut *connection, owner, id).await?),
-                Some(id),
-            ),
-            ActionTarget::Cancel(id) => (
-                TrackedAction::Cancel(reward_in(&mut *connection, owner, id).await?),
-                Some(id),
-            ),
-        };
-        let pending = match reward {
-            Some(reward) => pending_for(connection, owner, child, reward).await?,
-            None => None,
-        };
-        let moments = after_last(last, occurred_at, Timestamp::now());
-        let effect = decide(&current, &action, pending.as_ref(), moments, actor)?;
-        store_points(connection, &effect.event).await?;
-        if let Some(request) = &effect.reward_request {
-            store_request(connection, owner, request).await?;
-        }
-        let sequence = next_number(connection, owner).await?;
-        sqlx::query(
-            "INSERT INTO outbox (family_id, family_sequence, event_id, event) \
-             VALUES ($1, $2, $3, $4::jsonb)",
-        )
-        .bind(owner.to_string())
-        .bind(rows::big(sequence))
-        .bind(effect.event.id().to_string())
-        .bind(rows::event_json(&effect.event))
-        .execute(&mut *connection)
-        .await
-        .map_err(errors::family)?;
-        notify::notify_committed(connection, owner).await?;
+        let applied = act(&mut transaction, owner, child, target, actor, occurred_at).await?;
         transaction.commit().await.map_err(errors::family)?;
-        Ok(Applied { effect, sequence })
+        Ok(applied)
     }
+}
+
+/// The tracked action inside the caller's transaction, which commits it (with an idempotency key,
+/// say) or rolls it back. A refusal is decided before anything is written.
+pub(super) async fn act(
+    connection: &mut PgConnection,
+    owner: UserId,
+    child: ChildId,
+    target: ActionTarget,
+    actor: Actor,
+    occurred_at: Timestamp,
+) -> Result<Applied, FamilyError> {
+    let (current, last) = lock_child(connection, owner, child).await?;
+    let (action, reward) = match target {
+        ActionTarget::Activate(id) => (
+            TrackedAction::Activate(task_in(&mut *connection, owner, id).await?),
+            None,
+        ),
+        ActionTarget::Request(id) => (
+            TrackedAction::Request(reward_in(&mut *connection, owner, id).await?),
+            Some(id),
+        ),
+        ActionTarget::Redeem(id) => (
+            TrackedAction::Redeem(reward_in(&mut *connection, owner, id).await?),
+            Some(id),
+        ),
+        ActionTarget::Cancel(id) => (
+            TrackedAction::Cancel(reward_in(&mut *connection, owner, id).await?),
+            Some(id),
+        ),
+    };
+    let pending = match reward {
+        Some(reward) => pending_for(connection, owner, child, reward).await?,
+        None => None,
+    };
+    let moments = after_last(last, occurred_at, Timestamp::now());
+    let effect = decide(&current, &action, pending.as_ref(), moments, actor)?;
+    store_points(connection, &effect.event).await?;
+    if let Some(request) = &effect.reward_request {
+        store_request(connection, owner, request).await?;
+    }
+    let sequence = next_number(connection, owner).await?;
+    sqlx::query(
+        "INSERT INTO outbox (family_id, family_sequence, event_id, event) \
+             VALUES ($1, $2, $3, $4::jsonb)",
+    )
+    .bind(owner.to_string())
+    .bind(rows::big(sequence))
+    .bind(effect.event.id().to_string())
+    .bind(rows::event_json(&effect.event))
+    .execute(&mut *connection)
+    .await
+    .map_err(errors::family)?;
+    notify::notify_committed(connection, owner).await?;
+    Ok(Applied { effect, sequence })
 }
 
 /// The owner's child, locked until the transaction ends, and when its last event happened.

@@ -5,6 +5,7 @@ use tracking_model::{
     Child, ChildId, Reward, RewardId, RewardRequest, RewardRequestStatus, Task, TaskId, UserId,
 };
 
+use sqlx::PgExecutor;
 use sqlx::postgres::PgRow;
 
 use super::errors::Unreadable;
@@ -53,63 +54,76 @@ impl Table {
     }
 }
 
-impl PostgresStore {
-    /// Inserts a record; a missing owner is [`FamilyError::NotFound`] (the foreign key), a taken
-    /// id [`FamilyError::Duplicate`].
-    async fn insert(
-        &self,
-        query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    ) -> Result<(), FamilyError> {
-        query.execute(&self.pool).await.map_err(errors::family)?;
-        Ok(())
-    }
+/// Inserts a record; a missing owner is [`FamilyError::NotFound`] (the foreign key), a taken id
+/// [`FamilyError::Duplicate`].
+async fn insert<'e>(
+    executor: impl PgExecutor<'e>,
+    query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
+) -> Result<(), FamilyError> {
+    query.execute(executor).await.map_err(errors::family)?;
+    Ok(())
+}
 
-    pub(super) async fn insert_child(&self, child: &Child) -> Result<(), FamilyError> {
-        self.insert(
-            sqlx::query(
-                "INSERT INTO children (family_id, id, name, points, created_at_ms) \
+/// The record inserts, on the pool or in a transaction (a keyed create's).
+pub(super) async fn insert_child<'e>(
+    executor: impl PgExecutor<'e>,
+    child: &Child,
+) -> Result<(), FamilyError> {
+    insert(
+        executor,
+        sqlx::query(
+            "INSERT INTO children (family_id, id, name, points, created_at_ms) \
                  VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(child.user_id.to_string())
-            .bind(child.id.to_string())
-            .bind(&child.name)
-            .bind(child.points)
-            .bind(child.created_at.unix_millis()),
         )
-        .await
-    }
+        .bind(child.user_id.to_string())
+        .bind(child.id.to_string())
+        .bind(&child.name)
+        .bind(child.points)
+        .bind(child.created_at.unix_millis()),
+    )
+    .await
+}
 
-    pub(super) async fn insert_task(&self, task: &Task) -> Result<(), FamilyError> {
-        self.insert(
-            sqlx::query(
-                "INSERT INTO tasks (family_id, id, name, points, is_good, created_at_ms) \
+pub(super) async fn insert_task<'e>(
+    executor: impl PgExecutor<'e>,
+    task: &Task,
+) -> Result<(), FamilyError> {
+    insert(
+        executor,
+        sqlx::query(
+            "INSERT INTO tasks (family_id, id, name, points, is_good, created_at_ms) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(task.user_id.to_string())
-            .bind(task.id.to_string())
-            .bind(&task.name)
-            .bind(task.points)
-            .bind(task.is_good)
-            .bind(task.created_at.unix_millis()),
         )
-        .await
-    }
+        .bind(task.user_id.to_string())
+        .bind(task.id.to_string())
+        .bind(&task.name)
+        .bind(task.points)
+        .bind(task.is_good)
+        .bind(task.created_at.unix_millis()),
+    )
+    .await
+}
 
-    pub(super) async fn insert_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
-        self.insert(
-            sqlx::query(
-                "INSERT INTO rewards (family_id, id, name, cost, created_at_ms) \
+pub(super) async fn insert_reward<'e>(
+    executor: impl PgExecutor<'e>,
+    reward: &Reward,
+) -> Result<(), FamilyError> {
+    insert(
+        executor,
+        sqlx::query(
+            "INSERT INTO rewards (family_id, id, name, cost, created_at_ms) \
                  VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(reward.user_id.to_string())
-            .bind(reward.id.to_string())
-            .bind(&reward.name)
-            .bind(reward.cost)
-            .bind(reward.created_at.unix_millis()),
         )
-        .await
-    }
+        .bind(reward.user_id.to_string())
+        .bind(reward.id.to_string())
+        .bind(&reward.name)
+        .bind(reward.cost)
+        .bind(reward.created_at.unix_millis()),
+    )
+    .await
+}
 
+impl PostgresStore {
     /// Deletes the owner's record `id` from `table`; pending requests of a child or reward go
     /// with it (the foreign keys' cascade).
     pub(super) async fn remove(
@@ -218,7 +232,7 @@ impl PostgresStore {
 
 /// The owner's task `id`, read through `executor` (the pool, or a mutation's transaction).
 pub(super) async fn task_in<'c>(
-    executor: impl sqlx::PgExecutor<'c>,
+    executor: impl PgExecutor<'c>,
     owner: UserId,
     id: TaskId,
 ) -> Result<Task, FamilyError> {
@@ -228,7 +242,7 @@ pub(super) async fn task_in<'c>(
 
 /// The owner's reward `id`, read through `executor`.
 pub(super) async fn reward_in<'c>(
-    executor: impl sqlx::PgExecutor<'c>,
+    executor: impl PgExecutor<'c>,
     owner: UserId,
     id: RewardId,
 ) -> Result<Reward, FamilyError> {
@@ -244,7 +258,7 @@ impl<R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin> Record for R {}
 /// The record `select` finds by the owner's family (`$1`) and `id` (`$2`), read through
 /// `executor` and built by `build`; not found when another family holds it.
 async fn record_in<'c, R: Record, T>(
-    executor: impl sqlx::PgExecutor<'c>,
+    executor: impl PgExecutor<'c>,
     select: &'static str,
     owner: UserId,
     id: String,

@@ -9,11 +9,12 @@ use tracking_model::{
     UserId,
 };
 
-use super::PostgresStore;
-use super::records::Table;
+use super::keys::NewRow;
+use super::records::{self, Table};
+use super::{PostgresStore, errors, tokens, users};
 use crate::{
-    ActionTarget, Applied, FamilyError, FamilyRepository, HistoryError, OrderKey, TokenHash,
-    TokenHolder, TrackingRepository,
+    ActionTarget, Applied, Created, FamilyError, FamilyRepository, HistoryError, IdempotencyKey,
+    Keyed, OrderKey, RenderAnswer, StoredAnswer, TokenHash, TokenHolder, TrackingRepository,
 };
 
 /// Runs `$work` (an expression on `store`, a handle to this store) on the store's runtime; a
@@ -43,7 +44,7 @@ macro_rules! history {
 impl FamilyRepository for PostgresStore {
     async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError> {
         let (user, token) = (user.clone(), *token);
-        family!(self, |store| store.insert_user(&user, &token))
+        family!(self, |store| users::insert_user(&store.pool, &user, &token))
     }
 
     async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError> {
@@ -73,7 +74,7 @@ impl FamilyRepository for PostgresStore {
 
     async fn create_child(&self, child: &Child) -> Result<(), FamilyError> {
         let child = child.clone();
-        family!(self, |store| store.insert_child(&child))
+        family!(self, |store| records::insert_child(&store.pool, &child))
     }
 
     async fn get_child(&self, owner: UserId, id: ChildId) -> Result<Child, FamilyError> {
@@ -94,7 +95,7 @@ impl FamilyRepository for PostgresStore {
 
     async fn create_task(&self, task: &Task) -> Result<(), FamilyError> {
         let task = task.clone();
-        family!(self, |store| store.insert_task(&task))
+        family!(self, |store| records::insert_task(&store.pool, &task))
     }
 
     async fn get_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError> {
@@ -115,7 +116,7 @@ impl FamilyRepository for PostgresStore {
 
     async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
         let reward = reward.clone();
-        family!(self, |store| store.insert_reward(&reward))
+        family!(self, |store| records::insert_reward(&store.pool, &reward))
     }
 
     async fn get_reward(&self, owner: UserId, id: RewardId) -> Result<Reward, FamilyError> {
@@ -159,6 +160,33 @@ impl FamilyRepository for PostgresStore {
         ))
     }
 
+    async fn apply_keyed(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+        actor: Actor,
+        key: &IdempotencyKey,
+        render: RenderAnswer<Applied>,
+    ) -> Result<Keyed<Applied>, FamilyError> {
+        let key = key.clone();
+        family!(self, |store| store.apply_keyed_action(
+            (owner, child, target, actor),
+            &key,
+            render
+        ))
+    }
+
+    async fn create_keyed(
+        &self,
+        record: Created<'_>,
+        key: &IdempotencyKey,
+        answer: StoredAnswer,
+    ) -> Result<Keyed<()>, FamilyError> {
+        let (row, key) = (NewRow::from(record), key.clone());
+        family!(self, |store| store.create_keyed_record(row, &key, answer))
+    }
+
     async fn token_holder(&self, token: &TokenHash) -> Result<TokenHolder, FamilyError> {
         let token = *token;
         family!(self, |store| store.find_token_holder(&token))
@@ -171,7 +199,10 @@ impl FamilyRepository for PostgresStore {
         token: &TokenHash,
     ) -> Result<(), FamilyError> {
         let token = *token;
-        family!(self, |store| store.insert_child_token(owner, child, &token))
+        family!(self, |store| async move {
+            let mut connection = store.pool.acquire().await.map_err(errors::family)?;
+            tokens::insert_child_token(&mut connection, owner, child, &token).await
+        })
     }
 
     async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError> {

@@ -1,6 +1,7 @@
 //! Child tokens: the hashes of the tokens a parent issued for its children's devices, and the one
 //! lookup that finds whoever holds a token, parent or child.
 
+use sqlx::PgConnection;
 use tracking_model::{ChildId, UserId};
 
 use super::{PostgresStore, errors, rows};
@@ -33,31 +34,6 @@ impl PostgresStore {
         }
     }
 
-    /// Adds a token of the owner's child: not found for another family's child, a duplicate for a
-    /// hash a parent or a child already holds.
-    pub(super) async fn insert_child_token(
-        &self,
-        owner: UserId,
-        child: ChildId,
-        token: &TokenHash,
-    ) -> Result<(), FamilyError> {
-        self.find_child(owner, child).await?;
-        let inserted = sqlx::query(
-            "INSERT INTO child_tokens (token_hash, family_id, child_id) \
-             SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM users WHERE token_hash = $1)",
-        )
-        .bind(token.0.as_slice())
-        .bind(owner.to_string())
-        .bind(child.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(errors::family)?;
-        if inserted.rows_affected() == 0 {
-            return Err(FamilyError::Duplicate);
-        }
-        Ok(())
-    }
-
     pub(super) async fn remove_child_tokens(
         &self,
         owner: UserId,
@@ -72,4 +48,37 @@ impl PostgresStore {
             .map_err(errors::family)?;
         Ok(())
     }
+}
+
+/// Adds a token of the owner's child, on a connection of the pool or a transaction's (a keyed
+/// create's): not found for another family's child, a duplicate for a hash a parent or a child
+/// already holds.
+pub(super) async fn insert_child_token(
+    connection: &mut PgConnection,
+    owner: UserId,
+    child: ChildId,
+    token: &TokenHash,
+) -> Result<(), FamilyError> {
+    let found: Option<(i32,)> =
+        sqlx::query_as("SELECT 1 FROM children WHERE family_id = $1 AND id = $2")
+            .bind(owner.to_string())
+            .bind(child.to_string())
+            .fetch_optional(&mut *connection)
+            .await
+            .map_err(errors::family)?;
+    found.ok_or(FamilyError::NotFound)?;
+    let inserted = sqlx::query(
+        "INSERT INTO child_tokens (token_hash, family_id, child_id) \
+         SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM users WHERE token_hash = $1)",
+    )
+    .bind(token.0.as_slice())
+    .bind(owner.to_string())
+    .bind(child.to_string())
+    .execute(connection)
+    .await
+    .map_err(errors::family)?;
+    if inserted.rows_affected() == 0 {
+        return Err(FamilyError::Duplicate);
+    }
+    Ok(())
 }

@@ -2,6 +2,8 @@
 
 use tracking_model::{User, UserId};
 
+use sqlx::PgExecutor;
+
 use super::{PostgresStore, errors, rows};
 use crate::{FamilyError, TokenHash};
 
@@ -11,30 +13,31 @@ macro_rules! select_users {
     };
 }
 
-impl PostgresStore {
-    pub(super) async fn insert_user(
-        &self,
-        user: &User,
-        token: &TokenHash,
-    ) -> Result<(), FamilyError> {
-        // A hash a child's token has is taken too.
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, name, created_at_ms, token_hash) SELECT $1, $2, $3, $4 \
+/// Inserts a user with its token's hash, on the pool or in a transaction (a keyed create's); a
+/// hash a parent's or a child's token has is a duplicate.
+pub(super) async fn insert_user<'e>(
+    executor: impl PgExecutor<'e>,
+    user: &User,
+    token: &TokenHash,
+) -> Result<(), FamilyError> {
+    let inserted = sqlx::query(
+        "INSERT INTO users (id, name, created_at_ms, token_hash) SELECT $1, $2, $3, $4 \
              WHERE NOT EXISTS (SELECT 1 FROM child_tokens WHERE token_hash = $4)",
-        )
-        .bind(user.id.to_string())
-        .bind(&user.name)
-        .bind(user.created_at.unix_millis())
-        .bind(token.0.as_slice())
-        .execute(&self.pool)
-        .await
-        .map_err(errors::family)?;
-        if inserted.rows_affected() == 0 {
-            return Err(FamilyError::Duplicate);
-        }
-        Ok(())
+    )
+    .bind(user.id.to_string())
+    .bind(&user.name)
+    .bind(user.created_at.unix_millis())
+    .bind(token.0.as_slice())
+    .execute(executor)
+    .await
+    .map_err(errors::family)?;
+    if inserted.rows_affected() == 0 {
+        return Err(FamilyError::Duplicate);
     }
+    Ok(())
+}
 
+impl PostgresStore {
     pub(super) async fn find_user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError> {
         let row: Option<rows::UserRow> = sqlx::query_as(select_users!("WHERE token_hash = $1"))
             .bind(token.0.as_slice())

@@ -6,7 +6,7 @@ use tracking_model::{
     UserId,
 };
 
-use crate::TokenHash;
+use crate::{KeyRecord, TokenHash};
 
 /// One checked change of the family data. Adding a kind of change means a variant here, its
 /// effect in [`super::FamilyState::apply`] and the request that produces it in
@@ -66,6 +66,12 @@ pub enum Change {
     Delivered {
         event_ids: Vec<EventId>,
     },
+    /// A keyed request's change (none for a kept refusal) and its key with the answer, committed
+    /// together so that a retry either replays the answer or performs the request afresh.
+    Keyed {
+        idempotency: KeyRecord,
+        change: Option<Box<Change>>,
+    },
 }
 
 impl Change {
@@ -74,6 +80,13 @@ impl Change {
     /// order of its changes (under the journal's lock, say), so that each family's numbers follow
     /// the order in which its changes become visible.
     pub fn take_number(&mut self, next: impl FnOnce(UserId) -> u64) -> Option<(UserId, u64)> {
+        if let Self::Keyed {
+            change: Some(change),
+            ..
+        } = self
+        {
+            return change.take_number(next);
+        }
         let Self::Applied {
             event,
             family_sequence: family_sequence @ None,

@@ -4,6 +4,7 @@
 
 mod change;
 mod command;
+mod keys;
 mod outbox;
 mod repository;
 
@@ -11,14 +12,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use tracking_model::{
     Child, ChildId, EventId, Moments, Reward, RewardId, RewardRequest, RewardRequestId,
-    RewardRequestStatus, SequencedEvent, Task, TaskId, TrackingEvent, User, UserId,
+    RewardRequestStatus, SequencedEvent, Task, TaskId, Timestamp, TrackingEvent, User, UserId,
 };
 
 pub use self::change::{Change, StoredHash};
 pub use self::command::{Command, NewRecord, RecordId, Request, TrackedRequest, Turn};
+pub(crate) use self::keys::Keys;
+pub use self::keys::{KeyedAnswer, KeyedCommand};
 pub use self::outbox::Outbox;
 pub use self::repository::StateStore;
-use crate::{FamilyError, TokenHash, TokenHolder};
+use crate::{FamilyError, KeyRecord, TokenHash, TokenHolder};
 
 /// Every family record, the outbox and the users awaiting anonymization.
 #[derive(Debug, Default)]
@@ -38,6 +41,8 @@ pub struct FamilyState {
     pub(crate) outbox: Outbox,
     /// The highest sequence number applied.
     pub(crate) last_seq: u64,
+    /// The idempotency keys of the last 24 hours and their answers.
+    pub(crate) keys: Keys,
 }
 
 /// A record that belongs to one user's family.
@@ -174,6 +179,16 @@ impl FamilyState {
             .find(|request| request.child_id == child && request.reward_id == reward)
     }
 
+    /// `owner`'s idempotency key `key`, if it is still kept at `now`.
+    pub fn idempotency_key(&self, owner: &str, key: &str, now: Timestamp) -> Option<KeyRecord> {
+        self.keys.get(owner, key, now).cloned()
+    }
+
+    /// How many idempotency keys the state holds, expired ones not yet dropped included.
+    pub fn idempotency_keys_held(&self) -> usize {
+        self.keys.len()
+    }
+
     /// The undelivered events, in commit order.
     pub fn outbox(&self) -> Vec<SequencedEvent> {
         self.outbox.iter().map(|(_, event)| event.clone()).collect()
@@ -218,7 +233,10 @@ impl FamilyState {
                 self.tokens.insert(token_hash.0, user.id);
                 self.users.insert(user.id, (user, token_hash.0));
             }
-            Change::UserDeleted { user_id } => self.remove_user(user_id),
+            Change::UserDeleted { user_id } => {
+                self.keys.forget_family(user_id);
+                self.remove_user(user_id);
+            }
             Change::UserAnonymized { user_id } => {
                 self.to_anonymize.remove(&user_id);
             }
@@ -256,6 +274,15 @@ impl FamilyState {
                 for id in event_ids {
                     self.outbox.remove(id);
                 }
+            }
+            Change::Keyed {
+                idempotency,
+                change,
+            } => {
+                if let Some(change) = change {
+                    self.apply(seq, *change);
+                }
+                self.keys.insert(idempotency);
             }
         }
     }

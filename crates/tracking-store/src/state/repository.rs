@@ -1,14 +1,29 @@
 //! [`FamilyRepository`] for every store that keeps a [`FamilyState`]: reads come from the state,
 //! changes go through the store's [`StateStore::commit`].
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use tracking_model::{
     Actor, Child, ChildId, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task, TaskId,
     Timestamp, User, UserId,
 };
 
-use super::{Command, FamilyState, NewRecord, RecordId, Request, TrackedRequest};
-use crate::{ActionTarget, Applied, FamilyError, FamilyRepository, TokenHash, TokenHolder};
+use super::{
+    Command, FamilyState, KeyedAnswer, KeyedCommand, NewRecord, RecordId, Request, TrackedRequest,
+};
+use crate::{
+    ActionTarget, Applied, Created, FamilyError, FamilyRepository, IdempotencyKey, Keyed,
+    RenderAnswer, StoredAnswer, TokenHash, TokenHolder,
+};
+
+/// A keyed command's answer, with a kept refusal given back as the error it is.
+fn keyed<A>(answer: KeyedAnswer<A>) -> Result<Keyed<A>, FamilyError> {
+    match answer {
+        KeyedAnswer::Keyed(keyed) => Ok(keyed),
+        KeyedAnswer::Refused(error) => Err(error),
+    }
+}
 
 /// A store of the family data: the [`FamilyState`] and the storage its changes go to.
 #[async_trait]
@@ -102,6 +117,68 @@ impl<S: StateStore> FamilyRepository for S {
     async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError> {
         self.commit(Request::RevokeChildTokens { owner, child })
             .await
+    }
+
+    async fn apply_keyed(
+        &self,
+        owner: UserId,
+        child: ChildId,
+        target: ActionTarget,
+        actor: Actor,
+        key: &IdempotencyKey,
+        render: RenderAnswer<Applied>,
+    ) -> Result<Keyed<Applied>, FamilyError> {
+        let command = TrackedRequest {
+            owner,
+            child,
+            target,
+            actor,
+            occurred_at: key.at,
+        };
+        keyed(
+            self.commit(KeyedCommand {
+                command,
+                key,
+                render,
+            })
+            .await?,
+        )
+    }
+
+    async fn create_keyed(
+        &self,
+        record: Created<'_>,
+        key: &IdempotencyKey,
+        answer: StoredAnswer,
+    ) -> Result<Keyed<()>, FamilyError> {
+        let command = match record {
+            Created::User(user, token) => Request::CreateUser {
+                user,
+                token: *token,
+            },
+            Created::Child(child) => Request::Create(NewRecord::Child(child)),
+            Created::Task(task) => Request::Create(NewRecord::Task(task)),
+            Created::Reward(reward) => Request::Create(NewRecord::Reward(reward)),
+            Created::ChildToken {
+                owner,
+                child,
+                token,
+            } => Request::AddChildToken {
+                owner,
+                child,
+                token: *token,
+            },
+        };
+        let render: RenderAnswer<()> =
+            Arc::new(move |done: Result<&(), &FamilyError>| done.ok().map(|()| answer.clone()));
+        keyed(
+            self.commit(KeyedCommand {
+                command,
+                key,
+                render,
+            })
+            .await?,
+        )
     }
 
     async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError> {

@@ -1,12 +1,16 @@
 //! The four tracked mutations: activate a task or penalty; request, redeem or cancel a reward.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use tracking_model::{ChildId, RewardId, TrackedMutation};
-use tracking_store::ActionTarget;
+use std::sync::Arc;
+use tracking_model::{ChildId, Effect, RewardId, TrackedMutation};
+
+use tracking_store::{ActionTarget, FamilyError, RenderAnswer, StoredAnswer};
 
 use crate::http::auth::Caller;
-use crate::http::body::{no_body, path_id};
+use crate::http::body::{none_in, path_id, raw_body};
+use crate::http::idempotency::{self, KeyOwner};
 use crate::{ApiError, ApiState};
 
 /// `POST /children/{child_id}/tasks/{task_id}/activate`: a parent's action; a child token is 403
@@ -18,11 +22,12 @@ pub(crate) async fn activate(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    no_body(&request, payload).await?;
+    let bytes = raw_body(&request, payload).await?;
+    none_in(&request, &bytes)?;
     let child: ChildId = path_id(&path.0)?;
     caller.parent_of(child)?;
     let target = ActionTarget::Activate(path_id(&path.1)?);
-    track(&caller, &state, child, target).await
+    track(&caller, &state, child, target, &request, &bytes).await
 }
 
 /// The last segment of a reward's action path.
@@ -53,7 +58,8 @@ pub(crate) async fn reward_action(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    no_body(&request, payload).await?;
+    let bytes = raw_body(&request, payload).await?;
+    none_in(&request, &bytes)?;
     let (child, reward, action) = path.into_inner();
     let child: ChildId = path_id(&child)?;
     if action == RewardAction::Redeem {
@@ -62,7 +68,7 @@ pub(crate) async fn reward_action(
         return Err(ApiError::NotFound);
     }
     let target = action.target(path_id(&reward)?);
-    track(&caller, &state, child, target).await
+    track(&caller, &state, child, target, &request, &bytes).await
 }
 
 async fn track(
@@ -70,14 +76,37 @@ async fn track(
     state: &ApiState,
     child: ChildId,
     target: ActionTarget,
+    request: &HttpRequest,
+    body: &[u8],
 ) -> Result<HttpResponse, ApiError> {
-    let effect = state
-        .tracker
-        .record_as(caller.actor(), caller.family(), child, target)
+    let family = caller.family();
+    let owner = KeyOwner::of(caller);
+    let keyed = idempotency::start(&state.in_flight, request, owner, Some(family), body)?;
+    let Some(keyed) = keyed else {
+        let effect = (state.tracker)
+            .record_as(caller.actor(), family, child, target)
+            .await?;
+        return Ok(idempotency::send(&answer(&effect), false));
+    };
+    let render: RenderAnswer<Effect> = Arc::new(|done: Result<&Effect, &FamilyError>| match done {
+        Ok(effect) => Some(answer(effect)),
+        Err(FamilyError::Refused(refusal)) => {
+            idempotency::stored_error(ApiError::Refused(refusal.clone()))
+        }
+        Err(_) => None,
+    });
+    let done = (state.tracker)
+        .record_keyed(caller.actor(), family, child, target, &keyed.key, render)
         .await?;
-    Ok(HttpResponse::Ok().json(TrackedMutation {
-        child: effect.child,
-        tracking_event: effect.event,
-        reward_request: effect.reward_request,
-    }))
+    idempotency::respond(done, |effect| idempotency::send(&answer(&effect), false))
+}
+
+/// The answer to a tracked mutation: the child, its event and the request it made or resolved.
+fn answer(effect: &Effect) -> StoredAnswer {
+    let mutation = TrackedMutation {
+        child: effect.child.clone(),
+        tracking_event: effect.event.clone(),
+        reward_request: effect.reward_request.clone(),
+    };
+    idempotency::stored(StatusCode::OK, &mutation)
 }

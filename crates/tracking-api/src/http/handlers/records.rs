@@ -5,6 +5,7 @@
 
 use std::str::FromStr;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -12,11 +13,12 @@ use tracking_model::{
     Child, ChildId, CreateChild, CreateReward, CreateTask, Reward, RewardId, Task, TaskId,
     Timestamp, UserId,
 };
-use tracking_store::{FamilyError, FamilyRepository};
+use tracking_store::{Created, FamilyError, FamilyRepository};
 use validator::Validate;
 
 use crate::http::auth::{Caller, Parent};
-use crate::http::body::{json_body, no_body, path_id};
+use crate::http::body::{json_in, no_body, path_id, raw_body};
+use crate::http::idempotency::{self, KeyOwner};
 use crate::{ApiError, ApiState};
 
 /// A kind of record of a family, and where the family store keeps it.
@@ -30,6 +32,8 @@ pub(crate) trait FamilyRecord: Serialize + Sized {
     /// The child a record of this kind is, if it is one: a child token sees only itself.
     fn as_child(id: &Self::Id) -> Option<ChildId>;
     fn id(&self) -> Self::Id;
+    /// The record as the family store creates it under an idempotency key.
+    fn created(&self) -> Created<'_>;
     async fn insert(family: &dyn FamilyRepository, record: &Self) -> Result<(), FamilyError>;
     async fn list(family: &dyn FamilyRepository, owner: UserId) -> Result<Vec<Self>, FamilyError>;
     async fn get(
@@ -66,6 +70,10 @@ macro_rules! family_record {
 
             fn id(&self) -> $id {
                 self.id
+            }
+
+            fn created(&self) -> Created<'_> {
+                Created::$record(self)
             }
 
             async fn insert(
@@ -128,10 +136,17 @@ pub(crate) async fn create<R: FamilyRecord>(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body: R::Create = json_body(&request, payload).await?;
+    let bytes = raw_body(&request, payload).await?;
+    let owner = KeyOwner::User(user.id);
+    let keyed = idempotency::start(&state.in_flight, &request, owner, Some(user.id), &bytes)?;
+    let body: R::Create = json_in(&request, &bytes)?;
     let record = R::new(user.id, body);
-    R::insert(state.tracker.family(), &record).await?;
-    Ok(HttpResponse::Created().json(record))
+    let answer = idempotency::stored(StatusCode::CREATED, &record);
+    let Some(keyed) = keyed else {
+        R::insert(state.tracker.family(), &record).await?;
+        return Ok(idempotency::send(&answer, false));
+    };
+    idempotency::create(&state, keyed, record.created(), answer).await
 }
 
 /// Whether `caller` may see the record `id`: a child token sees no other child.

@@ -1,11 +1,14 @@
 //! `/admin/users` and `/me`: parent accounts, managed by the admin, and whom a token belongs to.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tracking_model::requests::clean_name;
 use tracking_model::{CreateUser, CreatedUser, Me, Timestamp, User, UserId};
+use tracking_store::Created;
 
 use crate::http::auth::{Admin, Caller};
-use crate::http::body::{json_body, no_body, path_id};
+use crate::http::body::{json_in, no_body, path_id, raw_body};
+use crate::http::idempotency::{self, KeyOwner};
 use crate::{ApiError, ApiState, hash_token, new_token};
 
 /// `POST /admin/users`: the token is shown in this answer only.
@@ -15,19 +18,31 @@ pub(crate) async fn create(
     request: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body: CreateUser = json_body(&request, payload).await?;
+    let bytes = raw_body(&request, payload).await?;
+    let keyed = idempotency::start(&state.in_flight, &request, KeyOwner::Admin, None, &bytes)?;
+    let body: CreateUser = json_in(&request, &bytes)?;
     let user = User {
         id: UserId::generate(),
         name: clean_name(&body.name),
         created_at: Timestamp::now(),
     };
     let token = new_token();
-    state
-        .tracker
-        .family()
-        .create_user(&user, &hash_token(&token))
-        .await?;
-    Ok(HttpResponse::Created().json(CreatedUser { user, token }))
+    let hash = hash_token(&token);
+    let record = Created::User(&user, &hash);
+    let answer = idempotency::stored(
+        StatusCode::CREATED,
+        &CreatedUser {
+            user: user.clone(),
+            token,
+        },
+    );
+    let Some(mut keyed) = keyed else {
+        state.tracker.family().create_user(&user, &hash).await?;
+        return Ok(idempotency::send(&answer, false));
+    };
+    // The answer is about the new family, and goes with it.
+    keyed.key.family = Some(user.id);
+    idempotency::create(&state, keyed, record, answer).await
 }
 
 /// `GET /admin/users`.

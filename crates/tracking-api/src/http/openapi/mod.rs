@@ -3,6 +3,7 @@
 
 mod errors;
 mod examples;
+mod keys;
 mod page;
 mod paths;
 mod sse;
@@ -13,6 +14,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use errors::SharedErrors;
+use keys::IdempotencyKeys;
 pub(crate) use page::{docs_page, docs_script, openapi_json};
 
 #[derive(OpenApi)]
@@ -49,7 +51,7 @@ pub(crate) use page::{docs_page, docs_script, openapi_json};
         tracking_model::TrackingStreamReset,
         tracking_model::ServerEventType,
     )),
-    modifiers(&SecuritySchemes, &SharedErrors),
+    modifiers(&SecuritySchemes, &SharedErrors, &IdempotencyKeys),
 )]
 struct ApiDoc;
 

@@ -1,0 +1,179 @@
+//! Idempotency keys on PostgreSQL: a keyed request's transaction first takes a lock on its key
+//! (`pg_advisory_xact_lock`, so the same key's requests run one at a time on every server), looks
+//! the key up, and otherwise performs the request and stores the key with its answer before the
+//! one commit. Storing a key drops the keys expired at its time.
+
+use sqlx::PgConnection;
+use tracking_model::{Child, ChildId, Reward, Task, User, UserId};
+
+use super::mutation::act;
+use super::{PostgresStore, errors, records, tokens, users};
+use crate::{
+    ActionTarget, Applied, Created, FamilyError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed,
+    RenderAnswer, StoredAnswer, TokenHash,
+};
+use tracking_model::Actor;
+
+/// A [`Created`] record, owned so that its insert can run on the store's runtime.
+pub(super) enum NewRow {
+    User(User, TokenHash),
+    Child(Child),
+    Task(Task),
+    Reward(Reward),
+    ChildToken {
+        owner: UserId,
+        child: ChildId,
+        token: TokenHash,
+    },
+}
+
+impl From<Created<'_>> for NewRow {
+    fn from(record: Created<'_>) -> Self {
+        match record {
+            Created::User(user, token) => Self::User(user.clone(), *token),
+            Created::Child(child) => Self::Child(child.clone()),
+            Created::Task(task) => Self::Task(task.clone()),
+            Created::Reward(reward) => Self::Reward(reward.clone()),
+            Created::ChildToken {
+                owner,
+                child,
+                token,
+            } => Self::ChildToken {
+                owner,
+                child,
+                token: *token,
+            },
+        }
+    }
+}
+
+impl PostgresStore {
+    pub(super) async fn apply_keyed_action(
+        &self,
+        (owner, child, target, actor): (UserId, ChildId, ActionTarget, Actor),
+        key: &IdempotencyKey,
+        render: RenderAnswer<Applied>,
+    ) -> Result<Keyed<Applied>, FamilyError> {
+        let mut transaction = self.pool.begin().await.map_err(errors::family)?;
+        if let Some(found) = earlier(&mut transaction, key).await? {
+            return Ok(found);
+        }
+        let done = act(&mut transaction, owner, child, target, actor, key.at).await;
+        match (render(done.as_ref()), done) {
+            (Some(answer), done) => {
+                store(&mut transaction, key, &answer).await?;
+                transaction.commit().await.map_err(errors::family)?;
+                done.map(Keyed::Fresh)
+            }
+            // Not kept: the request is performed without its key (nothing else is written for a
+            // refusal that is not kept; an error rolls back).
+            (None, Ok(applied)) => {
+                transaction.commit().await.map_err(errors::family)?;
+                Ok(Keyed::Fresh(applied))
+            }
+            (None, Err(error)) => Err(error),
+        }
+    }
+
+    pub(super) async fn create_keyed_record(
+        &self,
+        row: NewRow,
+        key: &IdempotencyKey,
+        answer: StoredAnswer,
+    ) -> Result<Keyed<()>, FamilyError> {
+        let mut transaction = self.pool.begin().await.map_err(errors::family)?;
+        if let Some(found) = earlier(&mut transaction, key).await? {
+            return Ok(found);
+        }
+        let connection: &mut PgConnection = &mut transaction;
+        match row {
+            NewRow::User(user, token) => {
+                users::insert_user(&mut *connection, &user, &token).await?
+            }
+            NewRow::Child(child) => records::insert_child(&mut *connection, &child).await?,
+            NewRow::Task(task) => records::insert_task(&mut *connection, &task).await?,
+            NewRow::Reward(reward) => records::insert_reward(&mut *connection, &reward).await?,
+            NewRow::ChildToken {
+                owner,
+                child,
+                token,
+            } => tokens::insert_child_token(&mut *connection, owner, child, &token).await?,
+        }
+        store(connection, key, &answer).await?;
+        transaction.commit().await.map_err(errors::family)?;
+        Ok(Keyed::Fresh(()))
+    }
+}
+
+/// Locks the key for the transaction and answers what an earlier request with it decided: its
+/// answer again for the same request, a reuse for another; `None` for a key not kept.
+async fn earlier<T>(
+    connection: &mut PgConnection,
+    key: &IdempotencyKey,
+) -> Result<Option<Keyed<T>>, FamilyError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))")
+        .bind(&key.owner)
+        .bind(&key.key)
+        .execute(&mut *connection)
+        .await
+        .map_err(errors::family)?;
+    let found: Option<(String, i64, i32, String)> = sqlx::query_as(
+        "SELECT fingerprint, stored_at_ms, status, body FROM idempotency_keys \
+         WHERE owner = $1 AND key = $2",
+    )
+    .bind(&key.owner)
+    .bind(&key.key)
+    .fetch_optional(connection)
+    .await
+    .map_err(errors::family)?;
+    let Some((fingerprint, stored_at, status, body)) = found else {
+        return Ok(None);
+    };
+    if key.at.unix_millis() >= stored_at.saturating_add(KEY_LIFETIME_MILLIS) {
+        return Ok(None);
+    }
+    Ok(Some(if fingerprint == key.fingerprint {
+        Keyed::Replayed(StoredAnswer {
+            status: u16::try_from(status).map_err(|_| {
+                FamilyError::Corrupt(format!("idempotency key {}: status {status}", key.key))
+            })?,
+            body,
+        })
+    } else {
+        Keyed::Reused
+    }))
+}
+
+/// Stores the key with its answer (over an expired record of the same key), and drops every key
+/// expired at its time.
+async fn store(
+    connection: &mut PgConnection,
+    key: &IdempotencyKey,
+    answer: &StoredAnswer,
+) -> Result<(), FamilyError> {
+    let at = key.at.unix_millis();
+    sqlx::query("DELETE FROM idempotency_keys WHERE stored_at_ms <= $1")
+        .bind(at.saturating_sub(KEY_LIFETIME_MILLIS))
+        .execute(&mut *connection)
+        .await
+        .map_err(errors::family)?;
+    sqlx::query(
+        "INSERT INTO idempotency_keys \
+         (owner, key, fingerprint, family_id, stored_at_ms, status, body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (owner, key) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, \
+         family_id = EXCLUDED.family_id, stored_at_ms = EXCLUDED.stored_at_ms, \
+         status = EXCLUDED.status, body = EXCLUDED.body",
+    )
+    .bind(&key.owner)
+    .bind(&key.key)
+    .bind(&key.fingerprint)
+    .bind(key.family.map(|family| family.to_string()))
+    .bind(at)
+    .bind(i32::from(answer.status))
+    .bind(&answer.body)
+    .execute(connection)
+    .await
+    .map_err(errors::family)?;
+    Ok(())
+}
