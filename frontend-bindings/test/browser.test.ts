@@ -121,7 +121,7 @@ describe("the example app in headless Chromium, from another origin", () => {
       await page.goto(`${site?.origin}/`);
       const form = page.getByTestId("connect");
       await form.locator('[name="baseUrl"]').fill(server.baseUrl);
-      await form.locator('[name="parentToken"]').fill(parent.token);
+      await form.locator('[name="token"]').fill(parent.token);
       await form.locator('[name="adminToken"]').fill(server.adminToken);
       await form.getByRole("button", { name: "Connect" }).click();
 
@@ -308,6 +308,72 @@ describe("the example app in headless Chromium, from another origin", () => {
       await eventually(received, [...recorded].reverse());
       await eventually(points, "40");
       expect(recorded.at(-1)).toBe(next);
+    },
+    STEP_MS,
+  );
+
+  it(
+    "a child token: the child's own device sees its child live, requests a reward and is refused an activation",
+    async () => {
+      // The parent creates a reward the child can afford and issues a token for the child's device.
+      const reward = family().getByTestId("new-reward");
+      await reward.locator('[name="name"]').fill("Sticker");
+      await reward.locator('[name="cost"]').fill("5");
+      await reward.getByRole("button").click();
+      await family().locator('[data-reward="Sticker"]').waitFor({ timeout: WAIT_MS });
+      await family().getByRole("button", { name: "Issue a child token" }).click();
+      const issued = family().getByTestId("child-token");
+      await issued.waitFor({ timeout: WAIT_MS });
+      await expect(issued.getAttribute("data-child-id")).resolves.toBe(childId);
+      const childToken = await issued.getAttribute("data-token");
+      expect(childToken).toBeTruthy();
+
+      // The child's device: the same app, in a second tab, connected with the child's token.
+      const device = await (browser as BrowserContext).newPage();
+      device.on("pageerror", (error) => pageErrors.push(`child device: ${error.message}`));
+      try {
+        await device.goto(`${site?.origin}/`);
+        const form = device.getByTestId("connect");
+        await form.locator('[name="baseUrl"]').fill(running().baseUrl);
+        await form.locator('[name="token"]').fill(childToken ?? "");
+        await form.getByRole("button", { name: "Connect" }).click();
+        const own = device.getByTestId("family");
+
+        // Only its own child, live, with the parent's points.
+        await eventually(() => own.locator('select[name="child"] option').allTextContents(), ["Robin"]);
+        await eventually(() => device.getByTestId("child-live").getAttribute("data-status"), "live");
+        const shownPoints = await points();
+        await eventually(() => device.getByTestId("points").textContent(), shownPoints);
+
+        // Activating is the parent's: 403 forbidden, nothing recorded.
+        await own.locator('[data-task="Dishes"] button', { hasText: "Activate" }).click();
+        const refused = own.getByTestId("error");
+        await refused.waitFor({ timeout: WAIT_MS });
+        await expect(refused.getAttribute("data-kind")).resolves.toBe("ApiRequestError");
+        await expect(refused.getAttribute("data-status")).resolves.toBe("403");
+        await expect(refused.getAttribute("data-code")).resolves.toBe("forbidden");
+
+        // Requesting a reward is the child's own: recorded with actor "child", and heard live by
+        // both the child's device and the parent's page.
+        await own.locator('[data-reward="Sticker"] button', { hasText: "Request" }).click();
+        const answer = own.getByTestId("last-mutation");
+        await answer.waitFor({ timeout: WAIT_MS });
+        const requested = await answer.getAttribute("data-event-id");
+        expect(requested).toBeTruthy();
+        await expect(answer.getAttribute("data-actor")).resolves.toBe("child");
+        recorded.push(requested ?? "");
+        await eventually(
+          () =>
+            device
+              .getByTestId("received")
+              .locator("li")
+              .evaluateAll((items) => items.map((item) => item.getAttribute("data-event-id"))),
+          [requested],
+        );
+        await eventually(received, [...recorded].reverse());
+      } finally {
+        await device.close();
+      }
     },
     STEP_MS,
   );
