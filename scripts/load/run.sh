@@ -21,6 +21,8 @@
 #             LOAD_OVERHEAD_SECONDS (10) s, the order alternating; prints the ratio of each pair,
 #             their median and spread, then profiles the `on` server under the same load with
 #             perf (when installed) and sums the samples in the metrics code
+#   keys      what an Idempotency-Key costs: POST .../activate without keys and with a fresh key on
+#             every request, one fresh server each, back to back (order alternating between runs)
 #   summary   on the same 1,000,000 events: GET /children/{id}/summary all-time and 90-day daily
 #             (1 and 64 connections), then the whole history through GET /admin/tracking/export
 #             (events/s, server memory before and during) against a GET /admin/tracking paging
@@ -52,7 +54,7 @@ PARENTS=${LOAD_PARENTS:-10}
 CHILDREN_PER_PARENT=${LOAD_CHILDREN_PER_PARENT:-100}
 STREAMS=${LOAD_STREAMS:-1000}
 QUIET_WAIT=${LOAD_QUIET_WAIT:-600}
-AREAS=${LOAD_AREAS:-activate,sse,admin,metrics,overhead,summary}
+AREAS=${LOAD_AREAS:-activate,sse,admin,metrics,overhead,keys,summary}
 ADMIN_TOKEN=load-measurement-admin-token-0123456789abcdef
 # 1,000 streams over 10 parents is 100 per parent, past the default limit of 64.
 STREAMS_PER_USER=$(((STREAMS + PARENTS - 1) / PARENTS + 28))
@@ -442,6 +444,39 @@ print(f"median {statistics.median(r):.1%}, spread {r[0]:.1%} to {r[-1]:.1%} over
     stop_server
   done
   OVERHEAD_PIDS=()
+fi
+
+if [[ $AREAS == *keys* ]]; then
+  for run in $(seq 1 "$REPEATS"); do
+    wait_quiet
+    # Alternating order, so that a drift of the shared host favours neither side.
+    if ((run % 2)); then modes="activate activate-keyed"; else modes="activate-keyed activate"; fi
+    for mode in $modes; do
+      data=$(fresh_copy "keys-$mode")
+      start_server "$data"
+      run_wrk "keys-$mode-$run" 2 "$CONNECTIONS" "$mode" "$SEED_SMALL_OUT/targets.txt"
+      printf -v "rps_${mode//-/_}" '%s' "$RPS"
+      record keys "$run" "POST activate req/s, $mode" "$RPS" "$WRK_CMD"
+      record keys "$run" "POST activate p50 / p90 / p99 (ms), $mode" "$P50 / $P90 / $P99" "$WRK_CMD"
+      record keys "$run" "non-2xx; socket errors, $mode" "$NON2XX; $ERRORS" "$WRK_CMD"
+      record keys "$run" "$mode conditions" "$DURING" ""
+      # Journal commits per recorded event (each commit is one mutation's line; the syncer shares
+      # fdatasyncs among them): a key rides in its mutation's own commit, so both modes show 1.0.
+      record keys "$run" "journal commits per event, $mode" "$(curl -fs -H "Authorization: Bearer $ADMIN_TOKEN" \
+        "http://$ADDR/metrics" | python3 -c '
+import re, sys
+text = sys.stdin.read()
+def total(pattern):
+    return sum(float(v) for v in re.findall(pattern + r" ([0-9.e+]+)$", text, re.M))
+commits = total(r"tracking_store_commit_duration_seconds_count\{log=\"journal\"\}")
+events = total(r"tracking_events_recorded_total\{[^}]*\}")
+print(f"{commits / events:.3f} ({commits:.0f} / {events:.0f})" if events else "no event")
+')" "GET /metrics"
+      stop_server
+    done
+    record keys "$run" "keyed / unkeyed" \
+      "$(python3 -c "print(f'{$rps_activate_keyed / $rps_activate:.1%}')")" "(the key must not cost a second durable commit)"
+  done
 fi
 
 if [[ $AREAS == *summary* ]]; then

@@ -8,6 +8,9 @@
 --   activate FILE   POST /children/{child}/tasks/{task}/activate over the lines of FILE
 --                   (`TOKEN USER_ID CHILD_ID TASK_ID`, the seed's targets.txt)
 --   child FILE      GET /children/{child} over the same lines (authenticated read, no write)
+--   activate-keyed FILE
+--                   the same POSTs, each with a fresh `Idempotency-Key` (never repeated, so every
+--                   request is performed: what a key costs, not what a replay saves)
 --   activate-count FILE
 --                   the same, and counts the 200 answers per parent (read from the answer's
 --                   "user_id"), printed as `OK200 USER_ID N` lines
@@ -58,6 +61,15 @@ function init(args)
       local path = "/children/" .. f[3] .. "/tasks/" .. f[4] .. "/activate"
       table.insert(requests, wrk.format("POST", path, { ["Authorization"] = "Bearer " .. f[1] }))
     end
+  elseif mode == "activate-keyed" then
+    for _, line in ipairs(lines_of(args[2])) do
+      local f = fields(line)
+      table.insert(requests, {
+        path = "/children/" .. f[3] .. "/tasks/" .. f[4] .. "/activate",
+        token = "Bearer " .. f[1],
+      })
+    end
+    keyed = true
   elseif mode == "child" then
     for _, line in ipairs(lines_of(args[2])) do
       local f = fields(line)
@@ -87,9 +99,16 @@ function init(args)
   end
 end
 
+local sent = 0
+
 function request()
   local chosen = requests[next_request]
   next_request = next_request % #requests + 1
+  if keyed then
+    sent = sent + 1
+    local key = string.format("load-%d-%d", thread_number or 1, sent)
+    return wrk.format("POST", chosen.path, { ["Authorization"] = chosen.token, ["Idempotency-Key"] = key })
+  end
   return chosen
 end
 
