@@ -58,6 +58,8 @@ config="$work/schemathesis.toml"
 # Two runs: a user's deletion revokes its token, so deleting users comes after everything that
 # needs the seeded parent. The first run gets three quarters of the time budget (in seconds).
 budget="${SCHEMATHESIS_MAX_TIME:-160}"
+# scripts/schemathesis_hooks.py gives every keyed request a key of its own.
+export PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks
 run() {
   local seconds=$1
   shift
