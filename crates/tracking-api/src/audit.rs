@@ -48,6 +48,16 @@ pub trait AuditSink: Send + Sync + 'static {
     /// Closes whatever files it keeps open, so that the next line opens them afresh: another
     /// process may have written, rolled over or removed them (before this one takes over).
     fn release(&self) {}
+    /// Claims the storage for writing, for a server sharing it with others of which one is
+    /// elected to write: `Ok(true)` once this process holds the claim, `Ok(false)` while another
+    /// does. It fences a writer that has lost its role without noticing yet (its connection to
+    /// the election is gone, or it stalled) out of its successor's way. A sink that only one
+    /// process writes has nothing to claim.
+    fn claim(&self) -> Result<bool, Box<dyn Error + Send + Sync>> {
+        Ok(true)
+    }
+    /// Gives the claim up (and closes the files), once this process stops writing.
+    fn unclaim(&self) {}
 }
 
 /// An audit sink that keeps nothing, for embedders without an audit log.
@@ -92,6 +102,15 @@ impl AuditSink for tracking_audit::AuditLog {
     fn release(&self) {
         self.close_all();
     }
+
+    fn claim(&self) -> Result<bool, Box<dyn Error + Send + Sync>> {
+        Ok(self.try_claim()?)
+    }
+
+    fn unclaim(&self) {
+        self.close_all();
+        self.release_claim();
+    }
 }
 
 /// Why a user's audit files were not removed.
@@ -112,6 +131,10 @@ const BATCH: usize = 256;
 /// of its thread then serves every event committed meanwhile, rather than one each, and a line
 /// lags its commit by about this much.
 const GATHER: Duration = Duration::from_millis(2);
+
+/// How long a follower taking over waits before it tries the sink's claim again, while the
+/// previous writer still holds it.
+const CLAIM_RETRY: Duration = Duration::from_millis(100);
 
 /// How far one family's lines are.
 #[derive(Debug, Clone, Copy, Default)]
@@ -149,6 +172,12 @@ struct Progress {
     rescan_failed: bool,
     /// Another server writes the files: nothing is written or purged here.
     standing_by: bool,
+    /// This follower holds the sink's claim (one that is not elected always does).
+    claimed: bool,
+    /// Taking over: the claim is to be taken before anything is read back or written.
+    claiming: bool,
+    /// This take-over found the claim held by another process (logged once).
+    claim_waited: bool,
     /// Counts the changes of role, so that a family's reading begun before one writes nothing
     /// after it.
     role_changes: u64,
@@ -211,6 +240,7 @@ impl AuditFollower {
             progress: Mutex::new(Progress {
                 scanning: !standing_by,
                 standing_by,
+                claimed: !standing_by,
                 ..Progress::default()
             }),
             wake: Notify::new(),
@@ -261,17 +291,24 @@ impl AuditFollower {
         self.shared.wake.notify_one();
     }
 
-    /// Stops writing and purging: another server writes the files from now on.
+    /// Stops writing and purging: another server writes the files from now on. The follower
+    /// gives the sink's claim up as soon as the line it may be writing is done.
     pub(crate) fn stand_by(&self) {
         let mut progress = self.shared.progress.lock();
         progress.standing_by = true;
+        progress.claiming = false;
         progress.role_changes += 1;
+        drop(progress);
+        self.shared.wake.notify_one();
     }
 
-    /// Starts writing, from where the files stand: every position known is forgotten (another
-    /// server may have written since) and read back, for every user of the store.
+    /// Starts writing, from where the files stand: first the sink's claim is taken (waiting for
+    /// a previous writer that has not stood by yet), then every position known is forgotten
+    /// (another server may have written since) and read back, for every user of the store.
     pub(crate) fn take_over(&self) {
         let mut progress = self.shared.progress.lock();
+        progress.claiming = true;
+        progress.claim_waited = false;
         progress.families.clear();
         progress.lag = 0;
         progress.dirty.clear();
@@ -364,6 +401,8 @@ impl Drop for AuditFollower {
 
 /// What the follower does next.
 enum Next {
+    Unclaim,
+    Claim,
     Purge(UserId, oneshot::Sender<Result<(), PurgeError>>),
     Rescan,
     Family(UserId),
@@ -388,7 +427,11 @@ async fn run(shared: &Shared) {
                 progress.marked.clear();
                 progress.rescan = false;
             }
-            if let Some((user, done)) = progress.purges.pop() {
+            if progress.standing_by && progress.claimed {
+                Next::Unclaim
+            } else if progress.claiming {
+                Next::Claim
+            } else if let Some((user, done)) = progress.purges.pop() {
                 Next::Purge(user, done)
             } else if progress.rescan {
                 progress.rescan = false;
@@ -403,6 +446,11 @@ async fn run(shared: &Shared) {
             }
         };
         match next {
+            Next::Unclaim => {
+                shared.sink.unclaim();
+                shared.progress.lock().claimed = false;
+            }
+            Next::Claim => claim(shared).await,
             Next::Purge(user, done) => {
                 if shared.progress.lock().standing_by {
                     let _ = done.send(Err(PurgeError::StandingBy));
@@ -429,11 +477,43 @@ async fn run(shared: &Shared) {
             }
             Next::Stop => {
                 let mut progress = shared.progress.lock();
+                if progress.claimed {
+                    // Another server (or tracker) may take the files over from here.
+                    shared.sink.unclaim();
+                    progress.claimed = false;
+                }
                 for (_, done) in progress.purges.drain(..) {
                     let _ = done.send(Err(PurgeError::Closed));
                 }
                 return;
             }
+        }
+    }
+}
+
+/// Tries to take the sink's claim once; waits a little before the next try when another
+/// process still holds it. What is read back and written after the claim sees every line of
+/// the previous writer.
+async fn claim(shared: &Shared) {
+    match shared.sink.claim() {
+        Ok(true) => {
+            let mut progress = shared.progress.lock();
+            progress.claiming = false;
+            // If the role was lost meanwhile, the claim is given up next.
+            progress.claimed = true;
+        }
+        Ok(false) => {
+            let first = !std::mem::replace(&mut shared.progress.lock().claim_waited, true);
+            if first {
+                log::info!(
+                    "audit follower: waiting for the previous writer to let go of the files"
+                );
+            }
+            tokio::time::sleep(CLAIM_RETRY).await;
+        }
+        Err(error) => {
+            log::warn!("audit follower: cannot claim the audit files, trying again: {error}");
+            tokio::time::sleep(CLAIM_RETRY).await;
         }
     }
 }
@@ -457,7 +537,7 @@ async fn scan(shared: &Shared) -> Result<(), FamilyError> {
 async fn follow(shared: &Shared, user: UserId) {
     let (known, role) = {
         let progress = shared.progress.lock();
-        if progress.standing_by {
+        if progress.standing_by || !progress.claimed {
             return;
         }
         (progress.families.get(&user).copied(), progress.role_changes)

@@ -1,9 +1,10 @@
 //! The audit log: a table of per-user files, at most a bounded number of them open at once.
 
+use std::fs::{File, TryLockError};
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use lru::LruCache;
 use tracking_model::{TrackingEvent, UserId};
@@ -34,6 +35,8 @@ pub struct AuditLog {
     /// The users with a place for an open file, least recently written first out.
     slots: Mutex<LruCache<UserId, Arc<Slot>>>,
     open_files: AtomicUsize,
+    /// The writer's lock file, open and locked while this log holds the claim.
+    claim: Mutex<Option<File>>,
 }
 
 impl AuditLog {
@@ -48,7 +51,42 @@ impl AuditLog {
             config,
             slots: Mutex::new(LruCache::new(capacity)),
             open_files: AtomicUsize::new(0),
+            claim: Mutex::new(None),
         })
+    }
+
+    /// Claims the directory for writing, for processes that share it and elect one writer:
+    /// an exclusive lock (`flock`) on `<dir>/audit-writer.lock`, which the operating system
+    /// drops when the process ends. `Ok(true)` when this log holds it (already, or from now on),
+    /// `Ok(false)` while another holder keeps it. Writing does not check the claim: it keeps out
+    /// only writers that claim too.
+    pub fn try_claim(&self) -> Result<bool, AuditError> {
+        let mut claim = self.claim.lock().unwrap_or_else(PoisonError::into_inner);
+        if claim.is_some() {
+            return Ok(true);
+        }
+        let path = self.config.dir.join(files::WRITER_LOCK);
+        let failed = |source| AuditError::Lock {
+            path: path.clone(),
+            source,
+        };
+        crate::private::create_file(&path).map_err(failed)?;
+        let file = File::options().append(true).open(&path).map_err(failed)?;
+        match file.try_lock() {
+            Ok(()) => {
+                *claim = Some(file);
+                Ok(true)
+            }
+            Err(TryLockError::WouldBlock) => Ok(false),
+            Err(TryLockError::Error(source)) => Err(failed(source)),
+        }
+    }
+
+    /// Gives the claim up, if this log holds it; another process may claim the directory then.
+    pub fn release_claim(&self) {
+        let mut claim = self.claim.lock().unwrap_or_else(PoisonError::into_inner);
+        // Closing the file drops its lock.
+        claim.take();
     }
 
     /// The settings this log was built with.

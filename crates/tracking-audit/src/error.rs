@@ -20,6 +20,8 @@ pub enum AuditError {
     ReadDir { path: PathBuf, source: io::Error },
     #[error("cannot remove audit log {}: {source}", .path.display())]
     Remove { path: PathBuf, source: io::Error },
+    #[error("cannot lock audit log directory {}: {source}", .path.display())]
+    Lock { path: PathBuf, source: io::Error },
     #[error("cannot encode audit line: {0}")]
     Encode(#[from] serde_json::Error),
 }

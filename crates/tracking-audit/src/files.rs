@@ -9,6 +9,9 @@ use tracking_model::UserId;
 
 use crate::AuditError;
 
+/// The file whose lock the directory's writer holds (`AuditLog::try_claim`); it stays empty.
+pub(crate) const WRITER_LOCK: &str = "audit-writer.lock";
+
 /// The name of the live file of `user`: `tracking_user_<user_id>.log`.
 pub fn file_name(user: UserId) -> String {
     format!("tracking_user_{user}.log")
