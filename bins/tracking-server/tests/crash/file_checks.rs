@@ -105,6 +105,9 @@ fn history_file_matches_the_api(
     );
 }
 
+/// The empty file whose lock the audit writer holds, among servers sharing the log dir.
+const WRITER_LOCK: &str = "audit-writer.lock";
+
 /// Audit files exist only for users that exist, named `.log` or `.log.1` … `.log.N` with N at
 /// most `--audit-backups`. Returns each user's file numbers.
 pub fn audit_files_belong_to_existing_users(
@@ -117,6 +120,9 @@ pub fn audit_files_belong_to_existing_users(
     let mut files: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for entry in std::fs::read_dir(logs).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if name == WRITER_LOCK {
+            continue;
+        }
         let (user, number) = audit_file(&name)
             .unwrap_or_else(|| panic!("round {round}: unexpected file {name} in the log dir"));
         assert!(

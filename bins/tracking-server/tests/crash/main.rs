@@ -14,6 +14,9 @@
 //! `harness` starts, kills and restarts the process; `workload` sends the mutations and deletions
 //! and records every answer; `checks` and `file_checks` say what must hold after each restart.
 //!
+//! `postgres/` runs the same workload and checks against two servers on one PostgreSQL database,
+//! killing the servers and restarting the database (cargo feature `crash-postgres`).
+//!
 //! `TRACKING_CRASH_SEED=<u64>` replays another sequence of delays and targets.
 
 #[path = "../support/mod.rs"]
@@ -22,12 +25,15 @@ mod support;
 mod checks;
 mod file_checks;
 mod harness;
+#[cfg(feature = "crash-postgres")]
+mod postgres;
 mod power_loss;
 mod report;
 mod workload;
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use actix_rt::task::JoinHandle;
@@ -55,20 +61,33 @@ const WRITERS: usize = 6;
 const RUN_MS: (u64, u64) = (150, 650);
 const DEFAULT_SEED: u64 = 0x5eed_2026_c0ff_ee07;
 
-#[actix_rt::test]
-async fn acknowledged_mutations_and_deletions_survive_sigkill() {
-    let seed = std::env::var("TRACKING_CRASH_SEED")
+#[test]
+fn acknowledged_mutations_and_deletions_survive_sigkill() {
+    let _turn = one_at_a_time();
+    actix_rt::System::new().block_on(async {
+        let mut run = Run::start(seed()).await;
+        for round in 1..=ROUNDS {
+            let load = run.load_until_kill(round).await;
+            let ran = run.kill(round, load).await;
+            run.restart_and_check(round).await;
+            run.report_round(round, &ran);
+        }
+        run.finish();
+    });
+}
+
+/// `TRACKING_CRASH_SEED`, or the default.
+fn seed() -> u64 {
+    std::env::var("TRACKING_CRASH_SEED")
         .ok()
         .and_then(|text| text.parse().ok())
-        .unwrap_or(DEFAULT_SEED);
-    let mut run = Run::start(seed).await;
-    for round in 1..=ROUNDS {
-        let load = run.load_until_kill(round).await;
-        let ran = run.kill(round, load).await;
-        run.restart_and_check(round).await;
-        run.report_round(round, &ran);
-    }
-    run.finish();
+        .unwrap_or(DEFAULT_SEED)
+}
+
+/// The crash tests of this binary run one after the other: each loads the machine on its own.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One run: the server, what the workload did, and what the kills found.
@@ -252,7 +271,7 @@ impl Run {
         harness::restart(&mut self.server, &mut self.stats);
         let client = self.client(round);
         harness::wait_for_catch_up(&client, &self.server, round).await;
-        workload::retry_lost(&self.world, &client, round).await;
+        workload::retry_lost(&self.world, &[&client], round).await;
         // The retries performed afresh have their own audit lines and deliveries to wait for.
         harness::wait_for_catch_up(&client, &self.server, round).await;
         let unexpected = std::mem::take(&mut self.world.borrow_mut().ledger.unexpected);
@@ -271,12 +290,17 @@ impl Run {
         self.to_delete.extend(not_done);
         // Nothing else runs now; the world is taken out so that no borrow spans an await.
         let world = std::mem::take(&mut *self.world.borrow_mut());
+        let store = checks::Store::Files {
+            data: self.dirs.data(),
+        };
+        let errors = harness::server_errors(&self.server);
         checks::after_restart(
             round,
             &client,
-            &self.server,
+            errors,
             &world,
-            &self.dirs,
+            store,
+            self.dirs.logs(),
             &mut self.stats,
         )
         .await;

@@ -106,9 +106,13 @@ pub struct Ledger {
     pub unanswered: HashMap<String, u64>,
     /// Requests whose answer the kill took, retried with their key after the restart.
     pub lost: Vec<Mutation>,
+    /// Answers `5xx` during a database restart, whose requests were retried like lost ones.
+    pub outage_errors: u64,
     /// Retries answered with the first answer (`Idempotent-Replayed: true`), or performed afresh.
     pub retries_replayed: u64,
     pub retries_performed: u64,
+    /// Tracked mutations sent by the writers (retries not counted).
+    pub sent: u64,
     pub refused: u64,
     pub gone: u64,
     pub unexpected: Vec<String>,
@@ -120,6 +124,11 @@ pub struct World {
     pub ledger: Ledger,
     /// Set just before the kill: from then on, a missing answer is expected.
     pub killing: bool,
+    /// Set when the round's load is to end without a kill.
+    pub stopping: bool,
+    /// Set just before the database restarts, for the rest of the round: from then on an answer
+    /// `5xx` is expected too (the commit may or may not have happened).
+    pub outage: bool,
 }
 
 pub type Shared = Rc<RefCell<World>>;
@@ -177,12 +186,13 @@ pub async fn writer(world: Shared, client: Rc<Client>, mut rng: Rng, round: usiz
     loop {
         let mutation = {
             let world = world.borrow();
-            if world.killing {
+            if world.killing || world.stopping {
                 return;
             }
             Mutation::choose(&world, &mut rng)
         };
         let Some(mutation) = mutation else { return };
+        world.borrow_mut().ledger.sent += 1;
         let answer = client
             .post_keyed(&mutation.path, &mutation.token, &mutation.key)
             .await
@@ -200,7 +210,8 @@ fn record_answer(
     answer: Result<(u16, Value), NoAnswer>,
     round: usize,
 ) -> bool {
-    let killing = world.killing;
+    let killing = world.killing || world.outage;
+    let outage = world.outage;
     let deleting = world.families[mutation.family].deletion != Deletion::None;
     let ledger = &mut world.ledger;
     let path = &mutation.path;
@@ -215,6 +226,11 @@ fn record_answer(
             ledger.refused += 1;
         }
         Ok((401 | 404, _)) if deleting => ledger.gone += 1,
+        Ok((500.., _)) if outage => {
+            ledger.outage_errors += 1;
+            ledger.lost.push(mutation.clone());
+            return false;
+        }
         Ok((status, body)) => ledger.unexpected.push(format!(
             "round {round}: POST {path} answered {status}: {body}"
         )),
@@ -235,9 +251,12 @@ fn record_answer(
 /// gets an answer now: the first one replayed (the request had been performed), or the request
 /// performed for the first time — either way it is settled, and the history must hold its event
 /// exactly once. Only a request whose family was deleted meanwhile stays unsettled (`401`/`404`).
-pub async fn retry_lost(world: &Shared, client: &Client, round: usize) {
+/// The retries go to `clients` in turn (servers sharing one store: not the one that lost the
+/// answer, necessarily).
+pub async fn retry_lost(world: &Shared, clients: &[&Client], round: usize) {
     let lost = std::mem::take(&mut world.borrow_mut().ledger.lost);
-    for mutation in lost {
+    for (at, mutation) in lost.into_iter().enumerate() {
+        let client = clients[at % clients.len()];
         let answer = client
             .post_keyed(&mutation.path, &mutation.token, &mutation.key)
             .await;

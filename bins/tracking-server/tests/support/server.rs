@@ -53,6 +53,12 @@ impl Server {
     /// Starts the binary on `dirs` with the admin token, two workers and `flags`, and returns
     /// once it prints the address it listens on; panics with its stderr if it does not.
     pub fn start(dirs: &Dirs, flags: &[String]) -> Self {
+        Self::start_in(dirs.data(), dirs.logs(), flags)
+    }
+
+    /// As [`Server::start`], on a data dir and a log dir of the caller's (which other servers
+    /// may share).
+    pub fn start_in(data: &Path, logs: &Path, flags: &[String]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tracking-server"));
         command
             .args([
@@ -65,9 +71,9 @@ impl Server {
             ])
             .args(flags)
             .arg("--data-dir")
-            .arg(dirs.data())
+            .arg(data)
             .arg("--log-dir")
-            .arg(dirs.logs())
+            .arg(logs)
             // The address is read from the info-level line "listening on http://…".
             .env("TRACKING_LOG_LEVEL", "info")
             .stdin(Stdio::null())
