@@ -5,7 +5,10 @@
 //!
 //! The holder learns that it lost the lock only by its connection failing, which it checks every
 //! [`CHECK_EVERY`]; a new holder therefore starts writing only [`SETTLE`] after taking the lock, by
-//! which time a previous holder whose connection died has noticed and stopped.
+//! which time a previous holder whose connection died has normally noticed and stopped. That is
+//! timing only: what keeps a holder that stalled past it from writing beside its successor is the
+//! writer's claim on the files themselves, which the audit follower takes before it writes
+//! (`AuditSink::claim` in tracking-api).
 
 use std::sync::Arc;
 use std::time::Duration;
