@@ -1,13 +1,17 @@
 //! `tracking-server import --from <data dir> --database-url <url>`: moves a single-server
 //! installation (the JSON-file store) into an empty PostgreSQL database, then counts both sides
-//! and sums up both histories through the same reads, prints them, and fails unless they agree.
+//! (records, history, children's tokens, idempotency keys still kept) and sums up both histories
+//! and both sets of credentials through the same reads, prints them, and fails unless they agree.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use tracking_store::{Census, FileStore, FileStoreOptions, PostgresOptions, PostgresStore, census};
+use tracking_model::Timestamp;
+use tracking_store::{
+    Census, FileStore, FileStoreOptions, PostgresOptions, PostgresStore, census, file_credentials,
+};
 
 use crate::settings::Secret;
 
@@ -45,14 +49,20 @@ pub async fn run(settings: &ImportSettings, out: &mut impl Write) -> anyhow::Res
     let database = PostgresStore::connect(&options)
         .await
         .context("opening the PostgreSQL store")?;
-    let moved = database.import_files(&files).await;
+    // Keys expire with time: both sides are read at the moment the import took them at.
+    let now = Timestamp::now();
+    let moved = database.import_files(&files, now).await;
     let report = match moved {
-        Ok(()) => ImportReport {
-            files: census(&files, &files).await.context("counting the files")?,
-            database: census(&database, &database)
-                .await
-                .context("counting the database")?,
-        },
+        Ok(()) => {
+            let files_held = file_credentials(&files, now).context("reading the files' keys")?;
+            let database_held =
+                (database.credentials(now).await).context("reading the database's keys")?;
+            ImportReport {
+                files: (census(&files, &files, &files_held).await).context("counting the files")?,
+                database: (census(&database, &database, &database_held).await)
+                    .context("counting the database")?,
+            }
+        }
         Err(error) => {
             database.close().await;
             return Err(error).context("importing");

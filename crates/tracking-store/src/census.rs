@@ -1,14 +1,15 @@
-//! What a store holds, counted, and its history summed up, through the repository traits alone:
-//! two stores read the same through them exactly when their censuses are equal (an import checks
-//! that the database holds what the files held).
+//! What a store holds, counted, and its history summed up, through the repository traits, with
+//! the credentials the traits never hand out (children's token hashes, idempotency keys) read by
+//! the store's own means: two stores hold the same exactly when their censuses are equal (an
+//! import checks that the database holds what the files held).
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use sha2::{Digest, Sha256};
-use tracking_model::{SortOrder, TrackingQuery};
+use tracking_model::{ChildId, SortOrder, TrackingQuery, UserId};
 
-use crate::{FamilyRepository, FeedError, HistoryError, TrackingRepository};
+use crate::{FamilyRepository, FeedError, HistoryError, KeyRecord, TokenHash, TrackingRepository};
 
 /// How many events one read takes.
 const BATCH: u32 = 500;
@@ -23,9 +24,53 @@ pub struct Census {
     pub pending_requests: u64,
     pub users_to_anonymize: u64,
     pub outbox: u64,
+    pub child_tokens: u64,
+    pub idempotency_keys: u64,
+    /// See [`Credentials::checksum`].
+    pub credentials_checksum: String,
     pub history_events: u64,
     /// See [`history_checksum`].
     pub history_checksum: String,
+}
+
+/// The hash of a token for a child's own device, with the child it stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildToken {
+    pub hash: TokenHash,
+    pub family: UserId,
+    pub child: ChildId,
+}
+
+/// The children's tokens and the live idempotency keys of a store, in a fixed order (tokens by
+/// hash, keys by owner and key) whatever order the store kept them in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub child_tokens: Vec<ChildToken>,
+    pub keys: Vec<KeyRecord>,
+}
+
+impl Credentials {
+    pub fn new(mut child_tokens: Vec<ChildToken>, mut keys: Vec<KeyRecord>) -> Self {
+        child_tokens.sort_by_key(|token| token.hash);
+        keys.sort_by(|a, b| (&a.owner, &a.key).cmp(&(&b.owner, &b.key)));
+        Self { child_tokens, keys }
+    }
+
+    /// The SHA-256 (lowercase hex) of a line per token (`hash family child`), then of every
+    /// key's record as JSON, one per line: equal exactly when both hold the same credentials.
+    pub fn checksum(&self) -> String {
+        let mut digest = Sha256::new();
+        for token in &self.child_tokens {
+            let line = format!("{} {} {}\n", token.hash.to_hex(), token.family, token.child);
+            digest.update(line.as_bytes());
+        }
+        for key in &self.keys {
+            let json = serde_json::to_vec(key).expect("a key record always serializes");
+            digest.update(&json);
+            digest.update(b"\n");
+        }
+        hex(digest)
+    }
 }
 
 impl fmt::Display for Census {
@@ -33,7 +78,8 @@ impl fmt::Display for Census {
         write!(
             f,
             "users {}, children {}, tasks {}, rewards {}, pending requests {}, users to anonymize {}, \
-             outbox {}, history {} events, history sha256 {}",
+             outbox {}, child tokens {}, idempotency keys {}, credentials sha256 {}, \
+             history {} events, history sha256 {}",
             self.users,
             self.children,
             self.tasks,
@@ -41,16 +87,21 @@ impl fmt::Display for Census {
             self.pending_requests,
             self.users_to_anonymize,
             self.outbox,
+            self.child_tokens,
+            self.idempotency_keys,
+            self.credentials_checksum,
             self.history_events,
             self.history_checksum
         )
     }
 }
 
-/// Counts everything in the two repositories and sums up the history.
+/// Counts everything in the two repositories and the credentials, and sums up the history and
+/// the credentials.
 pub async fn census(
     family: &dyn FamilyRepository,
     history: &dyn TrackingRepository,
+    credentials: &Credentials,
 ) -> Result<Census, FeedError> {
     let users = family.list_users().await?;
     let (mut children, mut tasks, mut rewards, mut pending_requests) = (0, 0, 0, 0);
@@ -72,6 +123,9 @@ pub async fn census(
         pending_requests,
         users_to_anonymize: family.users_to_anonymize().await?.len() as u64,
         outbox: family.outbox_len().await?,
+        child_tokens: credentials.child_tokens.len() as u64,
+        idempotency_keys: credentials.keys.len() as u64,
+        credentials_checksum: credentials.checksum(),
         history_events,
         history_checksum,
     })
@@ -116,10 +170,13 @@ pub async fn history_checksum(
             }
         }
     }
-    let hex = digest
+    Ok((count, hex(digest)))
+}
+
+fn hex(digest: Sha256) -> String {
+    digest
         .finalize()
         .iter()
         .map(|byte| format!("{byte:02x}"))
-        .collect();
-    Ok((count, hex))
+        .collect()
 }

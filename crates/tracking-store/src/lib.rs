@@ -32,7 +32,7 @@ mod token;
 #[cfg(feature = "postgres")]
 mod transfer;
 
-pub use census::{Census, census, history_checksum};
+pub use census::{Census, ChildToken, Credentials, census, history_checksum};
 pub use error::{FamilyError, FeedError, HistoryError};
 pub use family::{ActionTarget, Applied, Created, FamilyRepository, TokenHolder};
 pub use feed::family_events_after;
@@ -53,3 +53,5 @@ pub use postgres::{
     WriterLock,
 };
 pub use token::TokenHash;
+#[cfg(feature = "postgres")]
+pub use transfer::file_credentials;

@@ -299,22 +299,49 @@ async fn a_bad_database_url_stops_the_start_with_a_clear_error() {
     assert!(!message.contains("secret"), "{message}");
 }
 
+/// A `POST` without a body under an `Idempotency-Key`: the answer and its
+/// `Idempotent-Replayed` header.
+async fn post_keyed(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    key: &str,
+) -> (crate::helpers::Answer, Option<String>) {
+    let authorization = format!("Bearer {token}");
+    let headers = [
+        ("Authorization", authorization.as_str()),
+        ("Idempotency-Key", key),
+    ];
+    let (answer, headers) = app
+        .exchange(awc::http::Method::POST, path, &headers, Vec::new())
+        .await;
+    let replayed =
+        (headers.get("idempotent-replayed")).map(|value| value.to_str().unwrap().to_owned());
+    (answer, replayed)
+}
+
 #[actix_rt::test]
 async fn an_installation_on_files_moves_into_postgres_whole() {
     use tracking_server::import::{ImportSettings, run};
 
-    // An installation on files: two families with history, a pending request, a deleted parent.
+    // An installation on files: two families with history, a pending request, a deleted parent,
+    // a token for a child's own device, and an activation under an idempotency key.
     let files = crate::helpers::spawn_app().await;
     let family = files.family("Alex").await;
     let other = files.family("Blair").await;
     let gone = files.family("Casey").await;
     let (parent, child) = (&family.parent, family.child.as_str());
-    for _ in 0..4 {
+    let child_token = files.create_child_token(parent, child).await;
+    for _ in 0..3 {
         files
             .activate(parent, child, &family.task)
             .await
             .expect(200);
     }
+    let activate = format!("/children/{child}/tasks/{}/activate", family.task);
+    let keyed = post_keyed(&files, &activate, &parent.token, "move-me").await;
+    assert_eq!(keyed.1, None, "a first answer is no replay");
+    let keyed = keyed.0.expect(200);
     files
         .activate(parent, child, &family.penalty)
         .await
@@ -355,16 +382,27 @@ async fn an_installation_on_files_moves_into_postgres_whole() {
             report.database.users,
             report.database.children,
             report.database.pending_requests,
-            report.database.history_events
+            report.database.history_events,
+            report.database.child_tokens,
+            report.database.idempotency_keys,
         ),
-        (2, 2, 1, 8)
+        (2, 2, 1, 8, 1, 1)
     );
     let printed = String::from_utf8(printed).unwrap();
+    for checksum in [
+        &report.files.history_checksum,
+        &report.files.credentials_checksum,
+    ] {
+        assert_eq!(printed.matches(checksum.as_str()).count(), 2, "{printed}");
+    }
     assert!(
         printed.contains(&format!("history sha256 {}", report.files.history_checksum)),
         "{printed}"
     );
-    assert_eq!(printed.matches(&report.files.history_checksum).count(), 2);
+    assert!(
+        printed.contains("child tokens 1, idempotency keys 1"),
+        "{printed}"
+    );
     // Once moved, a second import into the same database is refused and changes nothing.
     let error = run(&settings, &mut Vec::new()).await.unwrap_err();
     assert!(
@@ -380,6 +418,17 @@ async fn an_installation_on_files_moves_into_postgres_whole() {
         .await
         .expect(200);
     assert_eq!(moved, history);
+    // The child's own device works on the database, and the keyed activation retried there
+    // replays its first answer and records nothing.
+    let own = server
+        .get(&format!("/children/{child}"), &child_token)
+        .await
+        .expect(200);
+    assert_eq!(own["points"], 17);
+    let (replay, replayed) = post_keyed(&server, &activate, &parent.token, "move-me").await;
+    assert_eq!(replayed.as_deref(), Some("true"));
+    assert_eq!(replay.expect(200), keyed);
+    assert_eq!(server.child_points(parent, child).await, 17);
     server
         .reward_action(parent, child, &family.reward, "request")
         .await

@@ -1,14 +1,15 @@
 //! Moving a file-store installation into an empty PostgreSQL store, in one transaction: users
 //! with their token hashes, children with their points and last moments, tasks, rewards, pending
 //! requests, the users awaiting anonymization, each family's last number, the outbox in commit
-//! order, and the history with its numbers. [`crate::census`] then compares both sides.
+//! order, the history with its numbers, the children's tokens, and the idempotency keys still
+//! kept. [`crate::census`] then compares both sides.
 
 use std::collections::BTreeSet;
 
 use sqlx::PgConnection;
-use tracking_model::{SequencedEvent, SortOrder, TrackingEvent, TrackingQuery, UserId};
+use tracking_model::{SequencedEvent, SortOrder, Timestamp, TrackingEvent, TrackingQuery, UserId};
 
-use super::{PostgresStore, rows};
+use super::{PostgresStore, credentials, rows};
 use crate::{FamilyRepository, FeedError, FileStore, TrackingRepository, transfer};
 
 /// How many events one read and one insert take.
@@ -38,19 +39,21 @@ impl From<crate::HistoryError> for ImportError {
 }
 
 impl PostgresStore {
-    /// Copies everything `files` holds into this store, which must be empty; all of it commits
-    /// together (durably), or nothing does.
-    pub async fn import_files(&self, files: &FileStore) -> Result<(), ImportError> {
+    /// Copies everything `files` holds into this store, which must be empty, with the keys still
+    /// kept at `now`; all of it commits together (durably), or nothing does.
+    pub async fn import_files(&self, files: &FileStore, now: Timestamp) -> Result<(), ImportError> {
         let (held,): (String,) = sqlx::query_as(
-            "SELECT format('%s users, %s events, %s waiting, %s to anonymize', \
+            "SELECT format('%s users, %s events, %s waiting, %s to anonymize, %s keys', \
              (SELECT count(*) FROM users), (SELECT count(*) FROM tracking_events), \
-             (SELECT count(*) FROM outbox), (SELECT count(*) FROM users_to_anonymize))",
+             (SELECT count(*) FROM outbox), (SELECT count(*) FROM users_to_anonymize), \
+             (SELECT count(*) FROM idempotency_keys))",
         )
         .fetch_one(&self.pool)
         .await?;
-        if held != "0 users, 0 events, 0 waiting, 0 to anonymize" {
+        if held != "0 users, 0 events, 0 waiting, 0 to anonymize, 0 keys" {
             return Err(ImportError::NotEmpty(held));
         }
+        let carried = transfer::credentials(files, now)?;
         let mut transaction = self.pool.begin().await?;
         let connection: &mut PgConnection = &mut transaction;
         let mut families = BTreeSet::new();
@@ -113,6 +116,7 @@ impl PostgresStore {
             .execute(&mut *connection)
             .await?;
         }
+        credentials::copy(connection, &carried).await?;
         transaction.commit().await?;
         Ok(())
     }

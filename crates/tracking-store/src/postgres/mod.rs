@@ -6,12 +6,14 @@
 //! `connect` opens a pool and applies the embedded migrations (`migrations/`). The parts of the
 //! repositories live beside this file: `users.rs`, `records.rs` (children, tasks, rewards and
 //! pending requests), `mutation.rs` (the tracked action's transaction), `outbox.rs`,
-//! `history.rs`, `query.rs`, `summary.rs`, and `import.rs` (moving a file store in); `notify.rs`
+//! `history.rs`, `query.rs`, `summary.rs`, `import.rs` (moving a file store in) and
+//! `credentials.rs` (children's tokens and idempotency keys, for an import); `notify.rs`
 //! tells the other servers of each commit, `writer_lock.rs` elects the one that writes the audit
 //! files; `engine.rs` is the runtime every query runs on;
 //! `rows.rs` converts between rows and model types, `errors.rs` between sqlx's errors and the
 //! repositories'.
 
+mod credentials;
 mod engine;
 mod errors;
 mod history;
