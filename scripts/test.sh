@@ -7,6 +7,8 @@
 # Clippy always checks the PostgreSQL store (cargo feature `postgres`); its tests run only with
 # TRACKING_TEST_POSTGRES=1, and then need TRACKING_TEST_DATABASE_URL (`scripts/postgres.sh` starts
 # the machine's PostgreSQL and prints one): without the URL they fail. `.ci/run` asks for them.
+# They include the HTTP contract tests run again against two servers on one database, requests
+# alternating between them (bins/tracking-server/tests/pair, a test target of that feature).
 # With TRACKING_TEST_POSTGRES_CRASH=1 as well, the crash test on PostgreSQL runs too (cargo feature
 # `crash-postgres`); it restarts its database, so it needs TRACKING_TEST_CRASH_DATABASE_URL on a
 # cluster of its own (`scripts/postgres-crash-cluster.sh` makes one and prints it).

@@ -8,13 +8,27 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::on_postgres::Schema;
+use crate::schema::Schema;
 
 /// Long enough for any machine; what never comes fails the test instead of hanging it.
 const PATIENCE: Duration = Duration::from_secs(30);
+/// The most a whole test may take: a request or a stream that never answers (a server that
+/// neither sends a stream's headers nor closes it) fails the test instead of hanging it.
+const WHOLE_TEST: Duration = Duration::from_secs(300);
+
+/// Runs a test's body, failing it when it has not finished within [`WHOLE_TEST`].
+async fn within_limit(body: impl Future<Output = ()>) {
+    if tokio::time::timeout(WHOLE_TEST, body).await.is_err() {
+        panic!("the test did not finish within {WHOLE_TEST:?}: something never answered");
+    }
+}
 
 #[actix_rt::test]
 async fn a_stream_on_one_server_receives_the_others_events_and_resumes_on_either() {
+    within_limit(stream_across_servers()).await;
+}
+
+async fn stream_across_servers() {
     let schema = Schema::new();
     let first = schema.server().await;
     let second = schema.server().await;
@@ -120,6 +134,10 @@ async fn wait_for_lines(dir: &Path, user: &str, count: u64) -> BTreeMap<u64, usi
 
 #[actix_rt::test]
 async fn one_server_writes_the_audit_files_and_another_takes_over_when_it_stops() {
+    within_limit(audit_writer_takeover()).await;
+}
+
+async fn audit_writer_takeover() {
     let schema = Schema::new();
     let logs = tempfile::tempdir().unwrap();
     let first = schema

@@ -1,6 +1,9 @@
-//! `spawn_app` and typed helpers: each test gets its own data dir, log dir and port.
+//! `spawn_app` and typed helpers: each test gets its own data dir, log dir and port. In the
+//! suite built with `SERVERS = 2` (the `pair` test binary), `spawn_app` starts two servers on a
+//! schema of their own in the PostgreSQL test database, sharing the log dir, and a `TestApp`
+//! sends each request to the other server than the request before.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
@@ -12,18 +15,55 @@ use serde_json::{Value, json};
 use std::pin::Pin;
 use tracking_server::{Application, Settings};
 
-/// The data and log directories of a test, kept across restarts.
-pub use crate::support::Dirs;
+use crate::SERVERS;
+use crate::schema::Schema;
+use crate::support::RoundRobin;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-that-is-long-enough-0123456789";
 
-/// A running server and the directories it owns.
+/// The data and log directories of a test and, when the suite runs on a pair of servers, the
+/// database schema they share: all kept across restarts.
+#[derive(Debug)]
+pub struct Dirs {
+    files: crate::support::Dirs,
+    schema: Option<Schema>,
+    /// Whether servers ran on the schema already: what a test wrote into the data dir before
+    /// (a seeded history) was moved in then.
+    started: bool,
+}
+
+impl Dirs {
+    pub fn new() -> Self {
+        Self {
+            files: crate::support::Dirs::new(),
+            schema: (SERVERS > 1).then(Schema::new),
+            started: false,
+        }
+    }
+
+    pub fn data(&self) -> &Path {
+        self.files.data()
+    }
+
+    pub fn logs(&self) -> &Path {
+        self.files.logs()
+    }
+}
+
+/// The running servers (one, or a pair on one database) and the directories they own.
 pub struct TestApp {
+    /// The first server's base URL; requests go to [`TestApp::bases`] in turn.
     pub base: String,
+    pub bases: RoundRobin,
     pub dirs: Dirs,
     client: awc::Client,
+    running: Vec<Running>,
+}
+
+/// One server of a test: how to stop it, and its task.
+struct Running {
     stop: tokio::sync::oneshot::Sender<()>,
-    running: actix_rt::task::JoinHandle<anyhow::Result<()>>,
+    task: actix_rt::task::JoinHandle<anyhow::Result<()>>,
 }
 
 /// A parent as the tests use it: its record and its token.
@@ -73,40 +113,88 @@ pub async fn spawn_app_in(dirs: Dirs) -> TestApp {
     spawn_app_with(dirs, |_| {}).await
 }
 
-/// Starts a server on `dirs` with settings changed by `adjust`.
-pub async fn spawn_app_with(dirs: Dirs, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let mut settings = Settings::for_dirs(dirs.data(), dirs.logs());
-    settings.bind = "127.0.0.1:0".into();
-    settings.admin_token = Some(ADMIN_TOKEN.parse().unwrap());
-    settings.workers = Some(2);
-    settings.audit_max_bytes = 64 * 1024;
-    adjust(&mut settings);
-    let application = Application::build(settings)
-        .await
-        .expect("the server starts");
-    let base = format!("http://127.0.0.1:{}", application.port());
-    let (stop, stopped) = tokio::sync::oneshot::channel();
-    let running = actix_rt::spawn(application.run(async {
-        let _ = stopped.await;
-    }));
+/// Starts the server (or the pair) on `dirs` with settings changed by `adjust`.
+pub async fn spawn_app_with(mut dirs: Dirs, adjust: impl Fn(&mut Settings)) -> TestApp {
+    if !dirs.started {
+        dirs.started = true;
+        if let Some(schema) = &dirs.schema {
+            move_in(dirs.data(), schema).await;
+        }
+    }
+    let mut bases = Vec::new();
+    let mut running = Vec::new();
+    for _ in 0..SERVERS {
+        let mut settings = Settings::for_dirs(dirs.data(), dirs.logs());
+        settings.bind = "127.0.0.1:0".into();
+        settings.admin_token = Some(ADMIN_TOKEN.parse().unwrap());
+        settings.workers = Some(2);
+        settings.audit_max_bytes = 64 * 1024;
+        if let Some(schema) = &dirs.schema {
+            settings.database_url = Some(schema.url.parse().unwrap());
+            settings.database_schema = Some(schema.name.clone());
+            settings.database_connections = 4;
+        }
+        adjust(&mut settings);
+        let application = Application::build(settings)
+            .await
+            .expect("the server starts");
+        bases.push(format!("http://127.0.0.1:{}", application.port()));
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let task = actix_rt::spawn(application.run(async {
+            let _ = stopped.await;
+        }));
+        running.push(Running { stop, task });
+    }
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
         .finish();
     TestApp {
-        base,
+        base: bases[0].clone(),
+        bases: RoundRobin::new(bases),
         dirs,
         client,
-        stop,
         running,
     }
 }
 
+/// Moves what a test wrote into the data dir before the first start (a seeded history) into
+/// the pair's schema, as an operator moves an installation in.
+#[cfg(feature = "postgres")]
+async fn move_in(data: &Path, schema: &Schema) {
+    use tracking_server::import::{ImportSettings, run};
+    let seeded = [tracking_store::HISTORY_FILE, tracking_store::JOURNAL_FILE]
+        .iter()
+        .any(|file| data.join(file).exists());
+    if seeded {
+        let settings = ImportSettings {
+            from: data.to_path_buf(),
+            database_url: schema.url.parse().unwrap(),
+            database_schema: Some(schema.name.clone()),
+        };
+        run(&settings, &mut Vec::new())
+            .await
+            .expect("the seeded data dir moves in");
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn move_in(_: &Path, _: &Schema) {
+    unreachable!("a pair of servers needs the postgres feature");
+}
+
 impl TestApp {
-    /// Stops the server gracefully and hands back its directories.
+    /// Stops the servers gracefully and hands back their directories.
     pub async fn stop(self) -> Dirs {
-        let _ = self.stop.send(());
-        self.running.await.unwrap().unwrap();
+        for Running { stop, task } in self.running {
+            let _ = stop.send(());
+            task.await.unwrap().unwrap();
+        }
         self.dirs
+    }
+
+    /// `base` + `path`, on the server whose turn it is.
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.bases.next())
     }
 
     pub fn log_dir(&self) -> PathBuf {
@@ -121,7 +209,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        let mut request = self.client.request(method, self.url(path));
         if let Some(token) = token {
             request = request.insert_header(("Authorization", format!("Bearer {token}")));
         }
@@ -142,7 +230,7 @@ impl TestApp {
     ) -> Answer {
         let request = self
             .client
-            .request(method, format!("{}{path}", self.base))
+            .request(method, self.url(path))
             .insert_header(("Authorization", authorization));
         let response = match body {
             Some(body) => request.send_json(&body).await,
@@ -162,7 +250,7 @@ impl TestApp {
     ) -> Answer {
         let mut request = self
             .client
-            .request(method, format!("{}{path}", self.base))
+            .request(method, self.url(path))
             .insert_header(("Content-Type", content_type));
         if let Some(token) = token {
             request = request.insert_header(("Authorization", format!("Bearer {token}")));
@@ -178,7 +266,7 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: Vec<u8>,
     ) -> (Answer, HeaderMap) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        let mut request = self.client.request(method, self.url(path));
         for &(name, value) in headers {
             request = request.append_header((name, value));
         }
@@ -195,7 +283,7 @@ impl TestApp {
         headers: &[(&str, &[u8])],
         body: Vec<u8>,
     ) -> (Answer, HeaderMap) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        let mut request = self.client.request(method, self.url(path));
         for &(name, value) in headers {
             let value = awc::http::header::HeaderValue::from_bytes(value).expect("a header value");
             request = request.append_header((name, value));
@@ -203,6 +291,17 @@ impl TestApp {
         let response = request.send_body(body).await.expect("the server answers");
         let headers = response.headers().clone();
         (read(response).await, headers)
+    }
+
+    /// A `GET` without credentials to each server in turn (say `/health`), not only to the one
+    /// whose turn it is.
+    pub async fn get_on_each(&self, path: &str) -> Vec<Answer> {
+        let mut answers = Vec::new();
+        for base in self.bases.all() {
+            let response = self.client.get(format!("{base}{path}")).send().await;
+            answers.push(read(response.expect("the server answers")).await);
+        }
+        answers
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
@@ -342,7 +441,7 @@ impl TestApp {
     pub async fn preflight(&self, path: &str, origin: &str) -> Option<String> {
         let response = self
             .client
-            .request(Method::OPTIONS, format!("{}{path}", self.base))
+            .request(Method::OPTIONS, self.url(path))
             .insert_header(("Origin", origin))
             .insert_header(("Access-Control-Request-Method", "POST"))
             .insert_header((
@@ -363,7 +462,7 @@ impl TestApp {
         token: &str,
     ) -> awc::ClientResponse<impl Stream<Item = Result<Bytes, PayloadError>> + Unpin + use<>> {
         self.client
-            .get(format!("{}{path}", self.base))
+            .get(self.url(path))
             .insert_header(("Authorization", format!("Bearer {token}")))
             .timeout(Duration::from_secs(3600))
             .send()
@@ -391,7 +490,7 @@ impl TestApp {
     pub async fn open_events(&self, token: &str) -> EventStream {
         let response = self
             .client
-            .get(format!("{}/events", self.base))
+            .get(self.url("/events"))
             .insert_header(("Authorization", format!("Bearer {token}")))
             .timeout(Duration::from_secs(3600))
             .send()
@@ -405,7 +504,7 @@ impl TestApp {
     pub async fn open_events_after(&self, token: &str, last_event_id: &str) -> EventStream {
         let response = self
             .client
-            .get(format!("{}/events", self.base))
+            .get(self.url("/events"))
             .insert_header(("Authorization", format!("Bearer {token}")))
             .insert_header(("Last-Event-ID", last_event_id))
             .timeout(Duration::from_secs(3600))
@@ -431,7 +530,7 @@ impl TestApp {
     ) -> EventStream {
         let mut request = self
             .client
-            .get(format!("{}/events?ticket={ticket}{extra}", self.base))
+            .get(self.url(&format!("/events?ticket={ticket}{extra}")))
             .timeout(Duration::from_secs(3600));
         if let Some(header) = header {
             request = request.insert_header(("Last-Event-ID", header));
@@ -445,7 +544,7 @@ impl TestApp {
     pub async fn open_events_with_ticket(&self, ticket: &str) -> Result<EventStream, Answer> {
         let response = self
             .client
-            .get(format!("{}/events?ticket={ticket}", self.base))
+            .get(self.url(&format!("/events?ticket={ticket}")))
             .timeout(Duration::from_secs(3600))
             .send()
             .await
@@ -456,6 +555,18 @@ impl TestApp {
             Err(read(response).await)
         }
     }
+}
+
+/// Waits until a file holds something (an audit file written by the server that writes them);
+/// panics when it has not within 30 seconds.
+pub async fn wait_for_file(path: &Path) {
+    for _ in 0..600 {
+        if std::fs::metadata(path).is_ok_and(|file| file.len() > 0) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{} did not appear", path.display());
 }
 
 pub struct Family {

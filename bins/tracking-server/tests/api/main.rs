@@ -1,4 +1,8 @@
-//! End-to-end tests of the HTTP contract against a real server on a free port.
+//! End-to-end tests of the HTTP contract against a real server on a free port (the `pair` test
+//! binary runs most of them again against two servers on one PostgreSQL database).
+
+/// How many servers `spawn_app` starts: one, on its own data dir.
+pub const SERVERS: usize = 1;
 
 #[cfg(feature = "postgres")]
 mod across_servers;
@@ -23,6 +27,7 @@ mod private_files;
 mod reading;
 mod restart;
 mod resume;
+mod schema;
 mod summaries;
 
 #[path = "../support/mod.rs"]

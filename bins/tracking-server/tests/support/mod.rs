@@ -4,9 +4,11 @@
 #![allow(dead_code, unused_imports)]
 
 mod client;
+mod round_robin;
 mod server;
 
 pub use client::{Client, NoAnswer};
+pub use round_robin::RoundRobin;
 pub use server::{Dirs, Server};
 
 /// The admin token every process-level test starts the server with.
