@@ -53,6 +53,7 @@ pub fn join(store: &Store, tracker: &Arc<Tracker>) -> Cluster {
                 };
                 match notice {
                     CommitNotice::Family(family) => tracker.committed_elsewhere(family),
+                    CommitNotice::Deleted(user) => tracker.deleted_elsewhere(user),
                     CommitNotice::Missed => tracker.missed_commits(),
                 }
             });

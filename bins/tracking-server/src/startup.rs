@@ -94,6 +94,7 @@ impl Application {
         let address = listener.local_addr()?;
         let state = web::Data::new(ApiState {
             keep_alive: Duration::from_secs(settings.sse_keep_alive_seconds),
+            tickets: store.tickets(),
             ..ApiState::new(tracker.clone(), admin)
         });
         let origins = settings.cors_origins.clone();

@@ -7,6 +7,7 @@ use std::time::Duration;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use tracking_api::Tickets;
 use tracking_store::{
     Durability as StoreDurability, FamilyRepository, FileStore, FileStoreOptions, HistorySize,
     TrackingRepository,
@@ -54,6 +55,16 @@ impl Store {
             Self::Files(store) => store.clone(),
             #[cfg(feature = "postgres")]
             Self::Postgres(store) => store.clone(),
+        }
+    }
+
+    /// Where the event tickets are kept: in this process on files; in the database on
+    /// PostgreSQL, so that a ticket one server issued opens a stream on any other.
+    pub fn tickets(&self) -> Tickets {
+        match self {
+            Self::Files(_) => Tickets::default(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => Tickets::kept_in(store.clone()),
         }
     }
 

@@ -317,6 +317,11 @@ impl Tracker {
         self.hub.wake(family);
     }
 
+    /// Another server deleted `user`: its streams here end, as they do where it was deleted.
+    pub fn deleted_elsewhere(&self, user: UserId) {
+        self.hub.disconnect(user);
+    }
+
     /// Commits on other servers may have gone unheard: every stream reads on, and every family's
     /// audit lines are checked.
     pub fn missed_commits(&self) {

@@ -28,6 +28,7 @@ mod metrics;
 mod postgres;
 mod running;
 mod state;
+mod tickets;
 mod token;
 #[cfg(feature = "postgres")]
 mod transfer;
@@ -52,6 +53,7 @@ pub use postgres::{
     CommitListener, CommitNotice, ConnectError, ImportError, PostgresOptions, PostgresStore,
     WriterLock,
 };
+pub use tickets::{MemoryTickets, TICKETS_PER_USER, Ticket, TicketRepository};
 pub use token::TokenHash;
 #[cfg(feature = "postgres")]
 pub use transfer::file_credentials;

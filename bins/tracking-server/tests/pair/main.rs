@@ -6,9 +6,6 @@
 //! Not included: the tests that start servers of their own (`on_postgres`, `across_servers`),
 //! the data dir's file modes (`private_files`: on PostgreSQL the data dir holds no data), and
 //! the modules with a test that fails on a pair today, for gaps of the product across servers:
-//! - `child_access`, `live_events`, `resume`: an event ticket (`POST /events/ticket`) is kept in
-//!   the memory of the server that issued it, so the other server refuses it (401);
-//! - `live_events`: deleting a user on one server does not end its streams on the other;
 //! - `limits`: the streams a user may hold open are counted per server;
 //! - `deleting`: the audit files of a user deleted through the server that does not write them
 //!   are removed later, by the writer's catch-up, not before the answer.
@@ -22,6 +19,8 @@ mod api_samples;
 mod auth_matrix;
 #[path = "../api/bad_input.rs"]
 mod bad_input;
+#[path = "../api/child_access.rs"]
+mod child_access;
 #[path = "../api/exports.rs"]
 mod exports;
 // Some helpers serve only the modules left out above.
@@ -32,6 +31,8 @@ mod helpers;
 mod hostile;
 #[path = "../api/idempotency.rs"]
 mod idempotency;
+#[path = "../api/live_events.rs"]
+mod live_events;
 #[path = "../api/mutations.rs"]
 mod mutations;
 #[path = "../api/openapi.rs"]
@@ -44,6 +45,8 @@ mod outside_attack;
 mod reading;
 #[path = "../api/restart.rs"]
 mod restart;
+#[path = "../api/resume.rs"]
+mod resume;
 #[path = "../api/schema.rs"]
 mod schema;
 #[path = "../api/summaries.rs"]

@@ -7,7 +7,8 @@
 //! repositories live beside this file: `users.rs`, `records.rs` (children, tasks, rewards and
 //! pending requests), `mutation.rs` (the tracked action's transaction), `outbox.rs`,
 //! `history.rs`, `query.rs`, `summary.rs`, `import.rs` (moving a file store in) and
-//! `credentials.rs` (children's tokens and idempotency keys, for an import); `notify.rs`
+//! `credentials.rs` (children's tokens and idempotency keys, for an import), `tickets.rs` (the
+//! event tickets every server redeems); `notify.rs`
 //! tells the other servers of each commit, `writer_lock.rs` elects the one that writes the audit
 //! files; `engine.rs` is the runtime every query runs on;
 //! `rows.rs` converts between rows and model types, `errors.rs` between sqlx's errors and the
@@ -27,6 +28,7 @@ mod records;
 mod repository;
 mod rows;
 mod summary;
+mod tickets;
 mod tokens;
 mod users;
 mod writer_lock;

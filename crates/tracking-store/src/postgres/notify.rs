@@ -1,7 +1,8 @@
 //! Commit notices between servers: a tracked action's transaction sends `NOTIFY` naming its
 //! family, delivered by PostgreSQL to every listener when (and only if) it commits; one listener
 //! connection per server hears them and wakes that family's readers, which then read the
-//! family's events after their own cursors.
+//! family's events after their own cursors. A user's deletion sends one too, so that every
+//! server ends the deleted user's streams.
 //!
 //! A notice carries no event and is never trusted for one: a lost notice only delays a reader
 //! until the next, and whenever the listener's connection is (re)established it reports
@@ -34,6 +35,8 @@ const RETRY_AFTER: Duration = Duration::from_millis(500);
 pub enum CommitNotice {
     /// A transaction of this family committed an event (on any server).
     Family(UserId),
+    /// This user was deleted (on any server): its credentials open nothing any more.
+    Deleted(UserId),
     /// The listener (re)connected: notices sent while it was not listening are lost, so every
     /// family may have new events.
     Missed,
@@ -62,6 +65,32 @@ pub(super) async fn notify_committed(
         .await
         .map_err(errors::family)?;
     Ok(())
+}
+
+/// Sends the notice that `user` was deleted, inside the transaction that deletes it.
+pub(super) async fn notify_deleted(
+    connection: &mut PgConnection,
+    user: UserId,
+) -> Result<(), FamilyError> {
+    sqlx::query(concat!("SELECT pg_notify(", channel!(), ", $1)"))
+        .bind(format!("{DELETED}{user}"))
+        .execute(connection)
+        .await
+        .map_err(errors::family)?;
+    Ok(())
+}
+
+/// What starts the payload of a deletion's notice, before the user's id.
+const DELETED: &str = "deleted:";
+
+/// A notice's payload: a family's id, or a deleted user's after [`DELETED`]; anything else may
+/// have been any family's.
+fn notice(payload: &str) -> CommitNotice {
+    let read = match payload.strip_prefix(DELETED) {
+        Some(user) => user.parse().map(CommitNotice::Deleted),
+        None => payload.parse().map(CommitNotice::Family),
+    };
+    read.unwrap_or(CommitNotice::Missed)
 }
 
 impl PostgresStore {
@@ -107,14 +136,28 @@ async fn listen(
     on_notice(CommitNotice::Missed);
     loop {
         match listener.try_recv().await {
-            Ok(Some(notification)) => match notification.payload().parse::<UserId>() {
-                Ok(family) => on_notice(CommitNotice::Family(family)),
-                Err(_) => on_notice(CommitNotice::Missed),
-            },
+            Ok(Some(notification)) => on_notice(notice(notification.payload())),
             // The connection was lost and is back, listening again: notices may have been lost.
             Ok(None) => on_notice(CommitNotice::Missed),
             Err(sqlx::Error::PoolClosed) => return Ok(()),
             Err(error) => return Err(error),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_name_a_family_or_a_deleted_user() {
+        let user = UserId::generate();
+        assert_eq!(notice(&user.to_string()), CommitNotice::Family(user));
+        assert_eq!(
+            notice(&format!("deleted:{user}")),
+            CommitNotice::Deleted(user)
+        );
+        assert_eq!(notice("deleted:nobody"), CommitNotice::Missed);
+        assert_eq!(notice(""), CommitNotice::Missed);
     }
 }

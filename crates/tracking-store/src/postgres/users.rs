@@ -4,7 +4,7 @@ use tracking_model::{User, UserId};
 
 use sqlx::PgExecutor;
 
-use super::{PostgresStore, errors, rows};
+use super::{PostgresStore, errors, notify, rows};
 use crate::{FamilyError, TokenHash};
 
 macro_rules! select_users {
@@ -69,8 +69,8 @@ impl PostgresStore {
 
     /// Removes the user (its records go with it, by the foreign keys' cascade) and remembers the
     /// id for anonymization, in one transaction.
-    pub(super) async fn remove_user(&self, id: UserId) -> Result<(), FamilyError> {
-        let id = id.to_string();
+    pub(super) async fn remove_user(&self, user: UserId) -> Result<(), FamilyError> {
+        let id = user.to_string();
         let mut transaction = self.pool.begin().await.map_err(errors::family)?;
         let removed = sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(&id)
@@ -85,6 +85,7 @@ impl PostgresStore {
             .execute(&mut *transaction)
             .await
             .map_err(errors::family)?;
+        notify::notify_deleted(&mut transaction, user).await?;
         transaction.commit().await.map_err(errors::family)
     }
 

@@ -25,7 +25,9 @@ pub(crate) async fn ticket(
 ) -> Result<web::Json<tracking_model::EventTicket>, ApiError> {
     no_body(&request, payload).await?;
     let credential = presented_hash(&request)?;
-    Ok(web::Json(state.tickets.issue(caller.family(), credential)))
+    Ok(web::Json(
+        state.tickets.issue(caller.family(), credential).await?,
+    ))
 }
 
 /// `GET /events`, with `Authorization` or `?ticket=`.
@@ -37,10 +39,7 @@ pub(crate) async fn stream(
         Some(token) => hash_token(token),
         None => {
             let ticket = ticket_parameter(&request).ok_or(ApiError::Unauthorized)?;
-            state
-                .tickets
-                .redeem(&ticket)
-                .ok_or(ApiError::Unauthorized)?
+            (state.tickets.redeem(&ticket).await?).ok_or(ApiError::Unauthorized)?
         }
     };
     let caller = caller_for(&state, &credential).await?;
