@@ -68,7 +68,8 @@ pub struct Settings {
     /// Milliseconds a client has to send a whole request head before it is dropped (slow clients).
     #[arg(long, env = "TRACKING_REQUEST_TIMEOUT_MS", default_value_t = 5000)]
     pub request_timeout_ms: u64,
-    /// Live event streams one parent may have open; one more closes that parent's oldest.
+    /// Live event streams one parent may have open on this server; one more closes that parent's
+    /// oldest here (with many servers, each counts its own).
     #[arg(long, env = "TRACKING_MAX_STREAMS_PER_USER", default_value_t = 64)]
     pub max_streams_per_user: usize,
     /// `on`: Prometheus metrics are recorded and served at `GET /metrics` to the admin token.

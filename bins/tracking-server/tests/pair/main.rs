@@ -3,12 +3,12 @@
 //! the client sending each request to the other server than the one before: every answer and
 //! every read holds whichever server gives it, right after a write on the other one.
 //!
-//! Not included: the tests that start servers of their own (`on_postgres`, `across_servers`),
-//! the data dir's file modes (`private_files`: on PostgreSQL the data dir holds no data), and
-//! the modules with a test that fails on a pair today, for gaps of the product across servers:
-//! - `limits`: the streams a user may hold open are counted per server;
-//! - `deleting`: the audit files of a user deleted through the server that does not write them
-//!   are removed later, by the writer's catch-up, not before the answer.
+//! Not included: the tests that start servers of their own (`on_postgres`, `across_servers`)
+//! and the data dir's file modes (`private_files`: on PostgreSQL the data dir holds no data).
+//! Where a pair differs by design, the test says so under `SERVERS > 1`: the streams a user may
+//! hold open are counted per server (`--max-streams-per-user` protects each process); the audit
+//! files are written, and a deleted user's removed, by the one server elected to write them, a
+//! moment after the answer when the request went to the other.
 
 /// How many servers `spawn_app` starts: two, on one database.
 pub const SERVERS: usize = 2;
@@ -21,6 +21,8 @@ mod auth_matrix;
 mod bad_input;
 #[path = "../api/child_access.rs"]
 mod child_access;
+#[path = "../api/deleting.rs"]
+mod deleting;
 #[path = "../api/exports.rs"]
 mod exports;
 // Some helpers serve only the modules left out above.
@@ -31,6 +33,8 @@ mod helpers;
 mod hostile;
 #[path = "../api/idempotency.rs"]
 mod idempotency;
+#[path = "../api/limits.rs"]
+mod limits;
 #[path = "../api/live_events.rs"]
 mod live_events;
 #[path = "../api/mutations.rs"]
