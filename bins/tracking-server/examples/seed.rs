@@ -33,8 +33,8 @@ use tracking_model::{
     Actor, Child, ChildId, EventId, Reward, RewardId, Task, TaskId, Timestamp, User, UserId,
 };
 use tracking_store::{
-    ActionTarget, Durability, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
-    TrackingRepository,
+    ActionTarget, ChildAction, Durability, FamilyError, FamilyRepository, FileStore,
+    FileStoreOptions, TrackingRepository,
 };
 
 /// Seeds a data directory for the load measurements.
@@ -172,7 +172,15 @@ async fn apply_events(
         };
         let occurred_at = Timestamp::from_unix_millis(span.start + span.step * i64::try_from(i)?)?;
         match store
-            .apply(family.user, child, target, Actor::Parent, occurred_at)
+            .apply(
+                ChildAction {
+                    owner: family.user,
+                    child,
+                    target,
+                    actor: Actor::Parent,
+                },
+                occurred_at,
+            )
             .await
         {
             Ok(applied_effect) => {

@@ -19,7 +19,9 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, oneshot};
 use tracking_model::{SequencedEvent, UserId};
-use tracking_store::{FamilyError, FamilyRepository, TrackingRepository, family_events_after};
+use tracking_store::{
+    FamilyError, FamilyRepository, SequenceRead, TrackingRepository, family_events_after,
+};
 
 use crate::worker::Worker;
 
@@ -565,9 +567,11 @@ async fn follow(shared: &Shared, user: UserId) {
         let events = match family_events_after(
             shared.family.as_ref(),
             shared.history.as_ref(),
-            user,
-            written,
-            BATCH,
+            SequenceRead {
+                family: user,
+                after: written,
+                limit: BATCH,
+            },
         )
         .await
         {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use futures_util::Stream;
 use tracking_model::{ChildId, SequencedEvent, StreamResetReason, TrackingEventCreated, UserId};
+use tracking_store::SequenceRead;
 
 use crate::cursor::Cursor;
 use crate::live::Signal;
@@ -118,7 +119,11 @@ impl Follow {
                 self.signal.mark_seen();
                 let events = match self
                     .tracker
-                    .family_events_after(self.family, self.last, READ_BATCH)
+                    .family_events_after(SequenceRead {
+                        family: self.family,
+                        after: self.last,
+                        limit: READ_BATCH,
+                    })
                     .await
                 {
                     Ok(events) => events,

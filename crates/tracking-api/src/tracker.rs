@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::sync::RwLock;
 use tracking_model::{Actor, ChildId, Effect, EventId, SequencedEvent, Timestamp, UserId};
 use tracking_store::{
-    ActionTarget, Appended, Applied, FamilyError, FamilyRepository, FeedError, HistoryError,
-    IdempotencyKey, Keyed, KeyedLock, RenderAnswer, TrackingRepository,
+    ActionTarget, Appended, Applied, ChildAction, FamilyError, FamilyRepository, FeedError,
+    HistoryError, IdempotencyKey, Keyed, KeyedLock, RenderAnswer, SequenceRead, TrackingRepository,
 };
 
 use crate::LiveHub;
@@ -148,7 +148,15 @@ impl Tracker {
         let _in_order = self.children.lock(child).await;
         let applied = self
             .family
-            .apply(owner, child, target, actor, Timestamp::now())
+            .apply(
+                ChildAction {
+                    owner,
+                    child,
+                    target,
+                    actor,
+                },
+                Timestamp::now(),
+            )
             .await?;
         self.committed(owner, &applied).await;
         Ok(applied.effect)
@@ -188,7 +196,16 @@ impl Tracker {
                 render(done.map(|applied| &applied.effect))
             });
         let keyed = (self.family)
-            .apply_keyed(owner, child, target, actor, key, render)
+            .apply_keyed(
+                ChildAction {
+                    owner,
+                    child,
+                    target,
+                    actor,
+                },
+                key,
+                render,
+            )
             .await?;
         Ok(match keyed {
             Keyed::Fresh(applied) => {
@@ -369,22 +386,13 @@ impl Tracker {
         backlog > 0 || deleted > 0
     }
 
-    /// The family's committed events numbered after `after`, oldest first, at most `limit`,
-    /// without a gap: see [`tracking_store::family_events_after`].
+    /// The family's committed events `read` asks for, oldest first, without a gap: see
+    /// [`tracking_store::family_events_after`].
     pub async fn family_events_after(
         &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
+        read: SequenceRead,
     ) -> Result<Vec<SequencedEvent>, FeedError> {
-        tracking_store::family_events_after(
-            self.family.as_ref(),
-            self.history.as_ref(),
-            family,
-            after,
-            limit,
-        )
-        .await
+        tracking_store::family_events_after(self.family.as_ref(), self.history.as_ref(), read).await
     }
 
     /// Writes the event into the history, where every read sees it from now on; its confirmation

@@ -18,7 +18,9 @@ use tracking_api::{LiveItem, MAX_REPLAY, NoAudit, StreamOptions, Tracker, hash_t
 use tracking_model::{
     Child, ChildId, EventId, StreamResetReason, Task, TaskId, Timestamp, User, UserId,
 };
-use tracking_store::{ActionTarget, FamilyRepository, MemoryStore, TrackingRepository};
+use tracking_store::{
+    ActionTarget, FamilyRepository, MemoryStore, SequenceRead, TrackingRepository,
+};
 
 type LiveStream = Pin<Box<dyn Stream<Item = LiveItem> + Send>>;
 
@@ -297,7 +299,11 @@ async fn streams_under_load(children: usize, per_child: usize, cuts: Vec<usize>,
         assert_eq!(unique, mine);
         // In the family's sequence order, whatever order the commits finished in.
         let in_order: Vec<EventId> = tracker
-            .family_events_after(*user, 0, 10_000)
+            .family_events_after(SequenceRead {
+                family: *user,
+                after: 0,
+                limit: 10_000,
+            })
             .await
             .unwrap()
             .into_iter()

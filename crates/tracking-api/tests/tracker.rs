@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{FlakyHistory, all_events, setup};
 use tracking_api::{AuditPosition, AuditSink, NoAudit, Tracker};
 use tracking_model::{EventId, SequencedEvent, UserId};
-use tracking_store::{ActionTarget, FamilyRepository, TrackingRepository};
+use tracking_store::{ActionTarget, FamilyRepository, SequenceRead, TrackingRepository};
 
 /// An audit sink that always fails, and remembers it was asked.
 #[derive(Default)]
@@ -109,7 +109,14 @@ async fn an_answered_event_is_read_at_once_and_confirmed_only_after_the_history_
     let page = tracker.history().query(&all_events()).await.unwrap();
     assert_eq!(page.items, vec![effect.event.clone()]);
     assert_eq!(tracker.history().get(id).await.unwrap(), effect.event);
-    let feed = tracker.family_events_after(s.user, 0, 10).await.unwrap();
+    let feed = tracker
+        .family_events_after(SequenceRead {
+            family: s.user,
+            after: 0,
+            limit: 10,
+        })
+        .await
+        .unwrap();
     assert_eq!(feed.len(), 1);
     assert_eq!((feed[0].sequence, feed[0].event.id()), (1, id));
 

@@ -9,7 +9,10 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 use tracking_model::{ChildId, SortOrder, TrackingQuery, UserId};
 
-use crate::{FamilyRepository, FeedError, HistoryError, KeyRecord, TokenHash, TrackingRepository};
+use crate::{
+    FamilyRepository, FeedError, HistoryError, KeyRecord, SequenceRead, TokenHash,
+    TrackingRepository,
+};
 
 /// How many events one read takes.
 const BATCH: u32 = 500;
@@ -161,7 +164,13 @@ pub async fn history_checksum(
     for family in families {
         let mut after = 0;
         loop {
-            let numbered = history.family_events(family, after, BATCH as usize).await?;
+            let numbered = history
+                .family_events(SequenceRead {
+                    family,
+                    after,
+                    limit: BATCH as usize,
+                })
+                .await?;
             let Some(last) = numbered.last() else { break };
             after = last.sequence;
             for event in &numbered {

@@ -6,7 +6,9 @@ use tracking_model::{
     TaskId, Timestamp, User, UserId,
 };
 
-use crate::{FamilyError, IdempotencyKey, Keyed, RenderAnswer, StoredAnswer, TokenHash};
+use crate::{
+    FamilyError, IdempotencyKey, Keyed, RenderAnswer, SequenceRead, StoredAnswer, TokenHash,
+};
 
 /// The task or reward a tracked mutation acts on, by id; the store looks it up in the family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +17,16 @@ pub enum ActionTarget {
     Request(RewardId),
     Redeem(RewardId),
     Cancel(RewardId),
+}
+
+/// One tracked action asked of the store: the target, for the owner's child, done by `actor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildAction {
+    pub owner: UserId,
+    pub child: ChildId,
+    pub target: ActionTarget,
+    /// Who acts: recorded in the event's metadata.
+    pub actor: Actor,
 }
 
 /// What [`FamilyRepository::apply`] committed: the effect, and the number its event took in the
@@ -104,16 +116,13 @@ pub trait FamilyRepository: Send + Sync + 'static {
         child: ChildId,
     ) -> Result<Vec<RewardRequest>, FamilyError>;
 
-    /// Applies one tracked action to the owner's child, performed by `actor`, one action per child at a time, with
+    /// Applies one tracked action to the owner's child, one action per child at a time, with
     /// [`tracking_model::decide`]. Its whole effect — points, request, and the tracking event
     /// in the outbox with the next number of the owner's family sequence — is durable together
     /// before this returns, or nothing changed.
     async fn apply(
         &self,
-        owner: UserId,
-        child: ChildId,
-        target: ActionTarget,
-        actor: Actor,
+        action: ChildAction,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError>;
 
@@ -123,10 +132,7 @@ pub trait FamilyRepository: Send + Sync + 'static {
     /// (or its refusal) that answer is stored under the key in the same commit as the effect.
     async fn apply_keyed(
         &self,
-        owner: UserId,
-        child: ChildId,
-        target: ActionTarget,
-        actor: Actor,
+        action: ChildAction,
         key: &IdempotencyKey,
         render: RenderAnswer<Applied>,
     ) -> Result<Keyed<Applied>, FamilyError>;
@@ -143,13 +149,8 @@ pub trait FamilyRepository: Send + Sync + 'static {
     /// Events committed by [`Self::apply`] whose delivery to the history is not yet confirmed,
     /// in commit order.
     async fn outbox(&self) -> Result<Vec<SequencedEvent>, FamilyError>;
-    /// The outbox events of `family` numbered after `after`, in number order, at most `limit`.
-    async fn outbox_after(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, FamilyError>;
+    /// The outbox events `read` asks for.
+    async fn outbox_after(&self, read: SequenceRead) -> Result<Vec<SequencedEvent>, FamilyError>;
     /// The number of the last event committed in `family`'s sequence; 0 before its first.
     async fn family_sequence(&self, family: UserId) -> Result<u64, FamilyError>;
     /// How many events wait in the outbox.

@@ -7,8 +7,16 @@ use tracking_model::{SequencedEvent, UserId};
 
 use crate::{FamilyRepository, FeedError, TrackingRepository};
 
-/// The events of `owner`'s family numbered after `after`, oldest first, at most `limit`, from
-/// everything committed: the outbox (not yet delivered) and the history together.
+/// A read of one family's sequence: the events of `family` (the parent's user id) numbered after
+/// `after`, in number order, at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SequenceRead {
+    pub family: UserId,
+    pub after: u64,
+    pub limit: usize,
+}
+
+/// The events `read` asks for, oldest first, from everything committed: the outbox (not yet delivered) and the history together.
 ///
 /// The outbox is read first: an event leaves it only once it is in the history, so an event that
 /// moves during the two reads is found in one of them (or both: the copies are merged by number).
@@ -19,15 +27,14 @@ use crate::{FamilyRepository, FeedError, TrackingRepository};
 pub async fn family_events_after(
     family: &dyn FamilyRepository,
     history: &dyn TrackingRepository,
-    owner: UserId,
-    after: u64,
-    limit: usize,
+    read: SequenceRead,
 ) -> Result<Vec<SequencedEvent>, FeedError> {
+    let SequenceRead { after, limit, .. } = read;
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let waiting = family.outbox_after(owner, after, limit).await?;
-    let stored = history.family_events(owner, after, limit).await?;
+    let waiting = family.outbox_after(read).await?;
+    let stored = history.family_events(read).await?;
     let mut by_number: BTreeMap<u64, SequencedEvent> = stored
         .into_iter()
         .map(|event| (event.sequence, event))

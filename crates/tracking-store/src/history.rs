@@ -6,7 +6,7 @@ use tracking_model::{
     TrackingQuery, UserId,
 };
 
-use crate::HistoryError;
+use crate::{HistoryError, SequenceRead};
 
 /// Where an event stands in the history's one order: (`occurred_at`, `created_at`, `id`).
 pub type OrderKey = (Timestamp, Timestamp, EventId);
@@ -49,15 +49,9 @@ pub trait TrackingRepository: Send + Sync + 'static {
     /// (`occurred_at`, `created_at`, `id`), with the count of all matches.
     async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError>;
 
-    /// The stored events of `family` (the parent's user id) numbered after `after` in the
-    /// family's sequence, in that order, at most `limit`; through an index by (family, number),
-    /// so the cost is that of the answer. An anonymized event belongs to no family.
-    async fn family_events(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, HistoryError>;
+    /// The stored events `read` asks for; through an index by (family, number), so the cost is
+    /// that of the answer. An anonymized event belongs to no family.
+    async fn family_events(&self, read: SequenceRead) -> Result<Vec<SequencedEvent>, HistoryError>;
 
     /// Up to `query.limit()` events matching every filter of `query` that follow `after` in its
     /// order (all of them from the start with `None`); `query.offset` is ignored. Reading on from

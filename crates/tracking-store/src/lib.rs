@@ -35,8 +35,8 @@ mod transfer;
 
 pub use census::{Census, ChildToken, Credentials, census, history_checksum};
 pub use error::{FamilyError, FeedError, HistoryError};
-pub use family::{ActionTarget, Applied, Created, FamilyRepository, TokenHolder};
-pub use feed::family_events_after;
+pub use family::{ActionTarget, Applied, ChildAction, Created, FamilyRepository, TokenHolder};
+pub use feed::{SequenceRead, family_events_after};
 pub use file::{
     Durability, FileStore, FileStoreOptions, HISTORY_FILE, HistorySize, JOURNAL_FILE, LOCK_FILE,
     OpenError, OpenReport, SNAPSHOT_FILE, TornLine,

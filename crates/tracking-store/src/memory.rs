@@ -9,7 +9,7 @@ use tracking_model::{
 
 use crate::memory_history::MemoryHistory;
 use crate::state::{Command, FamilyState, StateStore};
-use crate::{FamilyError, HistoryError, OrderKey, TrackingRepository};
+use crate::{FamilyError, HistoryError, OrderKey, SequenceRead, TrackingRepository};
 
 /// Family data and history in memory, each behind one lock. Nothing survives the process.
 #[derive(Debug, Default)]
@@ -65,13 +65,8 @@ impl TrackingRepository for MemoryStore {
         Ok(self.history().query(query))
     }
 
-    async fn family_events(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, HistoryError> {
-        Ok(self.history().family_events(family, after, limit))
+    async fn family_events(&self, read: SequenceRead) -> Result<Vec<SequencedEvent>, HistoryError> {
+        Ok(self.history().family_events(read))
     }
 
     async fn query_after(

@@ -9,7 +9,7 @@ use tracking_model::{
 };
 
 use crate::running::RunningHistory;
-use crate::{HistoryError, OrderKey};
+use crate::{HistoryError, OrderKey, SequenceRead};
 
 /// Every stored event by id, with its family sequence number, and the family index.
 #[derive(Debug, Default)]
@@ -103,12 +103,12 @@ impl MemoryHistory {
     }
 
     /// The events of `family` numbered after `after`, in number order, at most `limit`.
-    pub(crate) fn family_events(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Vec<SequencedEvent> {
+    pub(crate) fn family_events(&self, read: SequenceRead) -> Vec<SequencedEvent> {
+        let SequenceRead {
+            family,
+            after,
+            limit,
+        } = read;
         let from = (family, after.saturating_add(1));
         self.families
             .range(from..=(family, u64::MAX))

@@ -9,7 +9,8 @@ use std::time::Duration;
 use common::{at, child, task, token, user};
 use tracking_model::Actor;
 use tracking_store::{
-    ActionTarget, Durability, FamilyRepository, FileStore, FileStoreOptions, TrackingRepository,
+    ActionTarget, ChildAction, Durability, FamilyRepository, FileStore, FileStoreOptions,
+    TrackingRepository,
 };
 
 async fn close_then_reopen(durability: Durability) {
@@ -28,10 +29,12 @@ async fn close_then_reopen(durability: Durability) {
     store.create_task(&chore).await.unwrap();
     let effect = store
         .apply(
-            parent.id,
-            kid.id,
-            ActionTarget::Activate(chore.id),
-            Actor::Parent,
+            ChildAction {
+                owner: parent.id,
+                child: kid.id,
+                target: ActionTarget::Activate(chore.id),
+                actor: Actor::Parent,
+            },
             at(1_000),
         )
         .await
@@ -50,10 +53,12 @@ async fn close_then_reopen(durability: Durability) {
     assert!(
         still_held
             .apply(
-                parent.id,
-                kid.id,
-                ActionTarget::Activate(chore.id),
-                Actor::Parent,
+                ChildAction {
+                    owner: parent.id,
+                    child: kid.id,
+                    target: ActionTarget::Activate(chore.id),
+                    actor: Actor::Parent
+                },
                 at(2_000)
             )
             .await

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tracking_model::{Actor, TaskId, Timestamp, UserId};
-use tracking_store::{ActionTarget, CommitNotice, FamilyError, FamilyRepository, PostgresStore};
+use tracking_store::{
+    ActionTarget, ChildAction, CommitNotice, FamilyError, FamilyRepository, PostgresStore,
+};
 
 /// Long enough for any machine; a notice that never comes fails the test instead of hanging it.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -59,30 +61,36 @@ async fn a_listener_hears_the_families_committed_on_another_store() {
     // Refused before it commits: no notice.
     let refused = writer
         .apply(
-            first,
-            first_child,
-            ActionTarget::Activate(TaskId::generate()),
-            Actor::Parent,
+            ChildAction {
+                owner: first,
+                child: first_child,
+                target: ActionTarget::Activate(TaskId::generate()),
+                actor: Actor::Parent,
+            },
             Timestamp::now(),
         )
         .await;
     assert!(matches!(refused, Err(FamilyError::NotFound)), "{refused:?}");
     writer
         .apply(
-            first,
-            first_child,
-            ActionTarget::Activate(first_task),
-            Actor::Parent,
+            ChildAction {
+                owner: first,
+                child: first_child,
+                target: ActionTarget::Activate(first_task),
+                actor: Actor::Parent,
+            },
             Timestamp::now(),
         )
         .await
         .unwrap();
     writer
         .apply(
-            second,
-            second_child,
-            ActionTarget::Activate(second_task),
-            Actor::Parent,
+            ChildAction {
+                owner: second,
+                child: second_child,
+                target: ActionTarget::Activate(second_task),
+                actor: Actor::Parent,
+            },
             Timestamp::now(),
         )
         .await
@@ -124,10 +132,12 @@ async fn a_listener_whose_connection_dies_reconnects_and_reports_what_it_may_hav
 
     writer
         .apply(
-            owner,
-            child,
-            ActionTarget::Activate(task),
-            Actor::Parent,
+            ChildAction {
+                owner,
+                child,
+                target: ActionTarget::Activate(task),
+                actor: Actor::Parent,
+            },
             Timestamp::now(),
         )
         .await

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use common::{at, child, event, task, token, user};
 use tracking_model::{Actor, ChildId, TrackingEvent, TrackingQuery, UserId};
 use tracking_store::{
-    ActionTarget, FamilyRepository, FileStore, FileStoreOptions, TrackingRepository,
+    ActionTarget, ChildAction, FamilyRepository, FileStore, FileStoreOptions, TrackingRepository,
 };
 
 fn open(dir: &std::path::Path) -> Arc<FileStore> {
@@ -49,10 +49,12 @@ async fn many_writers_on_one_child_keep_the_points_chain_while_events_are_delive
                     let target = ActionTarget::Activate(task_ids[(writer + step) % 2]);
                     let effect = store
                         .apply(
-                            owner,
-                            kid,
-                            target,
-                            Actor::Parent,
+                            ChildAction {
+                                owner,
+                                child: kid,
+                                target,
+                                actor: Actor::Parent,
+                            },
                             at(((writer * 31 + step * 17) % 97) as i64),
                         )
                         .await

@@ -19,9 +19,10 @@ use tracking_model::{
     Zone, summarize,
 };
 use tracking_store::{
-    ActionTarget, Applied, Created, Durability, FamilyError, FamilyRepository, FileStore,
-    FileStoreOptions, HistoryError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed, MemoryStore,
-    RenderAnswer, StoredAnswer, TokenHolder, TrackingRepository, family_events_after,
+    ActionTarget, Applied, ChildAction, Created, Durability, FamilyError, FamilyRepository,
+    FileStore, FileStoreOptions, HistoryError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed,
+    MemoryStore, RenderAnswer, SequenceRead, StoredAnswer, TokenHolder, TrackingRepository,
+    family_events_after,
 };
 
 /// A store under test, and how to close and reopen it (a no-op for a store in memory).
@@ -345,10 +346,12 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
 
     let effect = store
         .apply(
-            owner,
-            id,
-            ActionTarget::Activate(bed.id),
-            Actor::Parent,
+            ChildAction {
+                owner,
+                child: id,
+                target: ActionTarget::Activate(bed.id),
+                actor: Actor::Parent,
+            },
             at(0),
         )
         .await
@@ -358,10 +361,12 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     assert_eq!(effect.event.entity_type(), EntityType::Task);
     let effect = store
         .apply(
-            owner,
-            id,
-            ActionTarget::Activate(hit.id),
-            Actor::Parent,
+            ChildAction {
+                owner,
+                child: id,
+                target: ActionTarget::Activate(hit.id),
+                actor: Actor::Parent,
+            },
             at(1),
         )
         .await
@@ -371,10 +376,12 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     assert_eq!(effect.event.entity_type(), EntityType::Penalty);
     let effect = store
         .apply(
-            owner,
-            id,
-            ActionTarget::Request(ice.id),
-            Actor::Parent,
+            ChildAction {
+                owner,
+                child: id,
+                target: ActionTarget::Request(ice.id),
+                actor: Actor::Parent,
+            },
             at(2),
         )
         .await
@@ -389,10 +396,12 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     assert!(matches!(
         store
             .apply(
-                owner,
-                id,
-                ActionTarget::Request(ice.id),
-                Actor::Parent,
+                ChildAction {
+                    owner,
+                    child: id,
+                    target: ActionTarget::Request(ice.id),
+                    actor: Actor::Parent
+                },
                 at(3)
             )
             .await,
@@ -408,10 +417,12 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     );
     let effect = store
         .apply(
-            owner,
-            id,
-            ActionTarget::Redeem(ice.id),
-            Actor::Parent,
+            ChildAction {
+                owner,
+                child: id,
+                target: ActionTarget::Redeem(ice.id),
+                actor: Actor::Parent,
+            },
             at(4),
         )
         .await
@@ -427,10 +438,12 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     assert!(matches!(
         store
             .apply(
-                owner,
-                id,
-                ActionTarget::Cancel(ice.id),
-                Actor::Parent,
+                ChildAction {
+                    owner,
+                    child: id,
+                    target: ActionTarget::Cancel(ice.id),
+                    actor: Actor::Parent
+                },
                 at(5)
             )
             .await,
@@ -439,10 +452,12 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     assert!(matches!(
         store
             .apply(
-                owner,
-                id,
-                ActionTarget::Redeem(ice.id),
-                Actor::Parent,
+                ChildAction {
+                    owner,
+                    child: id,
+                    target: ActionTarget::Redeem(ice.id),
+                    actor: Actor::Parent
+                },
                 at(5)
             )
             .await,
@@ -455,10 +470,12 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     for _ in 0..2 {
         store
             .apply(
-                owner,
-                id,
-                ActionTarget::Activate(hit.id),
-                Actor::Parent,
+                ChildAction {
+                    owner,
+                    child: id,
+                    target: ActionTarget::Activate(hit.id),
+                    actor: Actor::Parent,
+                },
                 at(6),
             )
             .await
@@ -466,10 +483,12 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     }
     let effect = store
         .apply(
-            owner,
-            id,
-            ActionTarget::Activate(bed.id),
-            Actor::Parent,
+            ChildAction {
+                owner,
+                child: id,
+                target: ActionTarget::Activate(bed.id),
+                actor: Actor::Parent,
+            },
             at(7),
         )
         .await
@@ -478,20 +497,24 @@ async fn tracked_mutations_follow_the_rules<S: Subject>(subject: S) {
     assert_eq!(effect.child.points, 28);
     store
         .apply(
-            owner,
-            id,
-            ActionTarget::Request(ice.id),
-            Actor::Parent,
+            ChildAction {
+                owner,
+                child: id,
+                target: ActionTarget::Request(ice.id),
+                actor: Actor::Parent,
+            },
             at(8),
         )
         .await
         .unwrap();
     let effect = store
         .apply(
-            owner,
-            id,
-            ActionTarget::Cancel(ice.id),
-            Actor::Parent,
+            ChildAction {
+                owner,
+                child: id,
+                target: ActionTarget::Cancel(ice.id),
+                actor: Actor::Parent,
+            },
             at(9),
         )
         .await
@@ -532,10 +555,12 @@ async fn refused_mutations_change_nothing<S: Subject>(subject: S) {
     assert!(matches!(
         store
             .apply(
-                alex.id,
-                rich.id,
-                ActionTarget::Activate(bed.id),
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: rich.id,
+                    target: ActionTarget::Activate(bed.id),
+                    actor: Actor::Parent
+                },
                 at(0)
             )
             .await,
@@ -544,10 +569,12 @@ async fn refused_mutations_change_nothing<S: Subject>(subject: S) {
     assert!(matches!(
         store
             .apply(
-                alex.id,
-                rich.id,
-                ActionTarget::Activate(foreign.id),
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: rich.id,
+                    target: ActionTarget::Activate(foreign.id),
+                    actor: Actor::Parent
+                },
                 at(0)
             )
             .await,
@@ -556,10 +583,12 @@ async fn refused_mutations_change_nothing<S: Subject>(subject: S) {
     assert!(matches!(
         store
             .apply(
-                other.id,
-                rich.id,
-                ActionTarget::Activate(foreign.id),
-                Actor::Parent,
+                ChildAction {
+                    owner: other.id,
+                    child: rich.id,
+                    target: ActionTarget::Activate(foreign.id),
+                    actor: Actor::Parent
+                },
                 at(0)
             )
             .await,
@@ -585,10 +614,12 @@ async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
         let kid = if step % 2 == 0 { kim.id } else { lee.id };
         let effect = store
             .apply(
-                alex.id,
-                kid,
-                ActionTarget::Activate(bed.id),
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: kid,
+                    target: ActionTarget::Activate(bed.id),
+                    actor: Actor::Parent,
+                },
                 at(step),
             )
             .await
@@ -634,10 +665,12 @@ async fn deleting_cascades_and_remembers_anonymization<S: Subject>(subject: S) {
         for prize in [ice.id, cake.id] {
             store
                 .apply(
-                    alex.id,
-                    kid,
-                    ActionTarget::Request(prize),
-                    Actor::Parent,
+                    ChildAction {
+                        owner: alex.id,
+                        child: kid,
+                        target: ActionTarget::Request(prize),
+                        actor: Actor::Parent,
+                    },
                     at(0),
                 )
                 .await
@@ -755,7 +788,14 @@ async fn unsynced_appends_are_read_at_once_and_kept_once_synced<S: Subject>(subj
     let page = store.query(&TrackingQuery::default()).await.unwrap();
     assert_eq!((page.items, page.total), (vec![first.event.clone()], 1));
     assert_eq!(
-        store.family_events(alex, 0, 10).await.unwrap(),
+        store
+            .family_events(SequenceRead {
+                family: alex,
+                after: 0,
+                limit: 10
+            })
+            .await
+            .unwrap(),
         vec![first.clone()]
     );
     let params = SummaryParams::default();
@@ -956,7 +996,15 @@ async fn concurrent_mutations_on_one_child_keep_the_chain<S: Subject>(subject: S
                     let target = ActionTarget::Activate(tasks[(writer + step) as usize % 2]);
                     let kid = kids[usize::from(writer % 4 == 0)];
                     store
-                        .apply(owner, kid, target, Actor::Parent, stamp)
+                        .apply(
+                            ChildAction {
+                                owner,
+                                child: kid,
+                                target,
+                                actor: Actor::Parent,
+                            },
+                            stamp,
+                        )
                         .await
                         .unwrap();
                 }
@@ -1021,9 +1069,17 @@ async fn feed<S: Subject>(
     limit: usize,
 ) -> Vec<SequencedEvent> {
     let store = subject.store();
-    family_events_after(store, store, family, after, limit)
-        .await
-        .unwrap()
+    family_events_after(
+        store,
+        store,
+        SequenceRead {
+            family,
+            after,
+            limit,
+        },
+    )
+    .await
+    .unwrap()
 }
 
 fn numbers(events: &[SequencedEvent]) -> Vec<u64> {
@@ -1055,10 +1111,12 @@ async fn family_sequence_numbers_events_in_commit_order<S: Subject>(subject: S) 
         let kid = if step % 2 == 0 { kim.id } else { lee.id };
         let applied = store
             .apply(
-                alex.id,
-                kid,
-                ActionTarget::Activate(bed.id),
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: kid,
+                    target: ActionTarget::Activate(bed.id),
+                    actor: Actor::Parent,
+                },
                 at(step),
             )
             .await
@@ -1070,10 +1128,12 @@ async fn family_sequence_numbers_events_in_commit_order<S: Subject>(subject: S) 
         if step % 3 == 0 {
             let applied = store
                 .apply(
-                    blair.id,
-                    sam.id,
-                    ActionTarget::Activate(dishes.id),
-                    Actor::Parent,
+                    ChildAction {
+                        owner: blair.id,
+                        child: sam.id,
+                        target: ActionTarget::Activate(dishes.id),
+                        actor: Actor::Parent,
+                    },
                     at(step),
                 )
                 .await
@@ -1133,19 +1193,55 @@ async fn family_sequence_numbers_events_in_commit_order<S: Subject>(subject: S) 
             "round {round}"
         );
         assert_eq!(
-            numbers(&store.outbox_after(alex.id, 1, 100).await.unwrap()),
+            numbers(
+                &store
+                    .outbox_after(SequenceRead {
+                        family: alex.id,
+                        after: 1,
+                        limit: 100
+                    })
+                    .await
+                    .unwrap()
+            ),
             [3, 5, 6]
         );
         assert_eq!(
-            numbers(&store.outbox_after(alex.id, 3, 1).await.unwrap()),
+            numbers(
+                &store
+                    .outbox_after(SequenceRead {
+                        family: alex.id,
+                        after: 3,
+                        limit: 1
+                    })
+                    .await
+                    .unwrap()
+            ),
             [5]
         );
         assert_eq!(
-            numbers(&store.family_events(alex.id, 0, 100).await.unwrap()),
+            numbers(
+                &store
+                    .family_events(SequenceRead {
+                        family: alex.id,
+                        after: 0,
+                        limit: 100
+                    })
+                    .await
+                    .unwrap()
+            ),
             [1, 2, 4]
         );
         assert_eq!(
-            numbers(&store.family_events(alex.id, 1, 1).await.unwrap()),
+            numbers(
+                &store
+                    .family_events(SequenceRead {
+                        family: alex.id,
+                        after: 1,
+                        limit: 1
+                    })
+                    .await
+                    .unwrap()
+            ),
             [2]
         );
         subject = subject.reopen();
@@ -1153,10 +1249,12 @@ async fn family_sequence_numbers_events_in_commit_order<S: Subject>(subject: S) 
     let store = subject.store();
     let next = store
         .apply(
-            alex.id,
-            kim.id,
-            ActionTarget::Activate(bed.id),
-            Actor::Parent,
+            ChildAction {
+                owner: alex.id,
+                child: kim.id,
+                target: ActionTarget::Activate(bed.id),
+                actor: Actor::Parent,
+            },
             at(9),
         )
         .await
@@ -1198,10 +1296,12 @@ async fn concurrent_children_of_one_family_number_without_gaps<S: Subject>(subje
                 for step in 0..6 {
                     let applied = store
                         .apply(
-                            owner,
-                            kid,
-                            ActionTarget::Activate(bed),
-                            Actor::Parent,
+                            ChildAction {
+                                owner,
+                                child: kid,
+                                target: ActionTarget::Activate(bed),
+                                actor: Actor::Parent,
+                            },
                             at(step),
                         )
                         .await
@@ -1511,10 +1611,12 @@ async fn child_tokens_belong_to_their_child_and_die_with_it<S: Subject>(subject:
     ));
     let by_kim = store
         .apply(
-            alex.id,
-            kim.id,
-            ActionTarget::Request(ice.id),
-            Actor::Child,
+            ChildAction {
+                owner: alex.id,
+                child: kim.id,
+                target: ActionTarget::Request(ice.id),
+                actor: Actor::Child,
+            },
             at(0),
         )
         .await
@@ -1666,7 +1768,16 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
     let done = key(&owner, "tap-1", "POST /activate bed", at(10));
     let target = ActionTarget::Activate(bed.id);
     let Keyed::Fresh(applied) = store
-        .apply_keyed(alex.id, kim.id, target, Actor::Parent, &done, render())
+        .apply_keyed(
+            ChildAction {
+                owner: alex.id,
+                child: kim.id,
+                target,
+                actor: Actor::Parent,
+            },
+            &done,
+            render(),
+        )
         .await
         .unwrap()
     else {
@@ -1680,7 +1791,16 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
     let store = subject.store();
     for _ in 0..2 {
         let retry = store
-            .apply_keyed(alex.id, kim.id, target, Actor::Parent, &done, render())
+            .apply_keyed(
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target,
+                    actor: Actor::Parent,
+                },
+                &done,
+                render(),
+            )
             .await
             .unwrap();
         assert_eq!(retry, Keyed::Replayed(answer.clone()));
@@ -1691,7 +1811,16 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
     let other = key(&owner, "tap-1", "POST /activate other", at(11));
     assert_eq!(
         store
-            .apply_keyed(alex.id, kim.id, target, Actor::Parent, &other, render())
+            .apply_keyed(
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target,
+                    actor: Actor::Parent
+                },
+                &other,
+                render()
+            )
             .await
             .unwrap(),
         Keyed::Reused
@@ -1714,10 +1843,12 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
     assert!(matches!(
         store
             .apply_keyed(
-                alex.id,
-                kim.id,
-                target,
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target,
+                    actor: Actor::Parent
+                },
                 &someone_else,
                 render()
             )
@@ -1742,14 +1873,32 @@ async fn keyed_refusals_are_kept_or_judged_afresh<S: Subject>(subject: S) {
     let refused = key(&owner, "redeem-1", "POST /redeem ice", at(0));
     assert!(matches!(
         store
-            .apply_keyed(alex.id, kim.id, redeem, Actor::Parent, &refused, render())
+            .apply_keyed(
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target: redeem,
+                    actor: Actor::Parent
+                },
+                &refused,
+                render()
+            )
             .await,
         Err(FamilyError::Refused(Refusal::InsufficientPoints { .. }))
     ));
     let subject = subject.reopen();
     let store = subject.store();
     let Keyed::Replayed(answer) = store
-        .apply_keyed(alex.id, kim.id, redeem, Actor::Parent, &refused, render())
+        .apply_keyed(
+            ChildAction {
+                owner: alex.id,
+                child: kim.id,
+                target: redeem,
+                actor: Actor::Parent,
+            },
+            &refused,
+            render(),
+        )
         .await
         .unwrap()
     else {
@@ -1763,7 +1912,16 @@ async fn keyed_refusals_are_kept_or_judged_afresh<S: Subject>(subject: S) {
     let lost = key(&owner, "redeem-2", "POST /redeem missing", at(1));
     assert!(matches!(
         store
-            .apply_keyed(alex.id, kim.id, missing, Actor::Parent, &lost, render())
+            .apply_keyed(
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target: missing,
+                    actor: Actor::Parent
+                },
+                &lost,
+                render()
+            )
             .await,
         Err(FamilyError::NotFound)
     ));
@@ -1774,10 +1932,12 @@ async fn keyed_refusals_are_kept_or_judged_afresh<S: Subject>(subject: S) {
     assert!(matches!(
         store
             .apply_keyed(
-                alex.id,
-                kim.id,
-                request,
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target: request,
+                    actor: Actor::Parent
+                },
                 &corrected,
                 render()
             )
@@ -1800,7 +1960,16 @@ async fn keys_expire_after_a_day<S: Subject>(subject: S) {
     let target = ActionTarget::Activate(bed.id);
     let first = key(&owner, "daily", "POST /activate bed", at(0));
     store
-        .apply_keyed(alex.id, kim.id, target, Actor::Parent, &first, render())
+        .apply_keyed(
+            ChildAction {
+                owner: alex.id,
+                child: kim.id,
+                target,
+                actor: Actor::Parent,
+            },
+            &first,
+            render(),
+        )
         .await
         .unwrap();
     let last_moment = key(
@@ -1812,10 +1981,12 @@ async fn keys_expire_after_a_day<S: Subject>(subject: S) {
     assert!(matches!(
         store
             .apply_keyed(
-                alex.id,
-                kim.id,
-                target,
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target,
+                    actor: Actor::Parent
+                },
                 &last_moment,
                 render()
             )
@@ -1833,7 +2004,16 @@ async fn keys_expire_after_a_day<S: Subject>(subject: S) {
     );
     assert!(matches!(
         store
-            .apply_keyed(alex.id, kim.id, target, Actor::Parent, &next_day, render())
+            .apply_keyed(
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target,
+                    actor: Actor::Parent
+                },
+                &next_day,
+                render()
+            )
             .await
             .unwrap(),
         Keyed::Fresh(_)

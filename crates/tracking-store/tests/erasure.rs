@@ -5,8 +5,8 @@ mod common;
 use common::{at, child, task, token, user};
 use tracking_model::Actor;
 use tracking_store::{
-    ActionTarget, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE, JOURNAL_FILE,
-    SNAPSHOT_FILE, TrackingRepository,
+    ActionTarget, ChildAction, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE,
+    JOURNAL_FILE, SNAPSHOT_FILE, TrackingRepository,
 };
 
 #[tokio::test]
@@ -24,10 +24,12 @@ async fn a_confirmed_erasure_leaves_no_trace_of_the_user_in_any_file() {
         for step in 0..3 {
             let effect = store
                 .apply(
-                    parent.id,
-                    kid.id,
-                    ActionTarget::Activate(chore.id),
-                    Actor::Parent,
+                    ChildAction {
+                        owner: parent.id,
+                        child: kid.id,
+                        target: ActionTarget::Activate(chore.id),
+                        actor: Actor::Parent,
+                    },
                     at(step),
                 )
                 .await

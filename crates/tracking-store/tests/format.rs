@@ -11,8 +11,9 @@ use tracking_model::{
     decide,
 };
 use tracking_store::{
-    ActionTarget, FamilyError, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE,
-    JOURNAL_FILE, SNAPSHOT_FILE, TokenHolder, TrackingRepository, family_events_after,
+    ActionTarget, ChildAction, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
+    HISTORY_FILE, JOURNAL_FILE, SNAPSHOT_FILE, SequenceRead, TokenHolder, TrackingRepository,
+    family_events_after,
 };
 
 fn moments(millis: i64) -> Moments {
@@ -148,10 +149,12 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
     // The next event orders after the last one the journal holds, even stamped before it.
     let redeemed = store
         .apply(
-            alex.id,
-            sam.id,
-            ActionTarget::Redeem(ice_cream.id),
-            Actor::Parent,
+            ChildAction {
+                owner: alex.id,
+                child: sam.id,
+                target: ActionTarget::Redeem(ice_cream.id),
+                actor: Actor::Parent,
+            },
             at(5),
         )
         .await
@@ -177,9 +180,17 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
         numbered(4, &redeemed),
     ];
     assert_eq!(
-        family_events_after(&store, &store, alex.id, 0, 10)
-            .await
-            .unwrap(),
+        family_events_after(
+            &store,
+            &store,
+            SequenceRead {
+                family: alex.id,
+                after: 0,
+                limit: 10
+            }
+        )
+        .await
+        .unwrap(),
         expected
     );
     // Every open numbers them alike, and a delivered one keeps its number in the history.
@@ -192,9 +203,17 @@ async fn a_snapshot_and_journal_in_the_documented_format_open_with_every_record(
     drop(store);
     let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
     assert_eq!(
-        family_events_after(&store, &store, alex.id, 0, 10)
-            .await
-            .unwrap(),
+        family_events_after(
+            &store,
+            &store,
+            SequenceRead {
+                family: alex.id,
+                after: 0,
+                limit: 10
+            }
+        )
+        .await
+        .unwrap(),
         expected
     );
 }

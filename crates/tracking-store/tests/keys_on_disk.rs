@@ -8,7 +8,7 @@ use std::path::Path;
 use common::{child, task, token, user};
 use tracking_model::{Actor, Timestamp};
 use tracking_store::{
-    ActionTarget, Applied, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
+    ActionTarget, Applied, ChildAction, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
     IdempotencyKey, JOURNAL_FILE, KEY_LIFETIME_MILLIS, Keyed, RenderAnswer, SNAPSHOT_FILE,
     StoredAnswer,
 };
@@ -57,7 +57,16 @@ async fn a_crash_keeps_a_key_and_its_mutation_together_or_neither() {
         store.create_child(&kim).await.unwrap();
         store.create_task(&bed).await.unwrap();
         store
-            .apply_keyed(alex.id, kim.id, target, Actor::Parent, &tap, render())
+            .apply_keyed(
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target,
+                    actor: Actor::Parent,
+                },
+                &tap,
+                render(),
+            )
             .await
             .unwrap();
     }
@@ -79,7 +88,16 @@ async fn a_crash_keeps_a_key_and_its_mutation_together_or_neither() {
         let whole = cut == bytes.len();
         // The retry either replays the answer or performs the request for the first time.
         let retry = store
-            .apply_keyed(alex.id, kim.id, target, Actor::Parent, &tap, render())
+            .apply_keyed(
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target,
+                    actor: Actor::Parent,
+                },
+                &tap,
+                render(),
+            )
             .await
             .unwrap();
         assert_eq!(matches!(retry, Keyed::Replayed(_)), whole, "cut at {cut}");
@@ -106,10 +124,12 @@ async fn compaction_drops_expired_keys_and_keeps_live_ones() {
         store.create_task(&bed).await.unwrap();
         store
             .apply_keyed(
-                alex.id,
-                kim.id,
-                target,
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target,
+                    actor: Actor::Parent,
+                },
                 &key("stale-key", yesterday),
                 render(),
             )
@@ -120,10 +140,12 @@ async fn compaction_drops_expired_keys_and_keeps_live_ones() {
         let store = open(dir.path(), 1);
         store
             .apply_keyed(
-                alex.id,
-                kim.id,
-                target,
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target,
+                    actor: Actor::Parent,
+                },
                 &key("fresh-key", Timestamp::now()),
                 render(),
             )
@@ -142,10 +164,12 @@ async fn compaction_drops_expired_keys_and_keeps_live_ones() {
     let store = open(dir.path(), u64::MAX);
     let replay = store
         .apply_keyed(
-            alex.id,
-            kim.id,
-            target,
-            Actor::Parent,
+            ChildAction {
+                owner: alex.id,
+                child: kim.id,
+                target,
+                actor: Actor::Parent,
+            },
             &key("fresh-key", Timestamp::now()),
             render(),
         )

@@ -9,8 +9,8 @@ use std::path::Path;
 use common::{at, child, event, task, token, user};
 use tracking_model::{Actor, ChildId, TrackingEvent, TrackingQuery, UserId};
 use tracking_store::{
-    ActionTarget, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE, JOURNAL_FILE,
-    OpenError, SNAPSHOT_FILE, TrackingRepository,
+    ActionTarget, ChildAction, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE,
+    JOURNAL_FILE, OpenError, SNAPSHOT_FILE, TrackingRepository,
 };
 
 fn open(dir: &Path) -> FileStore {
@@ -97,10 +97,12 @@ async fn cutting_the_journal_anywhere_in_its_last_record_loses_only_that_mutatio
         for step in 0..2 {
             store
                 .apply(
-                    alex.id,
-                    kim.id,
-                    ActionTarget::Activate(bed.id),
-                    Actor::Parent,
+                    ChildAction {
+                        owner: alex.id,
+                        child: kim.id,
+                        target: ActionTarget::Activate(bed.id),
+                        actor: Actor::Parent,
+                    },
                     at(step),
                 )
                 .await
@@ -128,10 +130,12 @@ async fn cutting_the_journal_anywhere_in_its_last_record_loses_only_that_mutatio
         if cut % 32 == 0 {
             let effect = store
                 .apply(
-                    alex.id,
-                    kim.id,
-                    ActionTarget::Activate(bed.id),
-                    Actor::Parent,
+                    ChildAction {
+                        owner: alex.id,
+                        child: kim.id,
+                        target: ActionTarget::Activate(bed.id),
+                        actor: Actor::Parent,
+                    },
                     at(9),
                 )
                 .await
@@ -292,10 +296,12 @@ async fn a_crash_between_snapshot_and_journal_cut_replays_nothing_twice() {
         store.create_task(&bed).await.unwrap();
         store
             .apply(
-                alex.id,
-                kim.id,
-                ActionTarget::Activate(bed.id),
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target: ActionTarget::Activate(bed.id),
+                    actor: Actor::Parent,
+                },
                 at(0),
             )
             .await
@@ -311,10 +317,12 @@ async fn a_crash_between_snapshot_and_journal_cut_replays_nothing_twice() {
         let store = FileStore::open(dir.path(), always).unwrap();
         store
             .apply(
-                alex.id,
-                kim.id,
-                ActionTarget::Activate(bed.id),
-                Actor::Parent,
+                ChildAction {
+                    owner: alex.id,
+                    child: kim.id,
+                    target: ActionTarget::Activate(bed.id),
+                    actor: Actor::Parent,
+                },
                 at(1),
             )
             .await
@@ -329,10 +337,12 @@ async fn a_crash_between_snapshot_and_journal_cut_replays_nothing_twice() {
     assert_eq!(store.outbox_len().await.unwrap(), 2);
     let effect = store
         .apply(
-            alex.id,
-            kim.id,
-            ActionTarget::Activate(bed.id),
-            Actor::Parent,
+            ChildAction {
+                owner: alex.id,
+                child: kim.id,
+                target: ActionTarget::Activate(bed.id),
+                actor: Actor::Parent,
+            },
             at(2),
         )
         .await
@@ -354,10 +364,12 @@ async fn outbox_events_found_in_the_history_are_not_delivered_twice() {
         for step in 0..3 {
             store
                 .apply(
-                    alex.id,
-                    kim.id,
-                    ActionTarget::Activate(bed.id),
-                    Actor::Parent,
+                    ChildAction {
+                        owner: alex.id,
+                        child: kim.id,
+                        target: ActionTarget::Activate(bed.id),
+                        actor: Actor::Parent,
+                    },
                     at(step),
                 )
                 .await

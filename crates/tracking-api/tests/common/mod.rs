@@ -11,7 +11,8 @@ use tracking_model::{
     Timestamp, TrackingEvent, TrackingQuery, User, UserId,
 };
 use tracking_store::{
-    Appended, FamilyRepository, HistoryError, MemoryStore, OrderKey, TrackingRepository,
+    Appended, FamilyRepository, HistoryError, MemoryStore, OrderKey, SequenceRead,
+    TrackingRepository,
 };
 
 /// The bearer token of the family's parent.
@@ -66,13 +67,8 @@ impl TrackingRepository for FlakyHistory {
     async fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
         self.inner.query(query).await
     }
-    async fn family_events(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, HistoryError> {
-        self.inner.family_events(family, after, limit).await
+    async fn family_events(&self, read: SequenceRead) -> Result<Vec<SequencedEvent>, HistoryError> {
+        self.inner.family_events(read).await
     }
     async fn query_after(
         &self,

@@ -20,7 +20,7 @@ use super::group_commit::{Broken, Log, LogConfig, Wait};
 use super::index::{Index, NewEntry, key_of, kind_of};
 use super::lines::{ReadOutcome, open_lines, read_lines};
 use super::{Durability, FileStore, OpenError, sync_dir};
-use crate::{Appended, HistoryError, OrderKey, TrackingRepository};
+use crate::{Appended, HistoryError, OrderKey, SequenceRead, TrackingRepository};
 
 /// The name of the history file in the data directory.
 pub const HISTORY_FILE: &str = "tracking_events.jsonl";
@@ -282,12 +282,10 @@ impl History {
     /// The events of `family` numbered after `after`, in number order, at most `limit`.
     pub(crate) fn family_events(
         &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
+        read: SequenceRead,
     ) -> Result<Vec<SequencedEvent>, HistoryError> {
         let index = self.index.read();
-        let lines = index.family_after(family, after, limit);
+        let lines = index.family_after(read);
         let file = Arc::clone(&self.reader.read());
         let events = lines
             .into_iter()
@@ -499,13 +497,8 @@ impl TrackingRepository for FileStore {
         self.history.sync().await
     }
 
-    async fn family_events(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, HistoryError> {
-        self.history.family_events(family, after, limit)
+    async fn family_events(&self, read: SequenceRead) -> Result<Vec<SequencedEvent>, HistoryError> {
+        self.history.family_events(read)
     }
 
     async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {

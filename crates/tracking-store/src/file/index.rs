@@ -12,6 +12,8 @@ use tracking_model::{
     TrackingQuery, UserId,
 };
 
+use crate::SequenceRead;
+
 /// The (entity type, action) pairs an event can have, each with its own position lists.
 const KINDS: [(EntityType, Action); 5] = [
     (EntityType::Task, Action::Activated),
@@ -386,12 +388,12 @@ impl Index {
 
     /// The family sequence number and line of `family`'s events numbered after `after`, in
     /// number order, at most `limit`: a binary search, then the answer.
-    pub(crate) fn family_after(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Vec<(u64, u64, u32)> {
+    pub(crate) fn family_after(&self, read: SequenceRead) -> Vec<(u64, u64, u32)> {
+        let SequenceRead {
+            family,
+            after,
+            limit,
+        } = read;
         let Some(&index) = self.users.get(&family) else {
             return Vec::new();
         };

@@ -52,18 +52,6 @@ impl PostgresStore {
         Ok(rows::event(&json)?)
     }
 
-    pub(super) async fn stored_after(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, HistoryError> {
-        let select = "SELECT family_sequence, event::text FROM tracking_events \
-             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3";
-        let found = rows::family_after(&self.pool, select, family, after, limit).await;
-        Ok(rows::sequenced_all(found.map_err(errors::history)?)?)
-    }
-
     /// Clears the user's id on its events, in the column and in the event's JSON.
     pub(super) async fn anonymize(&self, user: UserId) -> Result<u64, HistoryError> {
         let changed = sqlx::query(

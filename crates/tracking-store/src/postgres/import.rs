@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 use tracking_model::{SequencedEvent, SortOrder, Timestamp, TrackingEvent, TrackingQuery, UserId};
 
 use super::{PostgresStore, credentials, rows};
-use crate::{FamilyRepository, FeedError, FileStore, TrackingRepository, transfer};
+use crate::{FamilyRepository, FeedError, FileStore, SequenceRead, TrackingRepository, transfer};
 
 /// How many events one read and one insert take.
 const BATCH: u32 = 500;
@@ -230,7 +230,13 @@ async fn copy_family(
 ) -> Result<(), ImportError> {
     let mut after = 0;
     loop {
-        let numbered = files.family_events(family, after, BATCH as usize).await?;
+        let numbered = files
+            .family_events(SequenceRead {
+                family,
+                after,
+                limit: BATCH as usize,
+            })
+            .await?;
         let Some(last) = numbered.last() else { break };
         after = last.sequence;
         insert_events(connection, &numbered).await?;

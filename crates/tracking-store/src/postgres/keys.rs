@@ -9,10 +9,9 @@ use tracking_model::{Child, ChildId, Reward, Task, User, UserId};
 use super::mutation::act;
 use super::{PostgresStore, errors, records, tokens, users};
 use crate::{
-    ActionTarget, Applied, Created, FamilyError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed,
+    Applied, ChildAction, Created, FamilyError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed,
     RenderAnswer, StoredAnswer, TokenHash,
 };
-use tracking_model::Actor;
 
 /// A [`Created`] record, owned so that its insert can run on the store's runtime.
 pub(super) enum NewRow {
@@ -50,7 +49,7 @@ impl From<Created<'_>> for NewRow {
 impl PostgresStore {
     pub(super) async fn apply_keyed_action(
         &self,
-        (owner, child, target, actor): (UserId, ChildId, ActionTarget, Actor),
+        action: ChildAction,
         key: &IdempotencyKey,
         render: RenderAnswer<Applied>,
     ) -> Result<Keyed<Applied>, FamilyError> {
@@ -58,7 +57,7 @@ impl PostgresStore {
         if let Some(found) = earlier(&mut transaction, key).await? {
             return Ok(found);
         }
-        let done = act(&mut transaction, owner, child, target, actor, key.at).await;
+        let done = act(&mut transaction, action, key.at).await;
         match (render(done.as_ref()), done) {
             (Some(answer), done) => {
                 store(&mut transaction, key, &answer).await?;

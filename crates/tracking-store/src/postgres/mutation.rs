@@ -10,13 +10,13 @@
 
 use sqlx::PgConnection;
 use tracking_model::{
-    Actor, Child, ChildId, Moments, RewardId, RewardRequest, RewardRequestStatus, Timestamp,
+    Child, ChildId, Moments, RewardId, RewardRequest, RewardRequestStatus, Timestamp,
     TrackedAction, TrackingEvent, UserId, after_last, decide,
 };
 
 use super::records::{reward_in, task_in};
 use super::{PostgresStore, errors, notify, rows};
-use crate::{ActionTarget, Applied, FamilyError};
+use crate::{ActionTarget, Applied, ChildAction, FamilyError};
 
 /// `SELECT id, name, points, created_at_ms, last_occurred_at_ms, last_created_at_ms`.
 type LockedChild = (String, String, i64, i64, Option<i64>, Option<i64>);
@@ -24,14 +24,11 @@ type LockedChild = (String, String, i64, i64, Option<i64>, Option<i64>);
 impl PostgresStore {
     pub(super) async fn apply_action(
         &self,
-        owner: UserId,
-        child: ChildId,
-        target: ActionTarget,
-        actor: Actor,
+        action: ChildAction,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
         let mut transaction = self.pool.begin().await.map_err(errors::family)?;
-        let applied = act(&mut transaction, owner, child, target, actor, occurred_at).await?;
+        let applied = act(&mut transaction, action, occurred_at).await?;
         transaction.commit().await.map_err(errors::family)?;
         Ok(applied)
     }
@@ -41,12 +38,15 @@ impl PostgresStore {
 /// say) or rolls it back. A refusal is decided before anything is written.
 pub(super) async fn act(
     connection: &mut PgConnection,
-    owner: UserId,
-    child: ChildId,
-    target: ActionTarget,
-    actor: Actor,
+    action: ChildAction,
     occurred_at: Timestamp,
 ) -> Result<Applied, FamilyError> {
+    let ChildAction {
+        owner,
+        child,
+        target,
+        actor,
+    } = action;
     let (current, last) = lock_child(connection, owner, child).await?;
     let (action, reward) = match target {
         ActionTarget::Activate(id) => (

@@ -23,18 +23,6 @@ impl PostgresStore {
         Ok(rows::sequenced_all(found)?)
     }
 
-    pub(super) async fn waiting_after(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, FamilyError> {
-        let select = "SELECT family_sequence, event::text FROM outbox \
-             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3";
-        let found = rows::family_after(&self.pool, select, family, after, limit).await;
-        Ok(rows::sequenced_all(found.map_err(errors::family)?)?)
-    }
-
     pub(super) async fn last_number(&self, family: UserId) -> Result<u64, FamilyError> {
         let found: Option<(i64,)> =
             sqlx::query_as("SELECT last_number FROM family_sequences WHERE family_id = $1")

@@ -4,17 +4,18 @@
 
 use async_trait::async_trait;
 use tracking_model::{
-    Actor, Child, ChildId, ChildSummary, EventId, Page, Reward, RewardId, RewardRequest,
-    SequencedEvent, SummaryParams, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User,
-    UserId,
+    Child, ChildId, ChildSummary, EventId, Page, Reward, RewardId, RewardRequest, SequencedEvent,
+    SummaryParams, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User, UserId,
 };
 
 use super::keys::NewRow;
 use super::records::{self, Table};
+use super::rows::{self, Numbered};
 use super::{PostgresStore, errors, tokens, users};
 use crate::{
-    ActionTarget, Applied, Created, FamilyError, FamilyRepository, HistoryError, IdempotencyKey,
-    Keyed, OrderKey, RenderAnswer, StoredAnswer, TokenHash, TokenHolder, TrackingRepository,
+    Applied, ChildAction, Created, FamilyError, FamilyRepository, HistoryError, IdempotencyKey,
+    Keyed, OrderKey, RenderAnswer, SequenceRead, StoredAnswer, TokenHash, TokenHolder,
+    TrackingRepository,
 };
 
 /// Runs `$work` (an expression on `store`, a handle to this store) on the store's runtime; a
@@ -145,36 +146,20 @@ impl FamilyRepository for PostgresStore {
 
     async fn apply(
         &self,
-        owner: UserId,
-        child: ChildId,
-        target: ActionTarget,
-        actor: Actor,
+        action: ChildAction,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
-        family!(self, |store| store.apply_action(
-            owner,
-            child,
-            target,
-            actor,
-            occurred_at
-        ))
+        family!(self, |store| store.apply_action(action, occurred_at))
     }
 
     async fn apply_keyed(
         &self,
-        owner: UserId,
-        child: ChildId,
-        target: ActionTarget,
-        actor: Actor,
+        action: ChildAction,
         key: &IdempotencyKey,
         render: RenderAnswer<Applied>,
     ) -> Result<Keyed<Applied>, FamilyError> {
         let key = key.clone();
-        family!(self, |store| store.apply_keyed_action(
-            (owner, child, target, actor),
-            &key,
-            render
-        ))
+        family!(self, |store| store.apply_keyed_action(action, &key, render))
     }
 
     async fn create_keyed(
@@ -213,13 +198,13 @@ impl FamilyRepository for PostgresStore {
         family!(self, |store| store.waiting())
     }
 
-    async fn outbox_after(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, FamilyError> {
-        family!(self, |store| store.waiting_after(family, after, limit))
+    async fn outbox_after(&self, read: SequenceRead) -> Result<Vec<SequencedEvent>, FamilyError> {
+        family!(self, |store| rows::family_after(
+            &store.pool,
+            Numbered::Outbox,
+            read,
+            errors::family
+        ))
     }
 
     async fn family_sequence(&self, family: UserId) -> Result<u64, FamilyError> {
@@ -252,13 +237,13 @@ impl TrackingRepository for PostgresStore {
         history!(self, |store| store.page(&query))
     }
 
-    async fn family_events(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, HistoryError> {
-        history!(self, |store| store.stored_after(family, after, limit))
+    async fn family_events(&self, read: SequenceRead) -> Result<Vec<SequencedEvent>, HistoryError> {
+        history!(self, |store| rows::family_after(
+            &store.pool,
+            Numbered::History,
+            read,
+            errors::history
+        ))
     }
 
     async fn query_after(

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use tracking_model::{Child, Reward, SequencedEvent, Task, Timestamp, TrackingEvent, User, UserId};
 
 use super::errors::Unreadable;
+use crate::SequenceRead;
 
 /// An id read back from its text.
 pub(super) fn id<T: FromStr>(text: &str) -> Result<T, Unreadable> {
@@ -63,21 +64,39 @@ pub(super) fn sequenced_all(found: Vec<(i64, String)>) -> Result<Vec<SequencedEv
     found.into_iter().map(sequenced).collect()
 }
 
-/// The (number, event JSON) rows `select` finds for `family` (`$1`) numbered after `after`
-/// (`$2`), at most `limit` (`$3`).
-pub(super) async fn family_after(
+/// The table a family's numbered events are read from.
+pub(super) enum Numbered {
+    /// `outbox`: committed, not yet confirmed in the history.
+    Outbox,
+    /// `tracking_events`: the history.
+    History,
+}
+
+/// The events `read` asks for from `table`; a failed query is `failed`'s error.
+pub(super) async fn family_after<E: From<Unreadable>>(
     pool: &PgPool,
-    select: &'static str,
-    family: UserId,
-    after: u64,
-    limit: usize,
-) -> Result<Vec<(i64, String)>, sqlx::Error> {
-    sqlx::query_as(select)
-        .bind(family.to_string())
-        .bind(big(after))
-        .bind(big(limit as u64))
+    table: Numbered,
+    read: SequenceRead,
+    failed: fn(sqlx::Error) -> E,
+) -> Result<Vec<SequencedEvent>, E> {
+    let select = match table {
+        Numbered::Outbox => {
+            "SELECT family_sequence, event::text FROM outbox \
+             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3"
+        }
+        Numbered::History => {
+            "SELECT family_sequence, event::text FROM tracking_events \
+             WHERE family_id = $1 AND family_sequence > $2 ORDER BY family_sequence LIMIT $3"
+        }
+    };
+    let found: Vec<(i64, String)> = sqlx::query_as(select)
+        .bind(read.family.to_string())
+        .bind(big(read.after))
+        .bind(big(read.limit as u64))
         .fetch_all(pool)
         .await
+        .map_err(failed)?;
+    Ok(sequenced_all(found)?)
 }
 
 /// `SELECT id, name, created_at_ms FROM users`.

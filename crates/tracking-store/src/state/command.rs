@@ -1,12 +1,12 @@
 //! What callers ask of the family data, and the checks that turn a request into a [`Change`].
 
 use tracking_model::{
-    Actor, Child, ChildId, EventId, Moments, Reward, RewardId, Task, TaskId, Timestamp,
-    TrackedAction, User, UserId, after_last, decide,
+    Child, ChildId, EventId, Moments, Reward, RewardId, Task, TaskId, Timestamp, TrackedAction,
+    User, UserId, after_last, decide,
 };
 
 use super::{Change, FamilyState, StoredHash};
-use crate::{ActionTarget, Applied, FamilyError, TokenHash};
+use crate::{ActionTarget, Applied, ChildAction, FamilyError, TokenHash};
 
 /// Which other commands a store must keep out while one is checked and committed, so that the
 /// state it was checked against still holds when its change applies.
@@ -194,11 +194,7 @@ impl RecordId {
 /// sequence number.
 #[derive(Debug, Clone, Copy)]
 pub struct TrackedRequest {
-    pub owner: UserId,
-    pub child: ChildId,
-    pub target: ActionTarget,
-    /// Who acts: recorded in the event's metadata.
-    pub actor: Actor,
+    pub action: ChildAction,
     pub occurred_at: Timestamp,
 }
 
@@ -206,16 +202,19 @@ impl Command for TrackedRequest {
     type Answer = Applied;
 
     fn turn(&self) -> Turn {
-        Turn::Child(self.child)
+        Turn::Child(self.action.child)
     }
 
     /// Looks the child and the target up in the owner's family and applies the rules.
     fn check(self, state: &FamilyState) -> Result<(Option<Change>, Applied), FamilyError> {
         let Self {
-            owner,
-            child,
-            target,
-            actor,
+            action:
+                ChildAction {
+                    owner,
+                    child,
+                    target,
+                    actor,
+                },
             occurred_at,
         } = self;
         let current = state.child(owner, child)?;

@@ -21,7 +21,7 @@ pub(crate) use self::keys::Keys;
 pub use self::keys::{KeyedAnswer, KeyedCommand};
 pub use self::outbox::Outbox;
 pub use self::repository::StateStore;
-use crate::{FamilyError, KeyRecord, TokenHash, TokenHolder};
+use crate::{FamilyError, KeyRecord, SequenceRead, TokenHash, TokenHolder};
 
 /// Every family record, the outbox and the users awaiting anonymization.
 #[derive(Debug, Default)]
@@ -199,8 +199,8 @@ impl FamilyState {
     }
 
     /// The undelivered events of `family` numbered after `after`, in number order.
-    pub fn outbox_after(&self, family: UserId, after: u64, limit: usize) -> Vec<SequencedEvent> {
-        self.outbox.after(family, after, limit)
+    pub fn outbox_after(&self, read: SequenceRead) -> Vec<SequencedEvent> {
+        self.outbox.after(read)
     }
 
     /// The number of the last event `family` committed.

@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use tracking_model::{EventId, SequencedEvent, TrackingEvent, UserId};
 
+use crate::SequenceRead;
+
 /// The undelivered events and each family's last number.
 #[derive(Debug, Default)]
 pub struct Outbox {
@@ -62,7 +64,12 @@ impl Outbox {
     }
 
     /// The waiting events of `family` numbered after `after`, in number order, at most `limit`.
-    pub(crate) fn after(&self, family: UserId, after: u64, limit: usize) -> Vec<SequencedEvent> {
+    pub(crate) fn after(&self, read: SequenceRead) -> Vec<SequencedEvent> {
+        let SequenceRead {
+            family,
+            after,
+            limit,
+        } = read;
         self.families
             .range((family, after.saturating_add(1))..=(family, u64::MAX))
             .take(limit)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use tracking_model::{
-    Actor, Child, ChildId, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task, TaskId,
+    Child, ChildId, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task, TaskId,
     Timestamp, User, UserId,
 };
 
@@ -13,8 +13,8 @@ use super::{
     Command, FamilyState, KeyedAnswer, KeyedCommand, NewRecord, RecordId, Request, TrackedRequest,
 };
 use crate::{
-    ActionTarget, Applied, Created, FamilyError, FamilyRepository, IdempotencyKey, Keyed,
-    RenderAnswer, StoredAnswer, TokenHash, TokenHolder,
+    Applied, ChildAction, Created, FamilyError, FamilyRepository, IdempotencyKey, Keyed,
+    RenderAnswer, SequenceRead, StoredAnswer, TokenHash, TokenHolder,
 };
 
 /// A keyed command's answer, with a kept refusal given back as the error it is.
@@ -83,20 +83,14 @@ impl<S: StateStore> FamilyRepository for S {
 
     async fn apply(
         &self,
-        owner: UserId,
-        child: ChildId,
-        target: ActionTarget,
-        actor: Actor,
+        action: ChildAction,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
-        let request = TrackedRequest {
-            owner,
-            child,
-            target,
-            actor,
+        self.commit(TrackedRequest {
+            action,
             occurred_at,
-        };
-        self.commit(request).await
+        })
+        .await
     }
 
     async fn add_child_token(
@@ -121,18 +115,12 @@ impl<S: StateStore> FamilyRepository for S {
 
     async fn apply_keyed(
         &self,
-        owner: UserId,
-        child: ChildId,
-        target: ActionTarget,
-        actor: Actor,
+        action: ChildAction,
         key: &IdempotencyKey,
         render: RenderAnswer<Applied>,
     ) -> Result<Keyed<Applied>, FamilyError> {
         let command = TrackedRequest {
-            owner,
-            child,
-            target,
-            actor,
+            action,
             occurred_at: key.at,
         };
         keyed(
@@ -241,13 +229,8 @@ impl<S: StateStore> FamilyRepository for S {
         Ok(self.read(FamilyState::outbox))
     }
 
-    async fn outbox_after(
-        &self,
-        family: UserId,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<SequencedEvent>, FamilyError> {
-        Ok(self.read(|state| state.outbox_after(family, after, limit)))
+    async fn outbox_after(&self, read: SequenceRead) -> Result<Vec<SequencedEvent>, FamilyError> {
+        Ok(self.read(|state| state.outbox_after(read)))
     }
 
     async fn family_sequence(&self, family: UserId) -> Result<u64, FamilyError> {
