@@ -8,7 +8,8 @@ use tokio::sync::RwLock;
 use tracking_model::{Actor, ChildId, Effect, EventId, SequencedEvent, Timestamp, UserId};
 use tracking_store::{
     ActionTarget, Appended, Applied, ChildAction, FamilyError, FamilyRepository, FeedError,
-    HistoryError, IdempotencyKey, Keyed, KeyedLock, RenderAnswer, SequenceRead, TrackingRepository,
+    HistoryError, IdempotencyKey, Keyed, KeyedLock, Keying, RenderAnswer, SequenceRead,
+    TrackingRepository,
 };
 
 use crate::LiveHub;
@@ -203,8 +204,10 @@ impl Tracker {
                     target,
                     actor,
                 },
-                key,
-                render,
+                Keying {
+                    key: key,
+                    render: render,
+                },
             )
             .await?;
         Ok(match keyed {

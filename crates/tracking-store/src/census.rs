@@ -162,17 +162,12 @@ pub async fn history_checksum(
         }
     }
     for family in families {
-        let mut after = 0;
-        loop {
-            let numbered = history
-                .family_events(SequenceRead {
-                    family,
-                    after,
-                    limit: BATCH as usize,
-                })
-                .await?;
-            let Some(last) = numbered.last() else { break };
-            after = last.sequence;
+        let mut read = SequenceRead {
+            family,
+            after: 0,
+            limit: BATCH as usize,
+        };
+        while let Some(numbered) = read.next_stored(history).await? {
             for event in &numbered {
                 let line = format!("{family} {} {}\n", event.sequence, event.event.id());
                 digest.update(line.as_bytes());

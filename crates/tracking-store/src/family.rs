@@ -6,9 +6,7 @@ use tracking_model::{
     TaskId, Timestamp, User, UserId,
 };
 
-use crate::{
-    FamilyError, IdempotencyKey, Keyed, RenderAnswer, SequenceRead, StoredAnswer, TokenHash,
-};
+use crate::{FamilyError, Keyed, Keying, SequenceRead, TokenHash};
 
 /// The task or reward a tracked mutation acts on, by id; the store looks it up in the family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +42,7 @@ pub enum TokenHolder {
     Child(Child),
 }
 
-/// A new record, for [`FamilyRepository::create_keyed`].
+/// A new record, for [`FamilyRepository::create`] and [`FamilyRepository::create_keyed`].
 #[derive(Debug, Clone, Copy)]
 pub enum Created<'a> {
     /// A user, with the hash of its token.
@@ -64,8 +62,14 @@ pub enum Created<'a> {
 /// record of another family is [`FamilyError::NotFound`].
 #[async_trait]
 pub trait FamilyRepository: Send + Sync + 'static {
+    /// Stores a new record; what `create_user`, `create_child`, `create_task`, `create_reward`
+    /// and `add_child_token` do.
+    async fn create(&self, record: Created<'_>) -> Result<(), FamilyError>;
+
     /// Stores a new user with the hash of its token.
-    async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError>;
+    async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError> {
+        self.create(Created::User(user, token)).await
+    }
     /// The user whose token has this hash.
     async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError>;
     /// The parent or the child whose token has this hash, in one lookup.
@@ -77,7 +81,14 @@ pub trait FamilyRepository: Send + Sync + 'static {
         owner: UserId,
         child: ChildId,
         token: &TokenHash,
-    ) -> Result<(), FamilyError>;
+    ) -> Result<(), FamilyError> {
+        self.create(Created::ChildToken {
+            owner,
+            child,
+            token,
+        })
+        .await
+    }
     /// Revokes every token of the owner's child.
     async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError>;
     async fn get_user(&self, id: UserId) -> Result<User, FamilyError>;
@@ -91,19 +102,25 @@ pub trait FamilyRepository: Send + Sync + 'static {
     /// Confirms that the history of this deleted user is anonymized.
     async fn user_anonymized(&self, id: UserId) -> Result<(), FamilyError>;
 
-    async fn create_child(&self, child: &Child) -> Result<(), FamilyError>;
+    async fn create_child(&self, child: &Child) -> Result<(), FamilyError> {
+        self.create(Created::Child(child)).await
+    }
     async fn get_child(&self, owner: UserId, id: ChildId) -> Result<Child, FamilyError>;
     /// The owner's children, oldest first.
     async fn list_children(&self, owner: UserId) -> Result<Vec<Child>, FamilyError>;
     /// Removes the child and its pending requests; its history stays.
     async fn delete_child(&self, owner: UserId, id: ChildId) -> Result<(), FamilyError>;
 
-    async fn create_task(&self, task: &Task) -> Result<(), FamilyError>;
+    async fn create_task(&self, task: &Task) -> Result<(), FamilyError> {
+        self.create(Created::Task(task)).await
+    }
     async fn get_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError>;
     async fn list_tasks(&self, owner: UserId) -> Result<Vec<Task>, FamilyError>;
     async fn delete_task(&self, owner: UserId, id: TaskId) -> Result<(), FamilyError>;
 
-    async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError>;
+    async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
+        self.create(Created::Reward(reward)).await
+    }
     async fn get_reward(&self, owner: UserId, id: RewardId) -> Result<Reward, FamilyError>;
     async fn list_rewards(&self, owner: UserId) -> Result<Vec<Reward>, FamilyError>;
     /// Removes the reward and the pending requests for it.
@@ -133,17 +150,15 @@ pub trait FamilyRepository: Send + Sync + 'static {
     async fn apply_keyed(
         &self,
         action: ChildAction,
-        key: &IdempotencyKey,
-        render: RenderAnswer<Applied>,
+        keying: Keying<'_, Applied>,
     ) -> Result<Keyed<Applied>, FamilyError>;
 
-    /// Creates a record under an idempotency key, as [`Self::apply_keyed`] does: `answer` is
-    /// stored with the record in one commit.
+    /// Creates a record under an idempotency key, as [`Self::apply_keyed`] does: its answer
+    /// ([`Keying::answering`]) is stored with the record in one commit.
     async fn create_keyed(
         &self,
         record: Created<'_>,
-        key: &IdempotencyKey,
-        answer: StoredAnswer,
+        keying: Keying<'_, ()>,
     ) -> Result<Keyed<()>, FamilyError>;
 
     /// Events committed by [`Self::apply`] whose delivery to the history is not yet confirmed,

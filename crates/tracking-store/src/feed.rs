@@ -2,10 +2,11 @@
 //! outbox and the history together.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use tracking_model::{SequencedEvent, UserId};
 
-use crate::{FamilyRepository, FeedError, TrackingRepository};
+use crate::{FamilyRepository, FeedError, HistoryError, TrackingRepository};
 
 /// A read of one family's sequence: the events of `family` (the parent's user id) numbered after
 /// `after`, in number order, at most `limit`.
@@ -14,6 +15,27 @@ pub struct SequenceRead {
     pub family: UserId,
     pub after: u64,
     pub limit: usize,
+}
+
+impl SequenceRead {
+    /// The (family, number) keys this read covers, in a map ordered by them.
+    pub(crate) fn keys(&self) -> RangeInclusive<(UserId, u64)> {
+        (self.family, self.after.saturating_add(1))..=(self.family, u64::MAX)
+    }
+
+    /// Reads the next batch of the family's stored events from `history` and moves past it;
+    /// `None` once there is none left.
+    pub async fn next_stored(
+        &mut self,
+        history: &dyn TrackingRepository,
+    ) -> Result<Option<Vec<SequencedEvent>>, HistoryError> {
+        let batch = history.family_events(*self).await?;
+        let Some(last) = batch.last() else {
+            return Ok(None);
+        };
+        self.after = last.sequence;
+        Ok(Some(batch))
+    }
 }
 
 /// The events `read` asks for, oldest first, from everything committed: the outbox (not yet delivered) and the history together.

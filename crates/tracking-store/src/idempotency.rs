@@ -76,6 +76,30 @@ pub enum Keyed<T> {
     Reused,
 }
 
+/// A request's idempotency key with how to render the answer kept under it.
+pub struct Keying<'a, T> {
+    pub key: &'a IdempotencyKey,
+    pub render: RenderAnswer<T>,
+}
+
+impl<T> std::fmt::Debug for Keying<'_, T> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Keying")
+            .field("key", self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Keying<'a, ()> {
+    /// Keeps `answer` under `key` when the record is created.
+    pub fn answering(key: &'a IdempotencyKey, answer: StoredAnswer) -> Self {
+        let render: RenderAnswer<()> =
+            std::sync::Arc::new(move |done: Result<&(), &_>| done.ok().map(|()| answer.clone()));
+        Self { key, render }
+    }
+}
+
 /// Renders the answer a tracked mutation gives: `None` for an answer that is not kept. It is
 /// owned, so that a store may call it from its own runtime.
 pub type RenderAnswer<T> =

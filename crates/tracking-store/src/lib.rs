@@ -43,7 +43,7 @@ pub use file::{
 };
 pub use history::{Appended, OrderKey, TrackingRepository};
 pub use idempotency::{
-    IdempotencyKey, KEY_LIFETIME_MILLIS, KeyRecord, Keyed, RenderAnswer, StoredAnswer,
+    IdempotencyKey, KEY_LIFETIME_MILLIS, KeyRecord, Keyed, Keying, RenderAnswer, StoredAnswer,
 };
 pub use keyed_lock::{KeyedGuard, KeyedLock};
 pub use memory::MemoryStore;

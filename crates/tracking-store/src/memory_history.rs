@@ -102,17 +102,11 @@ impl MemoryHistory {
         Page::answering(query, items, matches.len() as u64)
     }
 
-    /// The events of `family` numbered after `after`, in number order, at most `limit`.
+    /// The events `read` asks for.
     pub(crate) fn family_events(&self, read: SequenceRead) -> Vec<SequencedEvent> {
-        let SequenceRead {
-            family,
-            after,
-            limit,
-        } = read;
-        let from = (family, after.saturating_add(1));
         self.families
-            .range(from..=(family, u64::MAX))
-            .take(limit)
+            .range(read.keys())
+            .take(read.limit)
             .map(|(_, id)| self.events[id].clone())
             .collect()
     }

@@ -20,7 +20,7 @@ use tracking_model::{
 };
 use tracking_store::{
     ActionTarget, Applied, ChildAction, Created, Durability, FamilyError, FamilyRepository,
-    FileStore, FileStoreOptions, HistoryError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed,
+    FileStore, FileStoreOptions, HistoryError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed, Keying,
     MemoryStore, RenderAnswer, SequenceRead, StoredAnswer, TokenHolder, TrackingRepository,
     family_events_after,
 };
@@ -1744,7 +1744,10 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
     };
     let admin_key = key("admin", "make-alex", "POST /admin/users", at(0));
     let first = store
-        .create_keyed(Created::User(&alex, &token(1)), &admin_key, created.clone())
+        .create_keyed(
+            Created::User(&alex, &token(1)),
+            Keying::answering(&admin_key, created.clone()),
+        )
         .await
         .unwrap();
     assert_eq!(first, Keyed::Fresh(()));
@@ -1752,8 +1755,7 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
     let again = store
         .create_keyed(
             Created::User(&user("Alex"), &token(2)),
-            &admin_key,
-            created.clone(),
+            Keying::answering(&admin_key, created.clone()),
         )
         .await
         .unwrap();
@@ -1775,8 +1777,10 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
                 target,
                 actor: Actor::Parent,
             },
-            &done,
-            render(),
+            Keying {
+                key: &done,
+                render: render(),
+            },
         )
         .await
         .unwrap()
@@ -1798,8 +1802,10 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
                     target,
                     actor: Actor::Parent,
                 },
-                &done,
-                render(),
+                Keying {
+                    key: &done,
+                    render: render(),
+                },
             )
             .await
             .unwrap();
@@ -1818,8 +1824,10 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
                     target,
                     actor: Actor::Parent
                 },
-                &other,
-                render()
+                Keying {
+                    key: &other,
+                    render: render()
+                }
             )
             .await
             .unwrap(),
@@ -1830,8 +1838,7 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
         store
             .create_keyed(
                 Created::User(&user("Eve"), &token(3)),
-                &user_for_other_request,
-                created
+                Keying::answering(&user_for_other_request, created)
             )
             .await
             .unwrap(),
@@ -1849,8 +1856,10 @@ async fn keyed_requests_replay_their_first_answer<S: Subject>(subject: S) {
                     target,
                     actor: Actor::Parent
                 },
-                &someone_else,
-                render()
+                Keying {
+                    key: &someone_else,
+                    render: render()
+                }
             )
             .await
             .unwrap(),
@@ -1880,8 +1889,10 @@ async fn keyed_refusals_are_kept_or_judged_afresh<S: Subject>(subject: S) {
                     target: redeem,
                     actor: Actor::Parent
                 },
-                &refused,
-                render()
+                Keying {
+                    key: &refused,
+                    render: render()
+                }
             )
             .await,
         Err(FamilyError::Refused(Refusal::InsufficientPoints { .. }))
@@ -1896,8 +1907,10 @@ async fn keyed_refusals_are_kept_or_judged_afresh<S: Subject>(subject: S) {
                 target: redeem,
                 actor: Actor::Parent,
             },
-            &refused,
-            render(),
+            Keying {
+                key: &refused,
+                render: render(),
+            },
         )
         .await
         .unwrap()
@@ -1919,8 +1932,10 @@ async fn keyed_refusals_are_kept_or_judged_afresh<S: Subject>(subject: S) {
                     target: missing,
                     actor: Actor::Parent
                 },
-                &lost,
-                render()
+                Keying {
+                    key: &lost,
+                    render: render()
+                }
             )
             .await,
         Err(FamilyError::NotFound)
@@ -1938,8 +1953,10 @@ async fn keyed_refusals_are_kept_or_judged_afresh<S: Subject>(subject: S) {
                     target: request,
                     actor: Actor::Parent
                 },
-                &corrected,
-                render()
+                Keying {
+                    key: &corrected,
+                    render: render()
+                }
             )
             .await
             .unwrap(),
@@ -1967,8 +1984,10 @@ async fn keys_expire_after_a_day<S: Subject>(subject: S) {
                 target,
                 actor: Actor::Parent,
             },
-            &first,
-            render(),
+            Keying {
+                key: &first,
+                render: render(),
+            },
         )
         .await
         .unwrap();
@@ -1987,8 +2006,10 @@ async fn keys_expire_after_a_day<S: Subject>(subject: S) {
                     target,
                     actor: Actor::Parent
                 },
-                &last_moment,
-                render()
+                Keying {
+                    key: &last_moment,
+                    render: render()
+                }
             )
             .await
             .unwrap(),
@@ -2011,8 +2032,10 @@ async fn keys_expire_after_a_day<S: Subject>(subject: S) {
                     target,
                     actor: Actor::Parent
                 },
-                &next_day,
-                render()
+                Keying {
+                    key: &next_day,
+                    render: render()
+                }
             )
             .await
             .unwrap(),

@@ -9,7 +9,7 @@ use common::{child, task, token, user};
 use tracking_model::{Actor, Timestamp};
 use tracking_store::{
     ActionTarget, Applied, ChildAction, FamilyError, FamilyRepository, FileStore, FileStoreOptions,
-    IdempotencyKey, JOURNAL_FILE, KEY_LIFETIME_MILLIS, Keyed, RenderAnswer, SNAPSHOT_FILE,
+    IdempotencyKey, JOURNAL_FILE, KEY_LIFETIME_MILLIS, Keyed, Keying, RenderAnswer, SNAPSHOT_FILE,
     StoredAnswer,
 };
 
@@ -64,8 +64,10 @@ async fn a_crash_keeps_a_key_and_its_mutation_together_or_neither() {
                     target,
                     actor: Actor::Parent,
                 },
-                &tap,
-                render(),
+                Keying {
+                    key: &tap,
+                    render: render(),
+                },
             )
             .await
             .unwrap();
@@ -95,8 +97,10 @@ async fn a_crash_keeps_a_key_and_its_mutation_together_or_neither() {
                     target,
                     actor: Actor::Parent,
                 },
-                &tap,
-                render(),
+                Keying {
+                    key: &tap,
+                    render: render(),
+                },
             )
             .await
             .unwrap();
@@ -130,8 +134,10 @@ async fn compaction_drops_expired_keys_and_keeps_live_ones() {
                     target,
                     actor: Actor::Parent,
                 },
-                &key("stale-key", yesterday),
-                render(),
+                Keying {
+                    key: &key("stale-key", yesterday),
+                    render: render(),
+                },
             )
             .await
             .unwrap();
@@ -146,8 +152,10 @@ async fn compaction_drops_expired_keys_and_keeps_live_ones() {
                     target,
                     actor: Actor::Parent,
                 },
-                &key("fresh-key", Timestamp::now()),
-                render(),
+                Keying {
+                    key: &key("fresh-key", Timestamp::now()),
+                    render: render(),
+                },
             )
             .await
             .unwrap();
@@ -170,8 +178,10 @@ async fn compaction_drops_expired_keys_and_keeps_live_ones() {
                 target,
                 actor: Actor::Parent,
             },
-            &key("fresh-key", Timestamp::now()),
-            render(),
+            Keying {
+                key: &key("fresh-key", Timestamp::now()),
+                render: render(),
+            },
         )
         .await
         .unwrap();

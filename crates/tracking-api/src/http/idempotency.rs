@@ -10,7 +10,7 @@ use actix_web::http::header::ContentType;
 use actix_web::{HttpRequest, HttpResponse};
 use sha2::{Digest, Sha256};
 use tracking_model::{ChildId, InvalidField, Timestamp, UserId};
-use tracking_store::{Created, IdempotencyKey, Keyed, StoredAnswer};
+use tracking_store::{Created, IdempotencyKey, Keyed, Keying, StoredAnswer};
 
 use crate::http::auth::Caller;
 use crate::{ApiError, ApiState};
@@ -176,7 +176,7 @@ pub(crate) async fn create(
     answer: StoredAnswer,
 ) -> Result<HttpResponse, ApiError> {
     let family = state.tracker.family();
-    let done = (family.create_keyed(record, &keyed.key, answer.clone())).await?;
+    let done = (family.create_keyed(record, Keying::answering(&keyed.key, answer.clone()))).await?;
     respond(done, |()| send(&answer, false))
 }
 

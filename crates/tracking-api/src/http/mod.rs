@@ -6,6 +6,7 @@ pub(crate) mod body;
 mod error;
 mod handlers;
 pub(crate) mod idempotency;
+mod incoming;
 mod openapi;
 mod routes;
 mod state;

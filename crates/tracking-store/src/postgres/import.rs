@@ -228,17 +228,12 @@ async fn copy_family(
     files: &FileStore,
     family: UserId,
 ) -> Result<(), ImportError> {
-    let mut after = 0;
-    loop {
-        let numbered = files
-            .family_events(SequenceRead {
-                family,
-                after,
-                limit: BATCH as usize,
-            })
-            .await?;
-        let Some(last) = numbered.last() else { break };
-        after = last.sequence;
+    let mut read = SequenceRead {
+        family,
+        after: 0,
+        limit: BATCH as usize,
+    };
+    while let Some(numbered) = read.next_stored(files).await? {
         insert_events(connection, &numbered).await?;
     }
     Ok(())

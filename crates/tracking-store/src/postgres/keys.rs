@@ -3,14 +3,16 @@
 //! the key up, and otherwise performs the request and stores the key with its answer before the
 //! one commit. Storing a key drops the keys expired at its time.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use sqlx::PgConnection;
 use tracking_model::{Child, ChildId, Reward, Task, User, UserId};
 
-use super::mutation::act;
 use super::{PostgresStore, errors, records, tokens, users};
 use crate::{
-    Applied, ChildAction, Created, FamilyError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed,
-    RenderAnswer, StoredAnswer, TokenHash,
+    Created, FamilyError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed, Keying, StoredAnswer,
+    TokenHash,
 };
 
 /// A [`Created`] record, owned so that its insert can run on the store's runtime.
@@ -47,17 +49,18 @@ impl From<Created<'_>> for NewRow {
 }
 
 impl PostgresStore {
-    pub(super) async fn apply_keyed_action(
+    /// Performs `work` under an idempotency key, in one transaction with the key and its answer.
+    pub(super) async fn keyed<T>(
         &self,
-        action: ChildAction,
-        key: &IdempotencyKey,
-        render: RenderAnswer<Applied>,
-    ) -> Result<Keyed<Applied>, FamilyError> {
+        keying: Keying<'_, T>,
+        work: impl for<'c> FnOnce(&'c mut PgConnection) -> Work<'c, T>,
+    ) -> Result<Keyed<T>, FamilyError> {
+        let Keying { key, render } = keying;
         let mut transaction = self.pool.begin().await.map_err(errors::family)?;
         if let Some(found) = earlier(&mut transaction, key).await? {
             return Ok(found);
         }
-        let done = act(&mut transaction, action, key.at).await;
+        let done = work(&mut transaction).await;
         match (render(done.as_ref()), done) {
             (Some(answer), done) => {
                 store(&mut transaction, key, &answer).await?;
@@ -66,41 +69,35 @@ impl PostgresStore {
             }
             // Not kept: the request is performed without its key (nothing else is written for a
             // refusal that is not kept; an error rolls back).
-            (None, Ok(applied)) => {
+            (None, Ok(performed)) => {
                 transaction.commit().await.map_err(errors::family)?;
-                Ok(Keyed::Fresh(applied))
+                Ok(Keyed::Fresh(performed))
             }
             (None, Err(error)) => Err(error),
         }
     }
 
-    pub(super) async fn create_keyed_record(
-        &self,
-        row: NewRow,
-        key: &IdempotencyKey,
-        answer: StoredAnswer,
-    ) -> Result<Keyed<()>, FamilyError> {
-        let mut transaction = self.pool.begin().await.map_err(errors::family)?;
-        if let Some(found) = earlier(&mut transaction, key).await? {
-            return Ok(found);
-        }
-        let connection: &mut PgConnection = &mut transaction;
-        match row {
-            NewRow::User(user, token) => {
-                users::insert_user(&mut *connection, &user, &token).await?
-            }
-            NewRow::Child(child) => records::insert_child(&mut *connection, &child).await?,
-            NewRow::Task(task) => records::insert_task(&mut *connection, &task).await?,
-            NewRow::Reward(reward) => records::insert_reward(&mut *connection, &reward).await?,
-            NewRow::ChildToken {
-                owner,
-                child,
-                token,
-            } => tokens::insert_child_token(&mut *connection, owner, child, &token).await?,
-        }
-        store(connection, key, &answer).await?;
-        transaction.commit().await.map_err(errors::family)?;
-        Ok(Keyed::Fresh(()))
+    pub(super) async fn create_record(&self, row: NewRow) -> Result<(), FamilyError> {
+        let mut connection = self.pool.acquire().await.map_err(errors::family)?;
+        insert(&mut connection, row).await
+    }
+}
+
+/// A keyed request's work inside its transaction.
+pub(super) type Work<'c, T> = Pin<Box<dyn Future<Output = Result<T, FamilyError>> + Send + 'c>>;
+
+/// Inserts the new record's row.
+pub(super) async fn insert(connection: &mut PgConnection, row: NewRow) -> Result<(), FamilyError> {
+    match row {
+        NewRow::User(user, token) => users::insert_user(connection, &user, &token).await,
+        NewRow::Child(child) => records::insert_child(connection, &child).await,
+        NewRow::Task(task) => records::insert_task(connection, &task).await,
+        NewRow::Reward(reward) => records::insert_reward(connection, &reward).await,
+        NewRow::ChildToken {
+            owner,
+            child,
+            token,
+        } => tokens::insert_child_token(connection, owner, child, &token).await,
     }
 }
 

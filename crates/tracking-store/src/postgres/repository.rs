@@ -8,14 +8,14 @@ use tracking_model::{
     SummaryParams, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User, UserId,
 };
 
-use super::keys::NewRow;
-use super::records::{self, Table};
+use super::keys::{NewRow, insert};
+use super::mutation::act;
+use super::records::Table;
 use super::rows::{self, Numbered};
-use super::{PostgresStore, errors, tokens, users};
+use super::{PostgresStore, errors};
 use crate::{
-    Applied, ChildAction, Created, FamilyError, FamilyRepository, HistoryError, IdempotencyKey,
-    Keyed, OrderKey, RenderAnswer, SequenceRead, StoredAnswer, TokenHash, TokenHolder,
-    TrackingRepository,
+    Applied, ChildAction, Created, FamilyError, FamilyRepository, HistoryError, Keyed, Keying,
+    OrderKey, SequenceRead, TokenHash, TokenHolder, TrackingRepository,
 };
 
 /// Runs `$work` (an expression on `store`, a handle to this store) on the store's runtime; a
@@ -43,9 +43,9 @@ macro_rules! history {
 
 #[async_trait]
 impl FamilyRepository for PostgresStore {
-    async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError> {
-        let (user, token) = (user.clone(), *token);
-        family!(self, |store| users::insert_user(&store.pool, &user, &token))
+    async fn create(&self, record: Created<'_>) -> Result<(), FamilyError> {
+        let row = NewRow::from(record);
+        family!(self, |store| store.create_record(row))
     }
 
     async fn user_by_token(&self, token: &TokenHash) -> Result<User, FamilyError> {
@@ -73,11 +73,6 @@ impl FamilyRepository for PostgresStore {
         family!(self, |store| store.anonymization_done(id))
     }
 
-    async fn create_child(&self, child: &Child) -> Result<(), FamilyError> {
-        let child = child.clone();
-        family!(self, |store| records::insert_child(&store.pool, &child))
-    }
-
     async fn get_child(&self, owner: UserId, id: ChildId) -> Result<Child, FamilyError> {
         family!(self, |store| store.find_child(owner, id))
     }
@@ -94,11 +89,6 @@ impl FamilyRepository for PostgresStore {
         ))
     }
 
-    async fn create_task(&self, task: &Task) -> Result<(), FamilyError> {
-        let task = task.clone();
-        family!(self, |store| records::insert_task(&store.pool, &task))
-    }
-
     async fn get_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError> {
         family!(self, |store| store.find_task(owner, id))
     }
@@ -113,11 +103,6 @@ impl FamilyRepository for PostgresStore {
             owner,
             id.to_string()
         ))
-    }
-
-    async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
-        let reward = reward.clone();
-        family!(self, |store| records::insert_reward(&store.pool, &reward))
     }
 
     async fn get_reward(&self, owner: UserId, id: RewardId) -> Result<Reward, FamilyError> {
@@ -155,39 +140,30 @@ impl FamilyRepository for PostgresStore {
     async fn apply_keyed(
         &self,
         action: ChildAction,
-        key: &IdempotencyKey,
-        render: RenderAnswer<Applied>,
+        keying: Keying<'_, Applied>,
     ) -> Result<Keyed<Applied>, FamilyError> {
-        let key = key.clone();
-        family!(self, |store| store.apply_keyed_action(action, &key, render))
+        let (key, render) = (keying.key.clone(), keying.render);
+        family!(self, |store| store
+            .keyed(Keying { key: &key, render }, |connection| {
+                Box::pin(act(connection, action, key.at))
+            }))
     }
 
     async fn create_keyed(
         &self,
         record: Created<'_>,
-        key: &IdempotencyKey,
-        answer: StoredAnswer,
+        keying: Keying<'_, ()>,
     ) -> Result<Keyed<()>, FamilyError> {
-        let (row, key) = (NewRow::from(record), key.clone());
-        family!(self, |store| store.create_keyed_record(row, &key, answer))
+        let (row, key, render) = (NewRow::from(record), keying.key.clone(), keying.render);
+        family!(self, |store| store
+            .keyed(Keying { key: &key, render }, |connection| {
+                Box::pin(insert(connection, row))
+            }))
     }
 
     async fn token_holder(&self, token: &TokenHash) -> Result<TokenHolder, FamilyError> {
         let token = *token;
         family!(self, |store| store.find_token_holder(&token))
-    }
-
-    async fn add_child_token(
-        &self,
-        owner: UserId,
-        child: ChildId,
-        token: &TokenHash,
-    ) -> Result<(), FamilyError> {
-        let token = *token;
-        family!(self, |store| async move {
-            let mut connection = store.pool.acquire().await.map_err(errors::family)?;
-            tokens::insert_child_token(&mut connection, owner, child, &token).await
-        })
     }
 
     async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError> {

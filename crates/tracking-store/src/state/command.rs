@@ -6,7 +6,7 @@ use tracking_model::{
 };
 
 use super::{Change, FamilyState, StoredHash};
-use crate::{ActionTarget, Applied, ChildAction, FamilyError, TokenHash};
+use crate::{ActionTarget, Applied, ChildAction, Created, FamilyError, TokenHash};
 
 /// Which other commands a store must keep out while one is checked and committed, so that the
 /// state it was checked against still holds when its change applies.
@@ -62,6 +62,29 @@ pub enum Request<'a> {
         owner: UserId,
         child: ChildId,
     },
+}
+
+impl<'a> From<Created<'a>> for Request<'a> {
+    fn from(record: Created<'a>) -> Self {
+        match record {
+            Created::User(user, token) => Self::CreateUser {
+                user,
+                token: *token,
+            },
+            Created::Child(child) => Self::Create(NewRecord::Child(child)),
+            Created::Task(task) => Self::Create(NewRecord::Task(task)),
+            Created::Reward(reward) => Self::Create(NewRecord::Reward(reward)),
+            Created::ChildToken {
+                owner,
+                child,
+                token,
+            } => Self::AddChildToken {
+                owner,
+                child,
+                token: *token,
+            },
+        }
+    }
 }
 
 /// A new record of a user's family.

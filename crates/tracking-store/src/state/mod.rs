@@ -16,7 +16,7 @@ use tracking_model::{
 };
 
 pub use self::change::{Change, StoredHash};
-pub use self::command::{Command, NewRecord, RecordId, Request, TrackedRequest, Turn};
+pub use self::command::{Command, RecordId, Request, TrackedRequest, Turn};
 pub(crate) use self::keys::Keys;
 pub use self::keys::{KeyedAnswer, KeyedCommand};
 pub use self::outbox::Outbox;

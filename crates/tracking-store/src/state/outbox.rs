@@ -63,16 +63,11 @@ impl Outbox {
         self.events.iter().map(|(&seq, event)| (seq, event))
     }
 
-    /// The waiting events of `family` numbered after `after`, in number order, at most `limit`.
+    /// The waiting events `read` asks for.
     pub(crate) fn after(&self, read: SequenceRead) -> Vec<SequencedEvent> {
-        let SequenceRead {
-            family,
-            after,
-            limit,
-        } = read;
         self.families
-            .range((family, after.saturating_add(1))..=(family, u64::MAX))
-            .take(limit)
+            .range(read.keys())
+            .take(read.limit)
             .filter_map(|(_, seq)| self.events.get(seq).cloned())
             .collect()
     }

@@ -1,25 +1,34 @@
 //! [`FamilyRepository`] for every store that keeps a [`FamilyState`]: reads come from the state,
 //! changes go through the store's [`StateStore::commit`].
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use tracking_model::{
     Child, ChildId, EventId, Reward, RewardId, RewardRequest, SequencedEvent, Task, TaskId,
     Timestamp, User, UserId,
 };
 
-use super::{
-    Command, FamilyState, KeyedAnswer, KeyedCommand, NewRecord, RecordId, Request, TrackedRequest,
-};
+use super::{Command, FamilyState, KeyedAnswer, KeyedCommand, RecordId, Request, TrackedRequest};
 use crate::{
-    Applied, ChildAction, Created, FamilyError, FamilyRepository, IdempotencyKey, Keyed,
-    RenderAnswer, SequenceRead, StoredAnswer, TokenHash, TokenHolder,
+    Applied, ChildAction, Created, FamilyError, FamilyRepository, Keyed, Keying, SequenceRead,
+    TokenHash, TokenHolder,
 };
 
-/// A keyed command's answer, with a kept refusal given back as the error it is.
-fn keyed<A>(answer: KeyedAnswer<A>) -> Result<Keyed<A>, FamilyError> {
-    match answer {
+/// Commits `command` under an idempotency key; a kept refusal is given back as the error it is.
+async fn commit_keyed<S: StateStore, C: Command>(
+    store: &S,
+    command: C,
+    keying: Keying<'_, C::Answer>,
+) -> Result<Keyed<C::Answer>, FamilyError>
+where
+    C::Answer: Sync,
+{
+    let Keying { key, render } = keying;
+    let keyed = KeyedCommand {
+        command,
+        key,
+        render,
+    };
+    match store.commit(keyed).await? {
         KeyedAnswer::Keyed(keyed) => Ok(keyed),
         KeyedAnswer::Refused(error) => Err(error),
     }
@@ -40,22 +49,8 @@ pub trait StateStore: Send + Sync + 'static {
 /// Commands first (creates, deletes, the rest), then reads; the trait's order is by record.
 #[async_trait]
 impl<S: StateStore> FamilyRepository for S {
-    async fn create_user(&self, user: &User, token: &TokenHash) -> Result<(), FamilyError> {
-        let token = *token;
-        self.commit(Request::CreateUser { user, token }).await
-    }
-
-    async fn create_child(&self, child: &Child) -> Result<(), FamilyError> {
-        self.commit(Request::Create(NewRecord::Child(child))).await
-    }
-
-    async fn create_task(&self, task: &Task) -> Result<(), FamilyError> {
-        self.commit(Request::Create(NewRecord::Task(task))).await
-    }
-
-    async fn create_reward(&self, reward: &Reward) -> Result<(), FamilyError> {
-        self.commit(Request::Create(NewRecord::Reward(reward)))
-            .await
+    async fn create(&self, record: Created<'_>) -> Result<(), FamilyError> {
+        self.commit(Request::from(record)).await
     }
 
     async fn delete_user(&self, id: UserId) -> Result<(), FamilyError> {
@@ -93,21 +88,6 @@ impl<S: StateStore> FamilyRepository for S {
         .await
     }
 
-    async fn add_child_token(
-        &self,
-        owner: UserId,
-        child: ChildId,
-        token: &TokenHash,
-    ) -> Result<(), FamilyError> {
-        let token = *token;
-        self.commit(Request::AddChildToken {
-            owner,
-            child,
-            token,
-        })
-        .await
-    }
-
     async fn revoke_child_tokens(&self, owner: UserId, child: ChildId) -> Result<(), FamilyError> {
         self.commit(Request::RevokeChildTokens { owner, child })
             .await
@@ -116,57 +96,26 @@ impl<S: StateStore> FamilyRepository for S {
     async fn apply_keyed(
         &self,
         action: ChildAction,
-        key: &IdempotencyKey,
-        render: RenderAnswer<Applied>,
+        keying: Keying<'_, Applied>,
     ) -> Result<Keyed<Applied>, FamilyError> {
-        let command = TrackedRequest {
-            action,
-            occurred_at: key.at,
-        };
-        keyed(
-            self.commit(KeyedCommand {
-                command,
-                key,
-                render,
-            })
-            .await?,
+        let occurred_at = keying.key.at;
+        commit_keyed(
+            self,
+            TrackedRequest {
+                action,
+                occurred_at,
+            },
+            keying,
         )
+        .await
     }
 
     async fn create_keyed(
         &self,
         record: Created<'_>,
-        key: &IdempotencyKey,
-        answer: StoredAnswer,
+        keying: Keying<'_, ()>,
     ) -> Result<Keyed<()>, FamilyError> {
-        let command = match record {
-            Created::User(user, token) => Request::CreateUser {
-                user,
-                token: *token,
-            },
-            Created::Child(child) => Request::Create(NewRecord::Child(child)),
-            Created::Task(task) => Request::Create(NewRecord::Task(task)),
-            Created::Reward(reward) => Request::Create(NewRecord::Reward(reward)),
-            Created::ChildToken {
-                owner,
-                child,
-                token,
-            } => Request::AddChildToken {
-                owner,
-                child,
-                token: *token,
-            },
-        };
-        let render: RenderAnswer<()> =
-            Arc::new(move |done: Result<&(), &FamilyError>| done.ok().map(|()| answer.clone()));
-        keyed(
-            self.commit(KeyedCommand {
-                command,
-                key,
-                render,
-            })
-            .await?,
-        )
+        commit_keyed(self, Request::from(record), keying).await
     }
 
     async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError> {

@@ -9,12 +9,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use tokio::sync::mpsc;
 use tracking_model::query::MAX_LIMIT;
 use tracking_model::query::QueryScope;
-use tracking_model::{ChildId, ExportQuery, ExportWriter, Timestamp, TrackingQuery};
+use tracking_model::{ExportQuery, ExportWriter, Timestamp, TrackingQuery};
 use tracking_store::TrackingRepository;
 
 use super::query_pairs;
 use crate::http::auth::{Admin, Caller};
-use crate::http::body::path_id;
+use crate::http::incoming::Incoming;
 use crate::{ApiError, ApiState};
 
 /// Events read from the store per batch, and batches waiting for a slow client.
@@ -33,17 +33,11 @@ pub(crate) async fn admin(
 
 /// `GET /children/{child_id}/tracking/export`: for the child's parent or the child itself; 404
 /// otherwise.
-pub(crate) async fn child(
-    caller: Caller,
-    state: web::Data<ApiState>,
-    path: web::Path<String>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let child_id: ChildId = path_id(&path)?;
-    caller.child(&state, child_id).await?;
-    let mut export = ExportQuery::from_pairs(query_pairs(&request)?, QueryScope::Child)?;
-    export.filters.child_id = Some(child_id);
-    Ok(stream(state, export))
+pub(crate) async fn child(caller: Caller, incoming: Incoming) -> Result<HttpResponse, ApiError> {
+    let (child, pairs) = incoming.child_read(&caller).await?;
+    let mut export = ExportQuery::from_pairs(pairs, QueryScope::Child)?;
+    export.filters.child_id = Some(child.id);
+    Ok(stream(incoming.state, export))
 }
 
 /// The response: headers now, the body as the producer writes it.

@@ -17,8 +17,9 @@ use tracking_store::{Created, FamilyError, FamilyRepository};
 use validator::Validate;
 
 use crate::http::auth::{Caller, Parent};
-use crate::http::body::{json_in, no_body, path_id, raw_body};
+use crate::http::body::{json_in, raw_body};
 use crate::http::idempotency::{self, KeyOwner};
+use crate::http::incoming::Incoming;
 use crate::{ApiError, ApiState};
 
 /// A kind of record of a family, and where the family store keeps it.
@@ -168,14 +169,13 @@ pub(crate) async fn list<R: FamilyRecord>(
 /// `GET /children/{child_id}`, `/tasks/{task_id}`, `/rewards/{reward_id}`.
 pub(crate) async fn get<R: FamilyRecord>(
     caller: Caller,
-    state: web::Data<ApiState>,
-    path: web::Path<String>,
+    incoming: Incoming,
 ) -> Result<HttpResponse, ApiError> {
-    let id: R::Id = path_id(&path)?;
+    let id: R::Id = incoming.id()?;
     if !visible::<R>(&caller, &id) {
         return Err(ApiError::NotFound);
     }
-    let record = R::get(state.tracker.family(), caller.family(), id).await?;
+    let record = R::get(incoming.state.tracker.family(), caller.family(), id).await?;
     Ok(HttpResponse::Ok().json(record))
 }
 
@@ -183,17 +183,13 @@ pub(crate) async fn get<R: FamilyRecord>(
 /// is 403, but 404 for another child (its existence is not told).
 pub(crate) async fn delete<R: FamilyRecord>(
     caller: Caller,
-    state: web::Data<ApiState>,
-    path: web::Path<String>,
-    request: HttpRequest,
-    payload: web::Payload,
+    mut incoming: Incoming,
 ) -> Result<HttpResponse, ApiError> {
-    no_body(&request, payload).await?;
-    let id: R::Id = path_id(&path)?;
+    let id: R::Id = incoming.bodiless_id().await?;
     if !visible::<R>(&caller, &id) {
         return Err(ApiError::NotFound);
     }
     let user = caller.parent()?;
-    R::delete(state.tracker.family(), user.id, id).await?;
+    R::delete(incoming.state.tracker.family(), user.id, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

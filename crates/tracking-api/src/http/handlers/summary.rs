@@ -8,38 +8,26 @@ use tracking_model::{
 
 use super::query_pairs;
 use crate::http::auth::{Admin, Caller, Parent};
-use crate::http::body::path_id;
+use crate::http::incoming::Incoming;
 use crate::{ApiError, ApiState};
 
 /// `GET /children/{child_id}/summary`: for the child's parent or the child itself; 404 otherwise.
-pub(crate) async fn child(
-    caller: Caller,
-    state: web::Data<ApiState>,
-    path: web::Path<String>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let child_id: ChildId = path_id(&path)?;
-    let child = caller.child(&state, child_id).await?;
-    let params = SummaryParams::from_pairs(query_pairs(&request)?, SummaryScope::Child)?;
-    let summary = state
-        .tracker
-        .history()
-        .child_summary(child_id, child.points, &params)
+pub(crate) async fn child(caller: Caller, incoming: Incoming) -> Result<HttpResponse, ApiError> {
+    let (child, pairs) = incoming.child_read(&caller).await?;
+    let params = SummaryParams::from_pairs(pairs, SummaryScope::Child)?;
+    let history = incoming.state.tracker.history();
+    let summary = history
+        .child_summary(child.id, child.points, &params)
         .await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
 /// `GET /admin/children/{child_id}/summary`: from the history alone, so also for a deleted child;
 /// `points` is the child's points after its last recorded event (0 without events).
-pub(crate) async fn admin_child(
-    _: Admin,
-    state: web::Data<ApiState>,
-    path: web::Path<String>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let child_id: ChildId = path_id(&path)?;
-    let params = SummaryParams::from_pairs(query_pairs(&request)?, SummaryScope::Child)?;
-    let history = state.tracker.history();
+pub(crate) async fn admin_child(_: Admin, incoming: Incoming) -> Result<HttpResponse, ApiError> {
+    let child_id: ChildId = incoming.id()?;
+    let params = SummaryParams::from_pairs(query_pairs(&incoming.request)?, SummaryScope::Child)?;
+    let history = incoming.state.tracker.history();
     let last = TrackingQuery {
         child_id: Some(child_id),
         limit: Some(1),

@@ -6,8 +6,9 @@ use tracking_model::{ChildId, ChildToken};
 use tracking_store::Created;
 
 use crate::http::auth::Caller;
-use crate::http::body::{no_body, none_in, path_id, raw_body};
+use crate::http::body::{none_in, path_id, raw_body};
 use crate::http::idempotency::{self, KeyOwner};
+use crate::http::incoming::Incoming;
 use crate::{ApiError, ApiState, hash_token, new_token};
 
 /// `POST /children/{child_id}/tokens`: the token is shown in this answer only (and, under an
@@ -45,15 +46,11 @@ pub(crate) async fn create(
 /// `DELETE /children/{child_id}/tokens`: every token of the child stops working at once.
 pub(crate) async fn revoke(
     caller: Caller,
-    state: web::Data<ApiState>,
-    path: web::Path<String>,
-    request: HttpRequest,
-    payload: web::Payload,
+    mut incoming: Incoming,
 ) -> Result<HttpResponse, ApiError> {
-    no_body(&request, payload).await?;
-    let child_id: ChildId = path_id(&path)?;
+    let child_id: ChildId = incoming.bodiless_id().await?;
     let user = caller.parent_of(child_id)?;
-    state
+    (incoming.state)
         .tracker
         .family()
         .revoke_child_tokens(user.id, child_id)

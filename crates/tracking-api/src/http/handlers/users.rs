@@ -7,8 +7,9 @@ use tracking_model::{CreateUser, CreatedUser, Me, Timestamp, User, UserId};
 use tracking_store::Created;
 
 use crate::http::auth::{Admin, Caller};
-use crate::http::body::{json_in, no_body, path_id, raw_body};
+use crate::http::body::{json_in, raw_body};
 use crate::http::idempotency::{self, KeyOwner};
+use crate::http::incoming::Incoming;
 use crate::{ApiError, ApiState, hash_token, new_token};
 
 /// `POST /admin/users`: the token is shown in this answer only.
@@ -51,16 +52,9 @@ pub(crate) async fn list(_: Admin, state: web::Data<ApiState>) -> Result<HttpRes
 }
 
 /// `DELETE /admin/users/{user_id}`: the family goes, its history is anonymized.
-pub(crate) async fn delete(
-    _: Admin,
-    state: web::Data<ApiState>,
-    path: web::Path<String>,
-    request: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, ApiError> {
-    no_body(&request, payload).await?;
-    let id: UserId = path_id(&path)?;
-    state.tracker.delete_user(id).await?;
+pub(crate) async fn delete(_: Admin, mut incoming: Incoming) -> Result<HttpResponse, ApiError> {
+    let id: UserId = incoming.bodiless_id().await?;
+    incoming.state.tracker.delete_user(id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
