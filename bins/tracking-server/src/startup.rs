@@ -13,7 +13,7 @@ use actix_web::http::header::{self, HeaderName};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::{Context, bail};
-use tracking_api::{ApiState, LiveHub, Tracker, configure, json_not_found};
+use tracking_api::{ApiState, AuditRole, LiveHub, Tracker, configure, json_not_found};
 use tracking_audit::{AuditConfig, AuditLog};
 
 use crate::metrics::{self, Metrics};
@@ -72,11 +72,12 @@ impl Application {
         };
         let audit = AuditLog::new(audit_config).context("opening the audit log directory")?;
         let hub = LiveHub::with_streams_per_user(settings.max_streams_per_user);
-        let tracker = if cluster::audit_elected(&store) {
-            Tracker::standing_by(store.family(), store.history(), Arc::new(audit))
+        let role = if cluster::audit_elected(&store) {
+            AuditRole::StandingBy
         } else {
-            Tracker::new(store.family(), store.history(), Arc::new(audit))
+            AuditRole::Writer
         };
+        let tracker = Tracker::with_role(store.family(), store.history(), Arc::new(audit), role);
         let tracker = Arc::new(tracker.with_hub(hub));
         let cluster = cluster::join(&store, &tracker);
         match tracker.catch_up().await {

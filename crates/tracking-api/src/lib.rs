@@ -31,4 +31,4 @@ pub use http::{
 };
 pub use live::{DEFAULT_STREAMS_PER_USER, LiveHub, Signal};
 pub use token::{hash_token, new_token};
-pub use tracker::{CatchUp, Tracker, TrackerError};
+pub use tracker::{AuditRole, CatchUp, Tracker, TrackerError};

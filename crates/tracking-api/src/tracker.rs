@@ -19,14 +19,23 @@ use crate::confirm::Confirmer;
 /// Why a tracker operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TrackerError {
+    /// The family store or the history failed.
     #[error(transparent)]
-    Family(#[from] FamilyError),
-    #[error(transparent)]
-    History(#[from] HistoryError),
+    Store(#[from] FeedError),
     #[error(transparent)]
     Audit(#[from] PurgeError),
-    #[error(transparent)]
-    Feed(#[from] FeedError),
+}
+
+impl From<FamilyError> for TrackerError {
+    fn from(error: FamilyError) -> Self {
+        Self::Store(error.into())
+    }
+}
+
+impl From<HistoryError> for TrackerError {
+    fn from(error: HistoryError) -> Self {
+        Self::Store(error.into())
+    }
 }
 
 /// What one [`Tracker::catch_up`] finished.
@@ -61,39 +70,39 @@ pub struct Tracker {
     children: KeyedLock<ChildId>,
 }
 
+/// What a tracker's audit follower does from the start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditRole {
+    /// It writes and purges the audit files.
+    Writer,
+    /// It writes and purges no audit file until [`Tracker::take_over_audit`]: for a server sharing
+    /// its store (and its audit files) with others, of which one writes.
+    StandingBy,
+}
+
 impl Tracker {
-    /// A tracker over these stores and audit sink.
+    /// A tracker over these stores and audit sink, whose audit follower writes.
     pub fn new(
         family: Arc<dyn FamilyRepository>,
         history: Arc<dyn TrackingRepository>,
         audit: Arc<dyn AuditSink>,
     ) -> Self {
-        Self::with_audit(family, history, audit, false)
+        Self::with_role(family, history, audit, AuditRole::Writer)
     }
 
-    /// A tracker over these stores whose audit follower stands by: it writes and purges no audit
-    /// file until [`Tracker::take_over_audit`], for a server sharing its store (and its audit
-    /// files) with others, of which one writes.
-    pub fn standing_by(
+    /// A tracker over these stores whose audit follower takes `role`.
+    pub fn with_role(
         family: Arc<dyn FamilyRepository>,
         history: Arc<dyn TrackingRepository>,
         audit: Arc<dyn AuditSink>,
-    ) -> Self {
-        Self::with_audit(family, history, audit, true)
-    }
-
-    fn with_audit(
-        family: Arc<dyn FamilyRepository>,
-        history: Arc<dyn TrackingRepository>,
-        audit: Arc<dyn AuditSink>,
-        standing_by: bool,
+        role: AuditRole,
     ) -> Self {
         Self {
             audit: AuditFollower::start(
                 Arc::clone(&family),
                 Arc::clone(&history),
                 audit,
-                standing_by,
+                role == AuditRole::StandingBy,
             ),
             confirmer: Confirmer::start(Arc::clone(&family), Arc::clone(&history)),
             family,

@@ -251,6 +251,15 @@ mod tests {
         }
     }
 
+    /// The parent's `action` on `child`, now.
+    fn by_parent(
+        child: &Child,
+        action: &TrackedAction,
+        pending: Option<&RewardRequest>,
+    ) -> Result<Effect, Refusal> {
+        decide(child, action, pending, now(), Actor::Parent)
+    }
+
     fn now() -> Moments {
         let at = Timestamp::now();
         Moments {
@@ -261,14 +270,7 @@ mod tests {
 
     #[test]
     fn activating_a_task_adds_and_a_penalty_takes() {
-        let effect = decide(
-            &child(10),
-            &TrackedAction::Activate(task(5, true)),
-            None,
-            now(),
-            Actor::Parent,
-        )
-        .unwrap();
+        let effect = by_parent(&child(10), &TrackedAction::Activate(task(5, true)), None).unwrap();
         assert_eq!(
             (
                 effect.event.points_before(),
@@ -281,14 +283,7 @@ mod tests {
         assert_eq!(effect.event.entity_type(), EntityType::Task);
         assert_eq!(effect.event.metadata().unwrap().entity_name, "Make bed");
 
-        let effect = decide(
-            &child(2),
-            &TrackedAction::Activate(task(5, false)),
-            None,
-            now(),
-            Actor::Parent,
-        )
-        .unwrap();
+        let effect = by_parent(&child(2), &TrackedAction::Activate(task(5, false)), None).unwrap();
         assert_eq!(
             (effect.event.points_after(), effect.event.delta()),
             (-3, -5)
@@ -300,14 +295,7 @@ mod tests {
     fn requesting_needs_points_and_no_pending_request() {
         let sam = child(20);
         let ice_cream = reward(20);
-        let effect = decide(
-            &sam,
-            &TrackedAction::Request(ice_cream.clone()),
-            None,
-            now(),
-            Actor::Parent,
-        )
-        .unwrap();
+        let effect = by_parent(&sam, &TrackedAction::Request(ice_cream.clone()), None).unwrap();
         let request = effect.reward_request.unwrap();
         assert_eq!(
             (request.status, request.resolved_at),
@@ -315,23 +303,15 @@ mod tests {
         );
         assert_eq!(effect.event.delta(), 0);
         assert_eq!(
-            decide(
+            by_parent(
                 &sam,
                 &TrackedAction::Request(ice_cream.clone()),
-                Some(&request),
-                now(),
-                Actor::Parent
+                Some(&request)
             ),
             Err(Refusal::AlreadyRequested)
         );
         assert_eq!(
-            decide(
-                &child(19),
-                &TrackedAction::Request(ice_cream),
-                None,
-                now(),
-                Actor::Parent
-            ),
+            by_parent(&child(19), &TrackedAction::Request(ice_cream), None),
             Err(Refusal::InsufficientPoints {
                 points: 19,
                 cost: 20
@@ -343,21 +323,12 @@ mod tests {
     fn redeeming_costs_points_and_fulfils_a_pending_request() {
         let sam = child(30);
         let ice_cream = reward(20);
-        let requested = decide(
-            &sam,
-            &TrackedAction::Request(ice_cream.clone()),
-            None,
-            now(),
-            Actor::Parent,
-        )
-        .unwrap();
+        let requested = by_parent(&sam, &TrackedAction::Request(ice_cream.clone()), None).unwrap();
         let pending = requested.reward_request.unwrap();
-        let effect = decide(
+        let effect = by_parent(
             &sam,
             &TrackedAction::Redeem(ice_cream.clone()),
             Some(&pending),
-            now(),
-            Actor::Parent,
         )
         .unwrap();
         assert_eq!((effect.event.delta(), effect.child.points), (-20, 10));
@@ -366,23 +337,10 @@ mod tests {
             RewardRequestStatus::Redeemed
         );
 
-        let without = decide(
-            &sam,
-            &TrackedAction::Redeem(ice_cream.clone()),
-            None,
-            now(),
-            Actor::Parent,
-        )
-        .unwrap();
+        let without = by_parent(&sam, &TrackedAction::Redeem(ice_cream.clone()), None).unwrap();
         assert_eq!(without.reward_request, None);
         assert!(matches!(
-            decide(
-                &child(5),
-                &TrackedAction::Redeem(ice_cream),
-                None,
-                now(),
-                Actor::Parent
-            ),
+            by_parent(&child(5), &TrackedAction::Redeem(ice_cream), None),
             Err(Refusal::InsufficientPoints { .. })
         ));
     }
@@ -392,33 +350,14 @@ mod tests {
         let sam = child(30);
         let ice_cream = reward(20);
         assert_eq!(
-            decide(
-                &sam,
-                &TrackedAction::Cancel(ice_cream.clone()),
-                None,
-                now(),
-                Actor::Parent
-            ),
+            by_parent(&sam, &TrackedAction::Cancel(ice_cream.clone()), None),
             Err(Refusal::NoPendingRequest)
         );
-        let pending = decide(
-            &sam,
-            &TrackedAction::Request(ice_cream.clone()),
-            None,
-            now(),
-            Actor::Parent,
-        )
-        .unwrap()
-        .reward_request
-        .unwrap();
-        let effect = decide(
-            &sam,
-            &TrackedAction::Cancel(ice_cream),
-            Some(&pending),
-            now(),
-            Actor::Parent,
-        )
-        .unwrap();
+        let pending = by_parent(&sam, &TrackedAction::Request(ice_cream.clone()), None)
+            .unwrap()
+            .reward_request
+            .unwrap();
+        let effect = by_parent(&sam, &TrackedAction::Cancel(ice_cream), Some(&pending)).unwrap();
         assert_eq!(
             effect.reward_request.unwrap().status,
             RewardRequestStatus::Cancelled
@@ -428,20 +367,16 @@ mod tests {
 
     #[test]
     fn points_never_leave_the_javascript_range() {
-        let result = decide(
+        let result = by_parent(
             &child(MAX_POINTS - 1),
             &TrackedAction::Activate(task(5, true)),
             None,
-            now(),
-            Actor::Parent,
         );
         assert_eq!(result, Err(Refusal::PointsOutOfRange));
-        let result = decide(
+        let result = by_parent(
             &child(-MAX_POINTS + 1),
             &TrackedAction::Activate(task(5, false)),
             None,
-            now(),
-            Actor::Parent,
         );
         assert_eq!(result, Err(Refusal::PointsOutOfRange));
     }

@@ -71,6 +71,17 @@ pub trait TrackingRepository: Send + Sync + 'static {
         child: ChildId,
         points: i64,
         params: &SummaryParams,
+    ) -> Result<ChildSummary, HistoryError> {
+        let summary = self.events_summary(child, params).await?;
+        Ok(ChildSummary { points, ..summary })
+    }
+
+    /// [`Self::child_summary`] from the events alone: the history does not know the child's
+    /// points, so they are 0 here.
+    async fn events_summary(
+        &self,
+        child: ChildId,
+        params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError>;
 
     /// Clears `user_id` on every event of `user` and changes nothing else; returns how many

@@ -77,13 +77,12 @@ impl TrackingRepository for MemoryStore {
         Ok(self.history().query_after(query, after))
     }
 
-    async fn child_summary(
+    async fn events_summary(
         &self,
         child: ChildId,
-        points: i64,
         params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError> {
-        self.history().child_summary(child, points, params)
+        self.history().child_summary(child, params)
     }
 
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {

@@ -82,12 +82,11 @@ impl MemoryHistory {
     pub(crate) fn child_summary(
         &self,
         child: ChildId,
-        points: i64,
         params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError> {
         let empty = RunningHistory::default();
         let running = self.running.get(&child).unwrap_or(&empty);
-        Ok(summarize_running(child, points, params, running)?)
+        Ok(summarize_running(child, 0, params, running)?)
     }
 
     pub(crate) fn query(&self, query: &TrackingQuery) -> Page<TrackingEvent> {

@@ -101,11 +101,9 @@ impl From<HistoryError> for ApiError {
 impl From<TrackerError> for ApiError {
     fn from(error: TrackerError) -> Self {
         match error {
-            TrackerError::Family(error) => error.into(),
-            TrackerError::History(error) => error.into(),
+            TrackerError::Store(FeedError::Family(error)) => error.into(),
+            TrackerError::Store(FeedError::History(error)) => error.into(),
             TrackerError::Audit(error) => Self::internal(error),
-            TrackerError::Feed(FeedError::Family(error)) => error.into(),
-            TrackerError::Feed(FeedError::History(error)) => error.into(),
         }
     }
 }

@@ -77,13 +77,12 @@ impl TrackingRepository for FlakyHistory {
     ) -> Result<Vec<TrackingEvent>, HistoryError> {
         self.inner.query_after(query, after).await
     }
-    async fn child_summary(
+    async fn events_summary(
         &self,
         child: ChildId,
-        points: i64,
         params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError> {
-        self.inner.child_summary(child, points, params).await
+        self.inner.events_summary(child, params).await
     }
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {
         if self.broken.load(Ordering::SeqCst) {

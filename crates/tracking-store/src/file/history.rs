@@ -235,13 +235,12 @@ impl History {
     pub(crate) fn summary(
         &self,
         child: ChildId,
-        points: i64,
         params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError> {
         let index = self.index.read();
         Ok(summarize_running(
             child,
-            points,
+            0,
             params,
             &index.child_totals(child),
         )?)
@@ -517,13 +516,12 @@ impl TrackingRepository for FileStore {
         self.history.query_after(query, after)
     }
 
-    async fn child_summary(
+    async fn events_summary(
         &self,
         child: ChildId,
-        points: i64,
         params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError> {
-        self.history.summary(child, points, params)
+        self.history.summary(child, params)
     }
 
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {

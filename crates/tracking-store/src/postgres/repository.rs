@@ -231,14 +231,13 @@ impl TrackingRepository for PostgresStore {
         history!(self, |store| store.matches_after(&query, after))
     }
 
-    async fn child_summary(
+    async fn events_summary(
         &self,
         child: ChildId,
-        points: i64,
         params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError> {
         let params = params.clone();
-        history!(self, |store| store.summary(child, points, &params))
+        history!(self, |store| store.summary(child, &params))
     }
 
     async fn anonymize_user(&self, user: UserId) -> Result<u64, HistoryError> {

@@ -99,7 +99,6 @@ impl PostgresStore {
     pub(super) async fn summary(
         &self,
         child: ChildId,
-        points: i64,
         params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError> {
         let span = self.span(child).await?;
@@ -107,12 +106,12 @@ impl PostgresStore {
             span,
             instants: RefCell::new(Vec::new()),
         };
-        summarize_running(child, points, params, &asked)?;
+        summarize_running(child, 0, params, &asked)?;
         let mut instants = asked.instants.into_inner();
         instants.sort_unstable();
         instants.dedup();
         let summed = self.sum_slots(child, params, span, instants).await?;
-        Ok(summarize_running(child, points, params, &summed)?)
+        Ok(summarize_running(child, 0, params, &summed)?)
     }
 
     /// The `occurred_at` of the child's first and last events.
