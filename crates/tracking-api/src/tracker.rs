@@ -213,10 +213,7 @@ impl Tracker {
                     target,
                     actor,
                 },
-                Keying {
-                    key: key,
-                    render: render,
-                },
+                Keying { key, render },
             )
             .await?;
         Ok(match keyed {

@@ -54,6 +54,11 @@ impl Incoming {
         self.id()
     }
 
+    /// The pairs of the query string.
+    pub(crate) fn query_pairs(&self) -> Result<Vec<(String, String)>, ApiError> {
+        Ok(query_pairs(&self.request)?)
+    }
+
     /// A read about the child in the path: the child as `caller` sees it (404 for another family's,
     /// and for a child token any but its own) and the pairs of the query string.
     pub(crate) async fn child_read(
@@ -62,6 +67,6 @@ impl Incoming {
     ) -> Result<(Child, Vec<(String, String)>), ApiError> {
         let child_id: ChildId = self.id()?;
         let child = caller.child(&self.state, child_id).await?;
-        Ok((child, query_pairs(&self.request)?))
+        Ok((child, self.query_pairs()?))
     }
 }

@@ -5,14 +5,13 @@
 
 use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use tokio::sync::mpsc;
 use tracking_model::query::MAX_LIMIT;
 use tracking_model::query::QueryScope;
 use tracking_model::{ExportQuery, ExportWriter, Timestamp, TrackingQuery};
 use tracking_store::TrackingRepository;
 
-use super::query_pairs;
 use crate::http::auth::{Admin, Caller};
 use crate::http::incoming::Incoming;
 use crate::{ApiError, ApiState};
@@ -22,13 +21,9 @@ const BATCH: u32 = MAX_LIMIT;
 const BATCHES_IN_FLIGHT: usize = 2;
 
 /// `GET /admin/tracking/export`.
-pub(crate) async fn admin(
-    _: Admin,
-    state: web::Data<ApiState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let export = ExportQuery::from_pairs(query_pairs(&request)?, QueryScope::Admin)?;
-    Ok(stream(state, export))
+pub(crate) async fn admin(_: Admin, incoming: Incoming) -> Result<HttpResponse, ApiError> {
+    let export = ExportQuery::from_pairs(incoming.query_pairs()?, QueryScope::Admin)?;
+    Ok(stream(incoming.state, export))
 }
 
 /// `GET /children/{child_id}/tracking/export`: for the child's parent or the child itself; 404

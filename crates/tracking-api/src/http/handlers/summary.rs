@@ -26,7 +26,7 @@ pub(crate) async fn child(caller: Caller, incoming: Incoming) -> Result<HttpResp
 /// `points` is the child's points after its last recorded event (0 without events).
 pub(crate) async fn admin_child(_: Admin, incoming: Incoming) -> Result<HttpResponse, ApiError> {
     let child_id: ChildId = incoming.id()?;
-    let params = SummaryParams::from_pairs(query_pairs(&incoming.request)?, SummaryScope::Child)?;
+    let params = SummaryParams::from_pairs(incoming.query_pairs()?, SummaryScope::Child)?;
     let history = incoming.state.tracker.history();
     let last = TrackingQuery {
         child_id: Some(child_id),

@@ -1,13 +1,12 @@
 //! Reading the history: a family's view of one child, and the admin's view across families.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::HttpResponse;
 use tracking_model::query::QueryScope;
 use tracking_model::{EventId, TrackingQuery};
 
-use super::query_pairs;
+use crate::ApiError;
 use crate::http::auth::{Admin, Caller};
 use crate::http::incoming::Incoming;
-use crate::{ApiError, ApiState};
 
 /// `GET /children/{child_id}/tracking`: 404 once the child is deleted.
 pub(crate) async fn child(caller: Caller, incoming: Incoming) -> Result<HttpResponse, ApiError> {
@@ -19,13 +18,10 @@ pub(crate) async fn child(caller: Caller, incoming: Incoming) -> Result<HttpResp
 }
 
 /// `GET /admin/tracking`.
-pub(crate) async fn admin(
-    _: Admin,
-    state: web::Data<ApiState>,
-    request: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
-    let query = TrackingQuery::from_pairs(query_pairs(&request)?, QueryScope::Admin)?;
-    Ok(HttpResponse::Ok().json(state.tracker.history().query(&query).await?))
+pub(crate) async fn admin(_: Admin, incoming: Incoming) -> Result<HttpResponse, ApiError> {
+    let query = TrackingQuery::from_pairs(incoming.query_pairs()?, QueryScope::Admin)?;
+    let history = incoming.state.tracker.history();
+    Ok(HttpResponse::Ok().json(history.query(&query).await?))
 }
 
 /// `GET /admin/tracking/{event_id}`.
