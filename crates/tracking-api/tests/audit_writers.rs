@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::setup;
-use tracking_api::Tracker;
+use tracking_api::{AuditRole, Tracker};
 use tracking_audit::{AuditConfig, AuditLog};
 use tracking_store::ActionTarget;
 
@@ -29,7 +29,8 @@ async fn a_new_writer_waits_for_the_old_one_to_let_go_and_each_event_has_one_lin
     let dir = tempfile::tempdir().unwrap();
     let server = || {
         let audit = AuditLog::new(AuditConfig::new(dir.path())).unwrap();
-        Tracker::standing_by(s.family.clone(), s.history.clone(), Arc::new(audit))
+        let (family, history) = (s.family.clone(), s.history.clone());
+        Tracker::with_role(family, history, Arc::new(audit), AuditRole::StandingBy)
     };
     let (old, new) = (server(), server());
     let activate = ActionTarget::Activate(s.task);
