@@ -1,11 +1,13 @@
 //! The history table: appends (idempotent by event id), reads by id and by family number, and the
 //! anonymization, the one change a stored event ever sees (a trigger refuses any other).
 //!
-//! An append commits without waiting for the disk (`synchronous_commit = off`). That loses
-//! nothing: every event reaches the history from the outbox, where it was committed durably, and
-//! it leaves the outbox only through a later commit, which PostgreSQL's write-ahead log can
-//! never keep without every commit before it. So after a crash an event whose append was lost
-//! is still in the outbox and is delivered again.
+//! An append is one statement that commits without waiting for the disk (it sets
+//! `synchronous_commit = off` for its own transaction). That loses nothing: every event reaches
+//! the history from the outbox, where it was committed durably, and it leaves the outbox only
+//! through a later commit, which PostgreSQL's write-ahead log can never keep without every commit
+//! before it. So after a crash an event whose append was lost is still in the outbox and is
+//! delivered again; and an append is visible, not yet durable, when it returns
+//! ([`crate::Appended::Visible`]), the confirmation's commit making it durable.
 
 use tracking_model::{EventId, SequencedEvent, TrackingEvent, UserId};
 
@@ -15,16 +17,14 @@ use crate::HistoryError;
 impl PostgresStore {
     pub(super) async fn append_event(&self, stored: &SequencedEvent) -> Result<(), HistoryError> {
         let event = &stored.event;
-        let mut transaction = self.pool.begin().await.map_err(errors::history)?;
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *transaction)
-            .await
-            .map_err(errors::history)?;
-        sqlx::query(
-            "INSERT INTO tracking_events (id, family_id, family_sequence, child_id, entity_type, \
-             action, delta, occurred_at_ms, created_at_ms, event) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) ON CONFLICT (id) DO NOTHING",
-        )
+        sqlx::query(concat!(
+            "WITH lazy AS (SELECT ",
+            lazy_commit!(),
+            ") INSERT INTO tracking_events (id, family_id, family_sequence, child_id, \
+             entity_type, action, delta, occurred_at_ms, created_at_ms, event) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb FROM lazy \
+             ON CONFLICT (id) DO NOTHING"
+        ))
         .bind(event.id().to_string())
         .bind(event.user_id().map(|user| user.to_string()))
         .bind(rows::big(stored.sequence))
@@ -35,10 +35,10 @@ impl PostgresStore {
         .bind(event.occurred_at().unix_millis())
         .bind(event.created_at().unix_millis())
         .bind(rows::event_json(event))
-        .execute(&mut *transaction)
+        .execute(&self.pool)
         .await
         .map_err(errors::history)?;
-        transaction.commit().await.map_err(errors::history)
+        Ok(())
     }
 
     pub(super) async fn stored_event(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {

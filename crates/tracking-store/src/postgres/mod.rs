@@ -5,7 +5,7 @@
 //!
 //! `connect` opens a pool and applies the embedded migrations (`migrations/`). The parts of the
 //! repositories live beside this file: `users.rs`, `records.rs` (children, tasks, rewards and
-//! pending requests), `mutation.rs` (the tracked action's transaction), `outbox.rs`,
+//! pending requests), `mutation.rs` (the tracked action: one read, one write), `outbox.rs`,
 //! `history.rs`, `query.rs`, `summary.rs`, `import.rs` (moving a file store in) and
 //! `credentials.rs` (children's tokens and idempotency keys, for an import), `tickets.rs` (the
 //! event tickets every server redeems); `notify.rs`
@@ -13,6 +13,22 @@
 //! files; `engine.rs` is the runtime every query runs on;
 //! `rows.rs` converts between rows and model types, `errors.rs` between sqlx's errors and the
 //! repositories'.
+
+/// The channel of the commit notices, in SQL: a prefix and the schema the connection works in
+/// (`notify.rs`).
+macro_rules! channel {
+    () => {
+        "'tracking_committed_' || current_schema()"
+    };
+}
+
+/// In SQL: makes the statement's own transaction commit without waiting for the disk, as
+/// `SET LOCAL synchronous_commit = off` would in a transaction block, without its round trips.
+macro_rules! lazy_commit {
+    () => {
+        "set_config('synchronous_commit', 'off', true)"
+    };
+}
 
 mod credentials;
 mod engine;

@@ -1,25 +1,152 @@
-//! A tracked action as one transaction: the child's row is locked (`FOR UPDATE`), so actions on
-//! one child run one at a time on every server and each event's `points_before` is the previous
-//! event's `points_after`; the points, the request, the family's next number and the event in the
-//! outbox commit together, or nothing does, and with them the commit notice naming the family
-//! (`notify.rs`).
+//! A tracked action in two statements: one reads the child with the action's target (and, for a
+//! reward, the child's pending request for it), the rules decide in the process, and one writes
+//! everything the decision changes — the child's points and last moments, the request, the
+//! family's next number and the event in the outbox — so that it commits together, or nothing
+//! does. The commit notice naming the family follows in a statement of its own (`notify.rs`).
 //!
-//! The family's number is taken last, from its row in `family_sequences`: that row stays locked
-//! until the commit, so a family's numbers follow the order its events commit in, without gaps
-//! (a rolled-back action gives its number back).
+//! The write changes the child only if the child still is what was read (its points and last
+//! moments, which every action moves forward): an action that lost the child to another, on any
+//! server, changes nothing and reads again. So each event's `points_before` is the previous
+//! event's `points_after` without holding the child's row across a round trip. Alone, the two
+//! statements commit on their own (the write is the one durable commit); inside a caller's
+//! transaction (an idempotency key's) the same two statements run there, the read locking the
+//! child's row (`FOR UPDATE`) so that the key and the action commit on the child as it was read.
+//!
+//! The family's number comes from its row in `family_sequences`, which stays locked until the
+//! commit, so a family's numbers follow the order its events commit in, without gaps (a
+//! rolled-back action gives its number back).
 
 use sqlx::PgConnection;
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryAs;
 use tracking_model::{
-    Child, ChildId, Moments, RewardId, RewardRequest, RewardRequestStatus, Timestamp,
-    TrackedAction, TrackingEvent, UserId, after_last, decide,
+    Child, ChildId, Moments, RewardRequest, RewardRequestStatus, Timestamp, TrackedAction, UserId,
+    after_last, decide,
 };
 
-use super::records::{reward_in, task_in};
 use super::{PostgresStore, errors, notify, rows};
 use crate::{ActionTarget, Applied, ChildAction, FamilyError};
 
-/// `SELECT id, name, points, created_at_ms, last_occurred_at_ms, last_created_at_ms`.
-type LockedChild = (String, String, i64, i64, Option<i64>, Option<i64>);
+/// The child's columns, selected first by every read.
+macro_rules! child_columns {
+    () => {
+        "SELECT c.id, c.name, c.points, c.created_at_ms, c.last_occurred_at_ms, \
+         c.last_created_at_ms, "
+    };
+}
+
+/// The child `$2` of family `$1` with the task `$3`, if the family has it.
+macro_rules! read_task {
+    ($lock:literal) => {
+        concat!(
+            child_columns!(),
+            "t.id, t.name, t.points, t.is_good, t.created_at_ms \
+             FROM children c LEFT JOIN tasks t ON t.family_id = c.family_id AND t.id = $3 \
+             WHERE c.family_id = $1 AND c.id = $2",
+            $lock
+        )
+    };
+}
+
+/// The child `$2` of family `$1` with the reward `$3`, if the family has it, and the child's
+/// pending request for it.
+macro_rules! read_reward {
+    ($lock:literal) => {
+        concat!(
+            child_columns!(),
+            "r.id, r.name, r.cost, r.created_at_ms, q.id, q.requested_at_ms \
+             FROM children c LEFT JOIN rewards r ON r.family_id = c.family_id AND r.id = $3 \
+             LEFT JOIN reward_requests q ON q.family_id = c.family_id AND q.child_id = c.id \
+             AND q.reward_id = r.id \
+             WHERE c.family_id = $1 AND c.id = $2",
+            $lock
+        )
+    };
+}
+
+/// The write: `$1` family, `$2` child, `$3`–`$5` the new points and moments, `$6`–`$8` the ones
+/// read (the child changes only if it still holds them), `$9`, `$10` the event's id and JSON;
+/// `$request` is one more `WITH` item (or none) for the reward request. Answers the event's number,
+/// or no row if the child changed since it was read.
+macro_rules! write {
+    ($request:literal) => {
+        concat!(
+            "WITH moved AS (UPDATE children \
+             SET points = $3, last_occurred_at_ms = $4, last_created_at_ms = $5 \
+             WHERE family_id = $1 AND id = $2 AND points = $6 \
+             AND last_occurred_at_ms IS NOT DISTINCT FROM $7 \
+             AND last_created_at_ms IS NOT DISTINCT FROM $8 RETURNING family_id), ",
+            $request,
+            "numbered AS (INSERT INTO family_sequences (family_id, last_number) \
+             SELECT family_id, 1 FROM moved ON CONFLICT (family_id) \
+             DO UPDATE SET last_number = family_sequences.last_number + 1 RETURNING last_number), \
+             queued AS (INSERT INTO outbox (family_id, family_sequence, event_id, event) \
+             SELECT $1, last_number, $9, $10::jsonb FROM numbered RETURNING family_sequence) \
+             SELECT family_sequence FROM queued"
+        )
+    };
+}
+
+/// A new pending request `$11` for reward `$12`, requested at `$13`.
+const WRITE_FILED: &str = write!(
+    "filed AS (INSERT INTO reward_requests \
+     (family_id, id, child_id, reward_id, requested_at_ms) \
+     SELECT family_id, $11, $2, $12, $13 FROM moved), "
+);
+/// The pending request `$11` redeemed or cancelled: it leaves the pending requests.
+const WRITE_RESOLVED: &str = write!(
+    "resolved AS (DELETE FROM reward_requests \
+     WHERE family_id = $1 AND id = $11 AND EXISTS (SELECT FROM moved)), "
+);
+const WRITE_POINTS: &str = write!("");
+
+/// `read_task!`'s row: the child, then the task's columns (null without the task).
+type TaskRow = (
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<bool>,
+    Option<i64>,
+);
+
+/// `read_reward!`'s row: the child, the reward's columns, the pending request's.
+type RewardRow = (
+    String,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+);
+
+/// Whether the read locks the child's row until the transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Turn {
+    /// Two statements on their own: the write changes nothing if the child changed meanwhile.
+    Optimistic,
+    /// Inside the caller's transaction, the child's row locked from the read on.
+    Locked,
+}
+
+/// What the read found: the child, its last moments, the action and the pending request.
+struct Found {
+    child: Child,
+    last: Option<Moments>,
+    action: TrackedAction,
+    pending: Option<RewardRequest>,
+}
 
 impl PostgresStore {
     pub(super) async fn apply_action(
@@ -27,17 +154,19 @@ impl PostgresStore {
         action: ChildAction,
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
-        let mut transaction = self.pool.begin().await.map_err(errors::family)?;
-        let applied = act(&mut transaction, action, occurred_at).await?;
-        transaction.commit().await.map_err(errors::family)?;
+        let owner = action.owner;
+        let mut connection = self.pool.acquire().await.map_err(errors::family)?;
+        let applied = act(&mut connection, Turn::Optimistic, action, occurred_at).await?;
+        notify::notify_committed(&mut connection, owner).await;
         Ok(applied)
     }
 }
 
-/// The tracked action inside the caller's transaction, which commits it (with an idempotency key,
-/// say) or rolls it back. A refusal is decided before anything is written.
+/// The tracked action on `connection` (in the caller's transaction when `turn` is `Locked`). A
+/// refusal is decided before anything is written.
 pub(super) async fn act(
     connection: &mut PgConnection,
+    turn: Turn,
     action: ChildAction,
     occurred_at: Timestamp,
 ) -> Result<Applied, FamilyError> {
@@ -47,68 +176,120 @@ pub(super) async fn act(
         target,
         actor,
     } = action;
-    let (current, last) = lock_child(connection, owner, child).await?;
-    let (action, reward) = match target {
-        ActionTarget::Activate(id) => (
-            TrackedAction::Activate(task_in(&mut *connection, owner, id).await?),
-            None,
-        ),
-        ActionTarget::Request(id) => (
-            TrackedAction::Request(reward_in(&mut *connection, owner, id).await?),
-            Some(id),
-        ),
-        ActionTarget::Redeem(id) => (
-            TrackedAction::Redeem(reward_in(&mut *connection, owner, id).await?),
-            Some(id),
-        ),
-        ActionTarget::Cancel(id) => (
-            TrackedAction::Cancel(reward_in(&mut *connection, owner, id).await?),
-            Some(id),
-        ),
-    };
-    let pending = match reward {
-        Some(reward) => pending_for(connection, owner, child, reward).await?,
-        None => None,
-    };
-    let moments = after_last(last, occurred_at, Timestamp::now());
-    let effect = decide(&current, &action, pending.as_ref(), moments, actor)?;
-    store_points(connection, &effect.event).await?;
-    if let Some(request) = &effect.reward_request {
-        store_request(connection, owner, request).await?;
+    loop {
+        let found = read(connection, turn, owner, child, target).await?;
+        let moments = after_last(found.last, occurred_at, Timestamp::now());
+        let effect = decide(
+            &found.child,
+            &found.action,
+            found.pending.as_ref(),
+            moments,
+            actor,
+        )?;
+        if let Some(sequence) = write(connection, &found, &effect).await? {
+            return Ok(Applied { effect, sequence });
+        }
+        if turn == Turn::Locked {
+            return Err(FamilyError::Corrupt(format!(
+                "child {child} changed while its row was locked"
+            )));
+        }
     }
-    let sequence = next_number(connection, owner).await?;
-    sqlx::query(
-        "INSERT INTO outbox (family_id, family_sequence, event_id, event) \
-             VALUES ($1, $2, $3, $4::jsonb)",
-    )
-    .bind(owner.to_string())
-    .bind(rows::big(sequence))
-    .bind(effect.event.id().to_string())
-    .bind(rows::event_json(&effect.event))
-    .execute(&mut *connection)
-    .await
-    .map_err(errors::family)?;
-    notify::notify_committed(connection, owner).await?;
-    Ok(Applied { effect, sequence })
 }
 
-/// The owner's child, locked until the transaction ends, and when its last event happened.
-async fn lock_child(
+/// The child and the action's target in one statement; not found if either is missing.
+async fn read(
     connection: &mut PgConnection,
+    turn: Turn,
     owner: UserId,
     child: ChildId,
+    target: ActionTarget,
+) -> Result<Found, FamilyError> {
+    let locked = turn == Turn::Locked;
+    let (owner_text, child_text) = (owner.to_string(), child.to_string());
+    let reward = match target {
+        ActionTarget::Activate(task) => {
+            let select = if locked {
+                read_task!(" FOR UPDATE OF c")
+            } else {
+                read_task!("")
+            };
+            let row: Option<TaskRow> = sqlx::query_as(select)
+                .bind(owner_text)
+                .bind(child_text)
+                .bind(task.to_string())
+                .fetch_optional(connection)
+                .await
+                .map_err(errors::family)?;
+            let (c0, c1, c2, c3, c4, c5, t0, t1, t2, t3, t4) = row.ok_or(FamilyError::NotFound)?;
+            let (child, last) = child_row(owner, (c0, c1, c2, c3, c4, c5))?;
+            let (Some(t0), Some(t1), Some(t2), Some(t3), Some(t4)) = (t0, t1, t2, t3, t4) else {
+                return Err(FamilyError::NotFound);
+            };
+            let task = rows::task(owner, (t0, t1, t2, t3, t4))?;
+            return Ok(Found {
+                child,
+                last,
+                action: TrackedAction::Activate(task),
+                pending: None,
+            });
+        }
+        ActionTarget::Request(id) | ActionTarget::Redeem(id) | ActionTarget::Cancel(id) => id,
+    };
+    let select = if locked {
+        read_reward!(" FOR UPDATE OF c")
+    } else {
+        read_reward!("")
+    };
+    let row: Option<RewardRow> = sqlx::query_as(select)
+        .bind(owner_text)
+        .bind(child_text)
+        .bind(reward.to_string())
+        .fetch_optional(connection)
+        .await
+        .map_err(errors::family)?;
+    let (c0, c1, c2, c3, c4, c5, r0, r1, r2, r3, q0, q1) = row.ok_or(FamilyError::NotFound)?;
+    let (child, last) = child_row(owner, (c0, c1, c2, c3, c4, c5))?;
+    let (Some(r0), Some(r1), Some(r2), Some(r3)) = (r0, r1, r2, r3) else {
+        return Err(FamilyError::NotFound);
+    };
+    let found = rows::reward(owner, (r0, r1, r2, r3))?;
+    let pending = match (q0, q1) {
+        (Some(id), Some(requested)) => Some(RewardRequest {
+            id: rows::id(&id)?,
+            child_id: child.id,
+            reward_id: reward,
+            status: RewardRequestStatus::Pending,
+            requested_at: rows::time(requested)?,
+            resolved_at: None,
+        }),
+        _ => None,
+    };
+    let action = match target {
+        ActionTarget::Request(_) => TrackedAction::Request(found),
+        ActionTarget::Redeem(_) => TrackedAction::Redeem(found),
+        ActionTarget::Cancel(_) | ActionTarget::Activate(_) => TrackedAction::Cancel(found),
+    };
+    Ok(Found {
+        child,
+        last,
+        action,
+        pending,
+    })
+}
+
+/// The child's row as the model's child and the moments of its last event.
+fn child_row(
+    owner: UserId,
+    (id, name, points, created, last_occurred, last_created): (
+        String,
+        String,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+    ),
 ) -> Result<(Child, Option<Moments>), FamilyError> {
-    let row: Option<LockedChild> = sqlx::query_as(
-        "SELECT id, name, points, created_at_ms, last_occurred_at_ms, last_created_at_ms \
-         FROM children WHERE family_id = $1 AND id = $2 FOR UPDATE",
-    )
-    .bind(owner.to_string())
-    .bind(child.to_string())
-    .fetch_optional(connection)
-    .await
-    .map_err(errors::family)?;
-    let (id, name, points, created, last_occurred, last_created) =
-        row.ok_or(FamilyError::NotFound)?;
     let last = match (last_occurred, last_created) {
         (Some(occurred), Some(created)) => Some(Moments {
             occurred_at: rows::time(occurred)?,
@@ -119,93 +300,42 @@ async fn lock_child(
     Ok((rows::child(owner, (id, name, points, created))?, last))
 }
 
-/// The child's pending request for `reward`.
-async fn pending_for(
+/// Writes the effect in one statement; `None` if the child is no longer what `found` read. A
+/// reward deleted meanwhile fails the request's foreign key: not found.
+async fn write(
     connection: &mut PgConnection,
-    owner: UserId,
-    child: ChildId,
-    reward: RewardId,
-) -> Result<Option<RewardRequest>, FamilyError> {
-    let row: Option<(String, i64)> = sqlx::query_as(
-        "SELECT id, requested_at_ms FROM reward_requests \
-         WHERE family_id = $1 AND child_id = $2 AND reward_id = $3",
-    )
-    .bind(owner.to_string())
-    .bind(child.to_string())
-    .bind(reward.to_string())
-    .fetch_optional(connection)
-    .await
-    .map_err(errors::family)?;
-    let Some((id, requested)) = row else {
-        return Ok(None);
+    found: &Found,
+    effect: &tracking_model::Effect,
+) -> Result<Option<u64>, FamilyError> {
+    let event = &effect.event;
+    let sql = match &effect.reward_request {
+        None => WRITE_POINTS,
+        Some(request) if request.status == RewardRequestStatus::Pending => WRITE_FILED,
+        Some(_) => WRITE_RESOLVED,
     };
-    Ok(Some(RewardRequest {
-        id: rows::id(&id)?,
-        child_id: child,
-        reward_id: reward,
-        status: RewardRequestStatus::Pending,
-        requested_at: rows::time(requested)?,
-        resolved_at: None,
-    }))
-}
-
-/// The child's points become the event's `points_after`, and its last moments the event's.
-async fn store_points(
-    connection: &mut PgConnection,
-    event: &TrackingEvent,
-) -> Result<(), FamilyError> {
-    let owner = event.user_id().ok_or(FamilyError::NotFound)?;
-    sqlx::query(
-        "UPDATE children SET points = $3, last_occurred_at_ms = $4, last_created_at_ms = $5 \
-         WHERE family_id = $1 AND id = $2",
-    )
-    .bind(owner.to_string())
-    .bind(event.child_id().to_string())
-    .bind(event.points_after())
-    .bind(event.occurred_at().unix_millis())
-    .bind(event.created_at().unix_millis())
-    .execute(connection)
-    .await
-    .map_err(errors::family)?;
-    Ok(())
-}
-
-/// A new request is stored; a redeemed or cancelled one leaves the pending requests. A reward
-/// deleted meanwhile fails the insert's foreign key: not found.
-async fn store_request(
-    connection: &mut PgConnection,
-    owner: UserId,
-    request: &RewardRequest,
-) -> Result<(), FamilyError> {
-    let query = if request.status == RewardRequestStatus::Pending {
-        sqlx::query(
-            "INSERT INTO reward_requests (family_id, id, child_id, reward_id, requested_at_ms) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(owner.to_string())
-        .bind(request.id.to_string())
-        .bind(request.child_id.to_string())
-        .bind(request.reward_id.to_string())
-        .bind(request.requested_at.unix_millis())
-    } else {
-        sqlx::query("DELETE FROM reward_requests WHERE family_id = $1 AND id = $2")
-            .bind(owner.to_string())
+    let child = &found.child;
+    let query: QueryAs<'_, _, (i64,), PgArguments> = sqlx::query_as(sql)
+        .bind(child.user_id.to_string())
+        .bind(child.id.to_string())
+        .bind(event.points_after())
+        .bind(event.occurred_at().unix_millis())
+        .bind(event.created_at().unix_millis())
+        .bind(child.points)
+        .bind(found.last.map(|last| last.occurred_at.unix_millis()))
+        .bind(found.last.map(|last| last.created_at.unix_millis()))
+        .bind(event.id().to_string())
+        .bind(rows::event_json(event));
+    let query = match &effect.reward_request {
+        None => query,
+        Some(request) if request.status == RewardRequestStatus::Pending => query
             .bind(request.id.to_string())
+            .bind(request.reward_id.to_string())
+            .bind(request.requested_at.unix_millis()),
+        Some(request) => query.bind(request.id.to_string()),
     };
-    query.execute(connection).await.map_err(errors::family)?;
-    Ok(())
-}
-
-/// Takes the family's next number; its row stays locked until the transaction ends.
-async fn next_number(connection: &mut PgConnection, family: UserId) -> Result<u64, FamilyError> {
-    let (number,): (i64,) = sqlx::query_as(
-        "INSERT INTO family_sequences (family_id, last_number) VALUES ($1, 1) \
-         ON CONFLICT (family_id) DO UPDATE SET last_number = family_sequences.last_number + 1 \
-         RETURNING last_number",
-    )
-    .bind(family.to_string())
-    .fetch_one(connection)
-    .await
-    .map_err(errors::family)?;
-    Ok(rows::count(number))
+    let row = query
+        .fetch_optional(connection)
+        .await
+        .map_err(errors::family)?;
+    Ok(row.map(|(number,)| rows::count(number)))
 }

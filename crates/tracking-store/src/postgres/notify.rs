@@ -1,8 +1,15 @@
-//! Commit notices between servers: a tracked action's transaction sends `NOTIFY` naming its
-//! family, delivered by PostgreSQL to every listener when (and only if) it commits; one listener
-//! connection per server hears them and wakes that family's readers, which then read the
-//! family's events after their own cursors. A user's deletion sends one too, so that every
-//! server ends the deleted user's streams.
+//! Commit notices between servers: once a tracked action has committed, a statement of its own
+//! sends `NOTIFY` naming its family (on the channel `channel!` in `mod.rs` names), which
+//! PostgreSQL delivers to every listener; one listener connection per server hears them and wakes
+//! that family's readers, which then read the family's events after their own cursors. A user's
+//! deletion sends one too (inside its transaction), so that every server ends the deleted user's
+//! streams.
+//!
+//! The action's notice is not part of the action's transaction, and commits without waiting for
+//! the disk: PostgreSQL holds one lock for every database's notices from a notifying
+//! transaction's commit until its end, so notices sent inside the actions' durable commits would
+//! make those commits wait for the disk one after another, never together. A server that dies
+//! between an action's commit and its notice loses the notice, which only delays readers (below).
 //!
 //! A notice carries no event and is never trusted for one: a lost notice only delays a reader
 //! until the next, and whenever the listener's connection is (re)established it reports
@@ -19,13 +26,6 @@ use tracking_model::UserId;
 
 use super::{PostgresStore, errors};
 use crate::FamilyError;
-
-/// The channel's name in SQL: a prefix and the schema the connection works in.
-macro_rules! channel {
-    () => {
-        "'tracking_committed_' || current_schema()"
-    };
-}
 
 /// How long the listener waits before connecting again after a failure.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
@@ -54,19 +54,6 @@ impl Drop for CommitListener {
     }
 }
 
-/// Sends the commit notice of `family`'s event, inside the transaction that commits it.
-pub(super) async fn notify_committed(
-    connection: &mut PgConnection,
-    family: UserId,
-) -> Result<(), FamilyError> {
-    sqlx::query(concat!("SELECT pg_notify(", channel!(), ", $1)"))
-        .bind(family.to_string())
-        .execute(connection)
-        .await
-        .map_err(errors::family)?;
-    Ok(())
-}
-
 /// Sends the notice that `user` was deleted, inside the transaction that deletes it.
 pub(super) async fn notify_deleted(
     connection: &mut PgConnection,
@@ -93,7 +80,32 @@ fn notice(payload: &str) -> CommitNotice {
     read.unwrap_or(CommitNotice::Missed)
 }
 
+/// Sends the commit notice of `family`'s event on `connection`, after its commit. A notice that
+/// cannot be sent is only logged: the action committed, and a lost notice only delays readers.
+pub(super) async fn notify_committed(connection: &mut PgConnection, family: UserId) {
+    let sent = sqlx::query(concat!(
+        "SELECT pg_notify(",
+        channel!(),
+        ", $1), ",
+        lazy_commit!()
+    ))
+    .bind(family.to_string())
+    .execute(connection)
+    .await;
+    if let Err(error) = sent {
+        log::warn!("commit notice of family {family} not sent: {error}");
+    }
+}
+
 impl PostgresStore {
+    /// [`notify_committed`] on a connection of the pool.
+    pub(super) async fn notify_committed(&self, family: UserId) {
+        match self.pool.acquire().await {
+            Ok(mut connection) => notify_committed(&mut connection, family).await,
+            Err(error) => log::warn!("commit notice of family {family} not sent: {error}"),
+        }
+    }
+
     /// Starts listening for commit notices on a connection of its own (taken from the pool),
     /// calling `on_notice` for each: first [`CommitNotice::Missed`] once listening, then one
     /// [`CommitNotice::Family`] per committed event, and `Missed` again after every reconnection.

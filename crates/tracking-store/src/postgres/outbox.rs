@@ -5,7 +5,8 @@
 //! repositories' contract, and the conformance suite every store passes, tell the two apart: an
 //! event is in the history once appended there. The cost is small: delivering and confirming
 //! are commits that need not wait for the disk (`synchronous_commit = off`, see `history.rs`),
-//! so a tracked action costs one durable commit, as with the file store.
+//! so a tracked action costs one durable commit, as with the file store, and the confirmations
+//! of a batch of events are one statement.
 
 use tracking_model::{EventId, SequencedEvent, UserId};
 
@@ -48,16 +49,15 @@ impl PostgresStore {
             return Ok(());
         }
         let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-        let mut transaction = self.pool.begin().await.map_err(errors::family)?;
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *transaction)
-            .await
-            .map_err(errors::family)?;
-        sqlx::query("DELETE FROM outbox WHERE event_id = ANY($1)")
-            .bind(ids)
-            .execute(&mut *transaction)
-            .await
-            .map_err(errors::family)?;
-        transaction.commit().await.map_err(errors::family)
+        sqlx::query(concat!(
+            "WITH lazy AS (SELECT ",
+            lazy_commit!(),
+            ") DELETE FROM outbox USING lazy WHERE event_id = ANY($1)"
+        ))
+        .bind(ids)
+        .execute(&self.pool)
+        .await
+        .map_err(errors::family)?;
+        Ok(())
     }
 }

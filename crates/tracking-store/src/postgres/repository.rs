@@ -9,13 +9,13 @@ use tracking_model::{
 };
 
 use super::keys::{NewRow, insert};
-use super::mutation::act;
+use super::mutation::{Turn, act};
 use super::records::Table;
 use super::rows::{self, Numbered};
 use super::{PostgresStore, errors};
 use crate::{
-    Applied, ChildAction, Created, FamilyError, FamilyRepository, HistoryError, Keyed, Keying,
-    OrderKey, SequenceRead, TokenHash, TokenHolder, TrackingRepository,
+    Appended, Applied, ChildAction, Created, FamilyError, FamilyRepository, HistoryError, Keyed,
+    Keying, OrderKey, SequenceRead, TokenHash, TokenHolder, TrackingRepository,
 };
 
 /// Runs `$work` (an expression on `store`, a handle to this store) on the store's runtime; a
@@ -142,11 +142,18 @@ impl FamilyRepository for PostgresStore {
         action: ChildAction,
         keying: Keying<'_, Applied>,
     ) -> Result<Keyed<Applied>, FamilyError> {
-        let (key, render) = (keying.key.clone(), keying.render);
-        family!(self, |store| store
-            .keyed(Keying { key: &key, render }, |connection| {
-                Box::pin(act(connection, action, key.at))
-            }))
+        let (key, render, owner) = (keying.key.clone(), keying.render, action.owner);
+        family!(self, |store| async move {
+            let keyed = store
+                .keyed(Keying { key: &key, render }, |connection| {
+                    Box::pin(act(connection, Turn::Locked, action, key.at))
+                })
+                .await?;
+            if let Keyed::Fresh(_) = &keyed {
+                store.notify_committed(owner).await;
+            }
+            Ok(keyed)
+        })
     }
 
     async fn create_keyed(
@@ -202,6 +209,12 @@ impl TrackingRepository for PostgresStore {
     async fn append(&self, event: &SequencedEvent) -> Result<(), HistoryError> {
         let event = event.clone();
         history!(self, |store| store.append_event(&event))
+    }
+
+    /// The same statement as `append`: it never waits for the disk (`history.rs`), so the event
+    /// is visible, and durable with the confirmation's commit.
+    async fn append_unsynced(&self, event: &SequencedEvent) -> Result<Appended, HistoryError> {
+        self.append(event).await.map(|()| Appended::Visible)
     }
 
     async fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
