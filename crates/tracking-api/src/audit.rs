@@ -42,6 +42,11 @@ pub enum AuditPosition {
 pub trait AuditSink: Send + Sync + 'static {
     /// Writes one line for `event`, carrying its family sequence number.
     fn record(&self, event: &SequencedEvent) -> Result<(), Box<dyn Error + Send + Sync>>;
+    /// Writes the lines of a run of one family's events, in order; a sink may write them at once.
+    /// After a failure some of them may be written: the follower reads its position back.
+    fn record_all(&self, events: &[SequencedEvent]) -> Result<(), Box<dyn Error + Send + Sync>> {
+        events.iter().try_for_each(|event| self.record(event))
+    }
     /// Where the lines of `user`'s family stand, read back from storage; a half-written last line
     /// is discarded first.
     fn position(&self, user: UserId) -> Result<AuditPosition, Box<dyn Error + Send + Sync>>;
@@ -86,6 +91,13 @@ impl AuditSink for tracking_audit::AuditLog {
             self,
             &event.event,
             event.sequence,
+        )?)
+    }
+
+    fn record_all(&self, events: &[SequencedEvent]) -> Result<(), Box<dyn Error + Send + Sync>> {
+        Ok(tracking_audit::AuditLog::record_all(
+            self,
+            events.iter().map(|event| (&event.event, event.sequence)),
         )?)
     }
 
@@ -582,26 +594,31 @@ async fn follow(shared: &Shared, user: UserId) {
             }
         };
         let read = events.len();
-        for event in &events {
-            {
-                let progress = shared.progress.lock();
-                if progress.purged.contains(&user) || progress.role_changes != role {
-                    return;
-                }
-            }
-            if let Err(error) = shared.sink.record(event) {
-                log::error!(
-                    "audit line for tracking event {} not written yet: {error}",
-                    event.event.id()
-                );
+        let Some(last) = events.last() else {
+            return;
+        };
+        {
+            let progress = shared.progress.lock();
+            if progress.purged.contains(&user) || progress.role_changes != role {
                 return;
             }
-            written = event.sequence;
-            shared.progress.lock().update(user, |family| {
-                family.written = Some(written);
-                family.head = family.head.max(written);
-            });
         }
+        if let Err(error) = shared.sink.record_all(&events) {
+            log::error!(
+                "audit lines of user {user} after its event {written} not written yet: {error}"
+            );
+            // Some of the lines may be in the files: the next round reads back where they stand.
+            shared
+                .progress
+                .lock()
+                .update(user, |family| family.written = None);
+            return;
+        }
+        written = last.sequence;
+        shared.progress.lock().update(user, |family| {
+            family.written = Some(written);
+            family.head = family.head.max(written);
+        });
         if read < BATCH {
             return;
         }

@@ -106,10 +106,42 @@ impl AuditLog {
     /// An event without a user (its user was deleted) belongs to no file: nothing is written and
     /// the answer is `Ok`.
     pub fn record(&self, event: &TrackingEvent, family_sequence: u64) -> Result<(), AuditError> {
-        let Some(user) = event.user_id() else {
-            return Ok(());
-        };
-        let line = line::encode(user, event, family_sequence)?;
+        self.record_all([(event, family_sequence)])
+    }
+
+    /// [`Self::record`] for a run of events, each with its family sequence number: the lines of
+    /// consecutive events of one user go to its file in one write, whole lines in order (a crash
+    /// during the write can leave only the last one torn, which [`Self::last_line`] cuts off).
+    pub fn record_all<'a>(
+        &self,
+        events: impl IntoIterator<Item = (&'a TrackingEvent, u64)>,
+    ) -> Result<(), AuditError> {
+        let mut run: Option<(UserId, String)> = None;
+        for (event, family_sequence) in events {
+            let Some(user) = event.user_id() else {
+                continue;
+            };
+            let line = line::encode(user, event, family_sequence)?;
+            match &mut run {
+                Some((current, lines)) if *current == user => {
+                    lines.push('\n');
+                    lines.push_str(&line);
+                }
+                _ => {
+                    if let Some((current, lines)) = run.replace((user, line)) {
+                        self.append(current, &lines)?;
+                    }
+                }
+            }
+        }
+        match run {
+            Some((user, lines)) => self.append(user, &lines),
+            None => Ok(()),
+        }
+    }
+
+    /// Appends `lines` (whole lines without the last newline) to the file of `user`.
+    fn append(&self, user: UserId, lines: &str) -> Result<(), AuditError> {
         loop {
             let mut slots = self.lock_slots();
             let slot = self.slot_of(&mut slots, user);
@@ -119,7 +151,7 @@ impl AuditLog {
             let taken = slot.try_lock();
             drop(slots);
             let mut guard = taken.unwrap_or_else(|| slot.lock());
-            match guard.write(&line, &self.config, &self.open_files)? {
+            match guard.write(lines, &self.config, &self.open_files)? {
                 Written::Done => return Ok(()),
                 Written::Retired => continue,
             }

@@ -90,7 +90,7 @@ impl Slot {
 }
 
 impl SlotGuard<'_> {
-    /// Appends `line` and a newline, opening the file first when needed.
+    /// Appends `line` (one or more lines) and a newline, opening the file first when needed.
     ///
     /// After a failure the file is closed, so that the next line opens it afresh.
     pub(crate) fn write(
