@@ -35,35 +35,57 @@ server_pid=$!
 # SEED_REWARDS.
 seeded="$(python3 scripts/schemathesis_seed.py "$base")"
 eval "$seeded"
-export PARENT_TOKEN
+export PARENT_TOKEN CHILD_TOKEN
 
 # The settings, and the seeded ids as dictionaries that scripts/schemathesis.toml binds to the
 # tracked mutations' path parameters (with a probability: the other half is generated).
 toml_list() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@"; }
+# write_config FILE CHILDREN SCHEME...: the settings with the credentials of SCHEME (admin,
+# parent, child) and CHILDREN as the children the mutations draw from.
+write_config() {
+  local file=$1 children=$2
+  shift 2
+  {
+    cat scripts/schemathesis.toml
+    for scheme in "$@"; do
+      echo
+      echo "[auth.openapi.$scheme]"
+      case $scheme in
+        admin) echo 'bearer = "${ADMIN_TOKEN}"' ;;
+        parent) echo 'bearer = "${PARENT_TOKEN}"' ;;
+        child) echo 'bearer = "${CHILD_TOKEN}"' ;;
+      esac
+    done
+    echo
+    echo "[dictionaries.seeded_children]"
+    # shellcheck disable=SC2086 # the ids are space-separated on purpose
+    echo "values = $(toml_list $children)"
+    echo "[dictionaries.seeded_tasks]"
+    # shellcheck disable=SC2086
+    echo "values = $(toml_list $SEED_TASKS)"
+    echo "[dictionaries.seeded_rewards]"
+    # shellcheck disable=SC2086
+    echo "values = $(toml_list $SEED_REWARDS)"
+  } >"$file"
+}
 config="$work/schemathesis.toml"
-{
-  cat scripts/schemathesis.toml
-  echo
-  echo "[dictionaries.seeded_children]"
-  # shellcheck disable=SC2086 # the ids are space-separated on purpose
-  echo "values = $(toml_list $SEED_CHILDREN)"
-  echo "[dictionaries.seeded_tasks]"
-  # shellcheck disable=SC2086
-  echo "values = $(toml_list $SEED_TASKS)"
-  echo "[dictionaries.seeded_rewards]"
-  # shellcheck disable=SC2086
-  echo "values = $(toml_list $SEED_REWARDS)"
-} >"$config"
+write_config "$config" "$SEED_CHILDREN" admin parent
+# The child's run: its token alone, on the operations a child token may call, its own id as the
+# child of the mutations (a sibling's is 403, tested in the Rust matrix).
+child_config="$work/schemathesis-child.toml"
+write_config "$child_config" "$CHILD_ID" child
 
-# Two runs: a user's deletion revokes its token, so deleting users comes after everything that
-# needs the seeded parent. The first run gets three quarters of the time budget (in seconds).
+# Three runs: everything but deleting users with the operator's and the parent's tokens (three
+# quarters of the time budget, in seconds), then the child's operations with the child's token
+# alone, then deleting users (a user's deletion revokes its and its children's tokens, so it comes
+# after everything that needs the seeded family; a quarter each).
 budget="${SCHEMATHESIS_MAX_TIME:-160}"
 # scripts/schemathesis_hooks.py gives every keyed request a key of its own.
 export PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks
 run() {
   local seconds=$1
   shift
-  st --config-file "$config" --no-color run "${base}/openapi.json" \
+  st --config-file "${RUN_CONFIG:-$config}" --no-color run "${base}/openapi.json" \
     --seed 20261130 \
     --workers 1 \
     --max-time "$seconds" \
@@ -82,6 +104,13 @@ echo "== events recorded by the run (entity_type action: before -> after)"
 if ! python3 scripts/schemathesis_recorded.py --compare "$before" "$after"; then
   status=1
 fi
+child_operations=()
+for operation in list_children get_child reward_requests cancel_reward request_reward \
+  child_summary child_tracking child_export events event_ticket me list_rewards get_reward \
+  list_tasks get_task; do
+  child_operations+=(--include-operation-id "$operation")
+done
+RUN_CONFIG=$child_config run "$((budget / 4))" "${child_operations[@]}" || status=$?
 run "$((budget / 4))" --include-operation-id delete_user --include-operation-id create_user \
   --include-operation-id list_users || status=$?
 if [ "$status" -ne 0 ]; then

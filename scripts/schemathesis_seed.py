@@ -67,8 +67,13 @@ for child in (jo, kim):
     for reward in (sticker, story):
         call("POST", f"/children/{child}/rewards/{reward}/request", token)
 
+# A token for Jo's own device: the third run acts as that child.
+child_token = call("POST", f"/children/{jo}/tokens", token)["token"]
+
 for name, value in (
     ("PARENT_TOKEN", token),
+    ("CHILD_TOKEN", child_token),
+    ("CHILD_ID", jo),
     ("SEED_CHILDREN", f"{jo} {kim}"),
     ("SEED_TASKS", f"{chores} {shouting}"),
     ("SEED_REWARDS", f"{sticker} {story}"),
