@@ -75,10 +75,11 @@ write_config "$config" "$SEED_CHILDREN" admin parent
 child_config="$work/schemathesis-child.toml"
 write_config "$child_config" "$CHILD_ID"
 
-# Three runs: everything but deleting users with the operator's and the parent's tokens (three
-# quarters of the time budget, in seconds), then the child's operations with the child's token
-# alone, then deleting users (a user's deletion revokes its and its children's tokens, so it comes
-# after everything that needs the seeded family; a quarter each).
+# Three runs (the budget is SCHEMATHESIS_MAX_TIME; they take 5/4 of it in all): first the child's
+# operations with the child's token alone (a quarter of the budget, in seconds: before the parent's run, which may delete the child or revoke its tokens),
+# then everything but deleting users with the operator's and the parent's tokens (three
+# quarters), then deleting users (a quarter: a user's deletion revokes its and its children's
+# tokens, so it comes after everything that needs the seeded family).
 budget="${SCHEMATHESIS_MAX_TIME:-160}"
 # scripts/schemathesis_hooks.py gives every keyed request a key of its own.
 export PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks
@@ -94,8 +95,22 @@ run() {
 }
 # The events recorded so far, by entity type and action, from the server's own counters.
 recorded() { python3 scripts/schemathesis_recorded.py "$base"; }
-before="$(recorded)"
+child_operations=()
+for operation in list_children get_child reward_requests cancel_reward request_reward \
+  child_summary child_tracking child_export events event_ticket me list_rewards get_reward \
+  list_tasks get_task; do
+  child_operations+=(--include-operation-id "$operation")
+done
 status=0
+child_before="$(recorded)"
+RUN_CONFIG=$child_config run "$((budget / 4))" "${child_operations[@]}" \
+  --header "Authorization: Bearer $CHILD_TOKEN" || status=$?
+# The child's token must have got through: its reward requests were recorded.
+echo "== events recorded by the child's run"
+if ! python3 scripts/schemathesis_recorded.py --compare "$child_before" "$(recorded)" request; then
+  status=1
+fi
+before="$(recorded)"
 run "$((budget * 3 / 4))" --exclude-operation-id delete_user || status=$?
 # Schemathesis must have reached the mutations' success paths, not only their 404s: every kind
 # of tracked mutation recorded new events during the run.
@@ -104,14 +119,6 @@ echo "== events recorded by the run (entity_type action: before -> after)"
 if ! python3 scripts/schemathesis_recorded.py --compare "$before" "$after"; then
   status=1
 fi
-child_operations=()
-for operation in list_children get_child reward_requests cancel_reward request_reward \
-  child_summary child_tracking child_export events event_ticket me list_rewards get_reward \
-  list_tasks get_task; do
-  child_operations+=(--include-operation-id "$operation")
-done
-RUN_CONFIG=$child_config run "$((budget / 4))" "${child_operations[@]}" \
-  --header "Authorization: Bearer $CHILD_TOKEN" || status=$?
 run "$((budget / 4))" --include-operation-id delete_user --include-operation-id create_user \
   --include-operation-id list_users || status=$?
 if [ "$status" -ne 0 ]; then

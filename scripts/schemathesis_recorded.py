@@ -2,9 +2,9 @@
 
 With the server's base URL: reads its `GET /metrics` (with ADMIN_TOKEN) and prints one line per
 kind, `entity_type/action count`, from `tracking_events_recorded_total`.
-With `--compare BEFORE AFTER` (two such outputs): prints both counts of each kind and fails
-unless each of the four tracked mutations (activate, with a task or a penalty; request, redeem,
-cancel) recorded new events.
+With `--compare BEFORE AFTER [MUTATIONS]` (two such outputs): prints both counts of each kind and
+fails unless each of the tracked mutations MUTATIONS names (comma-separated; by default all four:
+activate, with a task or a penalty; request, redeem, cancel) recorded new events.
 """
 
 import os
@@ -33,7 +33,7 @@ def parse_lines(text):
     return {kind: int(count) for kind, count in (line.split() for line in text.splitlines() if line)}
 
 
-if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+if len(sys.argv) in (4, 5) and sys.argv[1] == "--compare":
     before, after = parse_lines(sys.argv[2]), parse_lines(sys.argv[3])
     for kind in KINDS:
         print(f"   {kind}: {before.get(kind, 0)} -> {after.get(kind, 0)}")
@@ -44,7 +44,8 @@ if len(sys.argv) == 4 and sys.argv[1] == "--compare":
         "redeem": grew("reward/redeemed"),
         "cancel": grew("reward/cancelled"),
     }
-    missed = [name for name, reached in mutations.items() if not reached]
+    wanted = sys.argv[4].split(",") if len(sys.argv) == 5 else list(mutations)
+    missed = [name for name in wanted if not mutations[name]]
     if missed:
         print(f"   not applied once during the run: {', '.join(missed)}")
     sys.exit(1 if missed else 0)
