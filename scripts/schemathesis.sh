@@ -83,6 +83,8 @@ write_config "$child_config" "$CHILD_ID"
 budget="${SCHEMATHESIS_MAX_TIME:-160}"
 # scripts/schemathesis_hooks.py gives every keyed request a key of its own.
 export PYTHONPATH="scripts${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks
+# ...and keeps the seeded records the mutations draw from (a DELETE of one names nothing instead).
+export SCHEMATHESIS_PROTECTED_IDS="$SEED_CHILDREN $SEED_TASKS $SEED_REWARDS"
 run() {
   local seconds=$1
   shift
