@@ -9,8 +9,9 @@
 //! server, changes nothing and reads again. So each event's `points_before` is the previous
 //! event's `points_after` without holding the child's row across a round trip. Alone, the two
 //! statements commit on their own (the write is the one durable commit); inside a caller's
-//! transaction (an idempotency key's) the same two statements run there, the read locking the
-//! child's row (`FOR UPDATE`) so that the key and the action commit on the child as it was read.
+//! transaction (an idempotency key's) the same two statements run there after a third that locks
+//! the child's row (`FOR UPDATE`), so that the key and the action commit on the child as it was
+//! read.
 //!
 //! The family's number comes from its row in `family_sequences`, which stays locked until the
 //! commit, so a family's numbers follow the order its events commit in, without gaps (a
@@ -37,13 +38,12 @@ macro_rules! child_columns {
 
 /// The child `$2` of family `$1` with the task `$3`, if the family has it.
 macro_rules! read_task {
-    ($lock:literal) => {
+    () => {
         concat!(
             child_columns!(),
             "t.id, t.name, t.points, t.is_good, t.created_at_ms \
              FROM children c LEFT JOIN tasks t ON t.family_id = c.family_id AND t.id = $3 \
-             WHERE c.family_id = $1 AND c.id = $2",
-            $lock
+             WHERE c.family_id = $1 AND c.id = $2"
         )
     };
 }
@@ -51,15 +51,14 @@ macro_rules! read_task {
 /// The child `$2` of family `$1` with the reward `$3`, if the family has it, and the child's
 /// pending request for it.
 macro_rules! read_reward {
-    ($lock:literal) => {
+    () => {
         concat!(
             child_columns!(),
             "r.id, r.name, r.cost, r.created_at_ms, q.id, q.requested_at_ms \
              FROM children c LEFT JOIN rewards r ON r.family_id = c.family_id AND r.id = $3 \
              LEFT JOIN reward_requests q ON q.family_id = c.family_id AND q.child_id = c.id \
              AND q.reward_id = r.id \
-             WHERE c.family_id = $1 AND c.id = $2",
-            $lock
+             WHERE c.family_id = $1 AND c.id = $2"
         )
     };
 }
@@ -136,7 +135,7 @@ type RewardRow = (
 pub(super) enum Turn {
     /// Two statements on their own: the write changes nothing if the child changed meanwhile.
     Optimistic,
-    /// Inside the caller's transaction, the child's row locked from the read on.
+    /// Inside the caller's transaction, the child's row locked before the read.
     Locked,
 }
 
@@ -205,15 +204,21 @@ async fn read(
     child: ChildId,
     target: ActionTarget,
 ) -> Result<Found, FamilyError> {
-    let locked = turn == Turn::Locked;
     let (owner_text, child_text) = (owner.to_string(), child.to_string());
+    if turn == Turn::Locked {
+        // The lock is taken by a statement of its own, before the read: a read that locked the
+        // child itself would, after waiting for a concurrent change of it, see the child's new
+        // row joined with the pending request as it was before that change.
+        sqlx::query("SELECT 1 FROM children WHERE family_id = $1 AND id = $2 FOR UPDATE")
+            .bind(&owner_text)
+            .bind(&child_text)
+            .execute(&mut *connection)
+            .await
+            .map_err(errors::family)?;
+    }
     let reward = match target {
         ActionTarget::Activate(task) => {
-            let select = if locked {
-                read_task!(" FOR UPDATE OF c")
-            } else {
-                read_task!("")
-            };
+            let select = read_task!();
             let row: Option<TaskRow> = sqlx::query_as(select)
                 .bind(owner_text)
                 .bind(child_text)
@@ -236,11 +241,7 @@ async fn read(
         }
         ActionTarget::Request(id) | ActionTarget::Redeem(id) | ActionTarget::Cancel(id) => id,
     };
-    let select = if locked {
-        read_reward!(" FOR UPDATE OF c")
-    } else {
-        read_reward!("")
-    };
+    let select = read_reward!();
     let row: Option<RewardRow> = sqlx::query_as(select)
         .bind(owner_text)
         .bind(child_text)
