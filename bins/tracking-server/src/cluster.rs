@@ -15,13 +15,23 @@ pub struct Cluster {
     commits: Option<tracking_store::CommitListener>,
     #[cfg(feature = "postgres")]
     writer: Option<tracking_store::WriterLock>,
+    #[cfg(feature = "postgres")]
+    sweep: Option<tokio::task::JoinHandle<()>>,
 }
+
+/// How often every family is checked for commits whose notice went unheard (a notice is sent
+/// after its commit, so a server or connection lost in between loses it).
+#[cfg(feature = "postgres")]
+const SWEEP: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Cluster {
     /// Stops hearing the others, and hands the audit writer's role on if this server has it.
     pub fn leave(self) {
         #[cfg(feature = "postgres")]
         {
+            if let Some(sweep) = self.sweep {
+                sweep.abort();
+            }
             drop(self.commits);
             drop(self.writer);
         }
@@ -68,9 +78,22 @@ pub fn join(store: &Store, tracker: &Arc<Tracker>) -> Cluster {
                     tracker.stand_by_audit();
                 }
             });
+            let swept: std::sync::Weak<Tracker> = Arc::downgrade(tracker);
+            let sweep = tokio::spawn(async move {
+                let mut ticks = tokio::time::interval(SWEEP);
+                ticks.tick().await;
+                loop {
+                    ticks.tick().await;
+                    let Some(tracker) = swept.upgrade() else {
+                        return;
+                    };
+                    tracker.missed_commits();
+                }
+            });
             Cluster {
                 commits: Some(commits),
                 writer: Some(writer),
+                sweep: Some(sweep),
             }
         }
     }
