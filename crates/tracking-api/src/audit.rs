@@ -174,10 +174,6 @@ struct Progress {
     /// Families that may have lines to write, in the order they were marked.
     dirty: VecDeque<UserId>,
     marked: HashSet<UserId>,
-    /// Families whose head may be unknown here (a mutation failed on the store after perhaps
-    /// committing) or whose reading failed: [`AuditFollower::retry`] reads them again until a
-    /// reading succeeds.
-    unsure: HashSet<UserId>,
     /// Deleted users whose files are gone: never written again.
     purged: HashSet<UserId>,
     purges: Vec<(UserId, oneshot::Sender<Result<(), PurgeError>>)>,
@@ -302,21 +298,6 @@ impl AuditFollower {
         }
     }
 
-    /// Tells the follower that a mutation of `user`'s family failed on the store and may have
-    /// committed all the same: the family is read, and read again until a reading succeeds.
-    pub(crate) fn unsure(&self, user: UserId) {
-        let mut progress = self.shared.progress.lock();
-        if progress.standing_by || progress.purged.contains(&user) {
-            return;
-        }
-        progress.unsure.insert(user);
-        let queued = progress.mark(user);
-        drop(progress);
-        if queued {
-            self.shared.wake.notify_one();
-        }
-    }
-
     /// Registers every user again and writes what their files lack: for commits that may have
     /// gone unheard.
     pub(crate) fn rescan(&self) {
@@ -370,7 +351,6 @@ impl AuditFollower {
             .iter()
             .filter(|(_, family)| family.lag() > 0)
             .map(|(&user, _)| user)
-            .chain(progress.unsure.iter().copied())
             .collect();
         if lagging.is_empty() {
             return;
@@ -593,7 +573,6 @@ async fn follow(shared: &Shared, user: UserId) {
             }
             Err(error) => {
                 log::warn!("audit lines of user {user} wait: {error}");
-                shared.progress.lock().unsure.insert(user);
                 return;
             }
         }
@@ -611,13 +590,11 @@ async fn follow(shared: &Shared, user: UserId) {
             Ok(events) => events,
             Err(error) => {
                 log::warn!("audit lines of user {user} wait, reading its events failed: {error}");
-                shared.progress.lock().unsure.insert(user);
                 return;
             }
         };
         let read = events.len();
         let Some(last) = events.last() else {
-            shared.progress.lock().unsure.remove(&user);
             return;
         };
         {
@@ -643,7 +620,6 @@ async fn follow(shared: &Shared, user: UserId) {
             family.head = family.head.max(written);
         });
         if read < BATCH {
-            shared.progress.lock().unsure.remove(&user);
             return;
         }
     }

@@ -167,8 +167,7 @@ impl Tracker {
                 },
                 Timestamp::now(),
             )
-            .await
-            .inspect_err(|error| self.maybe_committed(owner, error))?;
+            .await?;
         self.committed(owner, &applied).await;
         Ok(applied.effect)
     }
@@ -216,8 +215,7 @@ impl Tracker {
                 },
                 Keying { key, render },
             )
-            .await
-            .inspect_err(|error| self.maybe_committed(owner, error))?;
+            .await?;
         Ok(match keyed {
             Keyed::Fresh(applied) => {
                 self.committed(owner, &applied).await;
@@ -336,14 +334,6 @@ impl Tracker {
                 }
             }
         })
-    }
-
-    /// A mutation of `owner`'s family failed on the store's backend, perhaps after its commit
-    /// (the connection lost before the answer): the audit follower reads the family again.
-    fn maybe_committed(&self, owner: UserId, error: &FamilyError) {
-        if matches!(error, FamilyError::Backend(_)) {
-            self.audit.unsure(owner);
-        }
     }
 
     /// Another server committed an event of `family`: its streams here read on, and its audit
