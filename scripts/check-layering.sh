@@ -25,6 +25,7 @@ forbid() {
   done
 }
 
+forbid private-fs tracking-model tracking-store tracking-audit tracking-api log4rs tokio
 forbid tracking-model actix-web actix-web-lab tokio log log4rs tracking-store tracking-audit tracking-api utoipa-actix-web scalar_api_reference
 forbid tracking-store actix-web actix-web-lab log4rs tracking-audit tracking-api
 forbid tracking-audit actix-web actix-web-lab tracking-store tracking-api

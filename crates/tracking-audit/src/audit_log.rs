@@ -21,7 +21,7 @@ pub enum LastLine {
     /// The last line is of the family's event with this number.
     Numbered(u64),
 }
-use crate::{AuditConfig, AuditError, files, line};
+use crate::{AuditConfig, AuditError, FileOperation, files, line};
 
 /// Writes each tracking event as one JSON line to `<dir>/tracking_user_<user_id>.log`, rolling
 /// each file over by size.
@@ -66,10 +66,7 @@ impl AuditLog {
             return Ok(true);
         }
         let path = self.config.dir.join(files::WRITER_LOCK);
-        let failed = |source| AuditError::Lock {
-            path: path.clone(),
-            source,
-        };
+        let failed = AuditError::file(FileOperation::Lock, &path);
         crate::private::create_file(&path).map_err(failed)?;
         let file = File::options().append(true).open(&path).map_err(failed)?;
         match file.try_lock() {

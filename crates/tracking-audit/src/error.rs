@@ -1,7 +1,8 @@
 //! What can go wrong while writing or removing audit files.
 
+use std::fmt;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why an audit file could not be opened, written or removed, or why a configuration was refused.
 ///
@@ -10,18 +11,47 @@ use std::path::PathBuf;
 pub enum AuditError {
     #[error("invalid audit configuration: {reason}")]
     Config { reason: String },
-    #[error("cannot create audit log directory {}: {source}", .path.display())]
-    CreateDir { path: PathBuf, source: io::Error },
-    #[error("cannot open audit log {}: {source}", .path.display())]
-    Open { path: PathBuf, source: io::Error },
-    #[error("cannot write audit log {}: {source}", .path.display())]
-    Write { path: PathBuf, source: io::Error },
-    #[error("cannot read audit log directory {}: {source}", .path.display())]
-    ReadDir { path: PathBuf, source: io::Error },
-    #[error("cannot remove audit log {}: {source}", .path.display())]
-    Remove { path: PathBuf, source: io::Error },
-    #[error("cannot lock audit log directory {}: {source}", .path.display())]
-    Lock { path: PathBuf, source: io::Error },
+    #[error("cannot {operation} {}: {source}", .path.display())]
+    File {
+        operation: FileOperation,
+        path: PathBuf,
+        source: io::Error,
+    },
     #[error("cannot encode audit line: {0}")]
     Encode(#[from] serde_json::Error),
+}
+
+/// What was being done to the file or directory of an [`AuditError::File`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileOperation {
+    CreateDir,
+    Open,
+    Write,
+    ReadDir,
+    Remove,
+    Lock,
+}
+
+impl AuditError {
+    /// The error of `operation` on `path` from its I/O error, for `map_err`.
+    pub(crate) fn file(operation: FileOperation, path: &Path) -> impl Fn(io::Error) -> Self + Copy {
+        move |source| Self::File {
+            operation,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+impl fmt::Display for FileOperation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::CreateDir => "create audit log directory",
+            Self::Open => "open audit log",
+            Self::Write => "write audit log",
+            Self::ReadDir => "read audit log directory",
+            Self::Remove => "remove audit log",
+            Self::Lock => "lock audit log directory",
+        })
+    }
 }

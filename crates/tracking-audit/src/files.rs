@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tracking_model::UserId;
 
-use crate::AuditError;
+use crate::{AuditError, FileOperation};
 
 /// The file whose lock the directory's writer holds (`AuditLog::try_claim`); it stays empty.
 pub(crate) const WRITER_LOCK: &str = "audit-writer.lock";
@@ -31,10 +31,7 @@ pub(crate) fn belongs_to(name: &str, user: UserId) -> bool {
 
 /// Creates `dir` and its parents when missing.
 pub(crate) fn create_dir(dir: &Path) -> Result<(), AuditError> {
-    crate::private::create_dir_all(dir).map_err(|source| AuditError::CreateDir {
-        path: dir.to_owned(),
-        source,
-    })
+    private_fs::create_dir_all(dir).map_err(AuditError::file(FileOperation::CreateDir, dir))
 }
 
 /// The path of rolled file number `n` of `user`: `tracking_user_<user_id>.log.<n>`.
@@ -45,10 +42,7 @@ pub(crate) fn rolled_path(dir: &Path, user: UserId, n: u32) -> PathBuf {
 /// Cuts off a last line that a crash or a full disk left without its newline, so that the file
 /// ends with a whole line (or is empty) and the line is written again whole.
 pub(crate) fn cut_torn_line(path: &Path) -> Result<(), AuditError> {
-    let open_error = |source| AuditError::Open {
-        path: path.to_owned(),
-        source,
-    };
+    let open_error = AuditError::file(FileOperation::Open, path);
     let file = match OpenOptions::new().read(true).write(true).open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -62,19 +56,14 @@ pub(crate) fn cut_torn_line(path: &Path) -> Result<(), AuditError> {
         Some(newline) => newline + 1,
         None => 0,
     };
-    file.set_len(keep).map_err(|source| AuditError::Write {
-        path: path.to_owned(),
-        source,
-    })
+    file.set_len(keep)
+        .map_err(AuditError::file(FileOperation::Write, path))
 }
 
 /// The last whole line of the file at `path` (without its newline), if it has one; a missing
 /// file has none. Reads only the tail.
 pub(crate) fn last_line(path: &Path) -> Result<Option<Vec<u8>>, AuditError> {
-    let open_error = |source| AuditError::Open {
-        path: path.to_owned(),
-        source,
-    };
+    let open_error = AuditError::file(FileOperation::Open, path);
     let file = match File::open(path) {
         Ok(file) => file,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -117,21 +106,14 @@ fn last_newline_before(file: &File, end: u64) -> io::Result<Option<u64>> {
 
 /// Removes every file of `user` in `dir`, the live one and all rolled ones.
 pub(crate) fn remove_all(dir: &Path, user: UserId) -> Result<(), AuditError> {
+    let read_error = AuditError::file(FileOperation::ReadDir, dir);
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(AuditError::ReadDir {
-                path: dir.to_owned(),
-                source,
-            });
-        }
+        Err(err) => return Err(read_error(err)),
     };
     for entry in entries {
-        let entry = entry.map_err(|source| AuditError::ReadDir {
-            path: dir.to_owned(),
-            source,
-        })?;
+        let entry = entry.map_err(read_error)?;
         let matches = entry
             .file_name()
             .to_str()
@@ -143,7 +125,13 @@ pub(crate) fn remove_all(dir: &Path, user: UserId) -> Result<(), AuditError> {
         match fs::remove_file(&path) {
             Ok(()) => {}
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(AuditError::Remove { path, source }),
+            Err(source) => {
+                return Err(AuditError::File {
+                    operation: FileOperation::Remove,
+                    path,
+                    source,
+                });
+            }
         }
     }
     Ok(())

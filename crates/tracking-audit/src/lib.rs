@@ -19,5 +19,5 @@ mod slot;
 
 pub use audit_log::{AuditLog, LastLine};
 pub use config::{AuditConfig, DEFAULT_BACKUPS, DEFAULT_MAX_BYTES, DEFAULT_MAX_OPEN_FILES};
-pub use error::AuditError;
+pub use error::{AuditError, FileOperation};
 pub use files::file_name;

@@ -1,27 +1,17 @@
 //! The audit line: one tracking event as one line of JSON.
 
 use serde::{Deserialize, Serialize};
-use tracking_model::{
-    Action, ChildId, EntityId, EntityType, EventId, EventMetadata, Timestamp, TrackingEvent, UserId,
-};
+use tracking_model::{EventBody, EventId, TrackingEvent, UserId};
 
 use crate::AuditError;
 
-/// The fields of one line, in the order they are written.
+/// The fields of one line, in the order they are written: the event's own fields after its ids.
 #[derive(Serialize)]
 struct AuditLine<'a> {
     tracking_event_id: EventId,
     user_id: UserId,
-    child_id: ChildId,
-    entity_type: EntityType,
-    entity_id: EntityId,
-    action: Action,
-    points_before: i64,
-    points_after: i64,
-    delta: i64,
-    occurred_at: Timestamp,
-    created_at: Timestamp,
-    metadata: Option<&'a EventMetadata>,
+    #[serde(flatten)]
+    event: &'a EventBody,
     /// The event's number in its family's sequence: where the writer resumes after a restart.
     family_sequence: u64,
 }
@@ -45,16 +35,7 @@ pub(crate) fn encode(
     let line = AuditLine {
         tracking_event_id: event.id(),
         user_id: user,
-        child_id: event.child_id(),
-        entity_type: event.entity_type(),
-        entity_id: event.entity_id(),
-        action: event.action(),
-        points_before: event.points_before(),
-        points_after: event.points_after(),
-        delta: event.delta(),
-        occurred_at: event.occurred_at(),
-        created_at: event.created_at(),
-        metadata: event.metadata(),
+        event: event.body(),
         family_sequence,
     };
     let text = serde_json::to_string(&line)?;

@@ -16,7 +16,7 @@ use log4rs::encode::pattern::PatternEncoder;
 use tracking_model::UserId;
 
 use crate::private::{self, FlaggingRoller};
-use crate::{AuditConfig, AuditError, files};
+use crate::{AuditConfig, AuditError, FileOperation, files};
 
 /// The place of one user's appender in the table of open files.
 ///
@@ -103,10 +103,8 @@ impl SlotGuard<'_> {
             return Ok(Written::Retired);
         }
         if self.slot.rolled.swap(false, Ordering::Relaxed) {
-            private::create_file(&self.slot.path).map_err(|source| AuditError::Open {
-                path: self.slot.path.clone(),
-                source,
-            })?;
+            private::create_file(&self.slot.path)
+                .map_err(AuditError::file(FileOperation::Open, &self.slot.path))?;
         }
         let appender = match self.inner.appender.take() {
             Some(appender) => appender,
@@ -138,7 +136,8 @@ impl SlotGuard<'_> {
                 drop(appender);
                 open_files.fetch_sub(1, Ordering::Relaxed);
                 let source = err.downcast::<io::Error>().unwrap_or_else(io::Error::other);
-                Err(AuditError::Write {
+                Err(AuditError::File {
+                    operation: FileOperation::Write,
                     path: self.slot.path.clone(),
                     source,
                 })
@@ -172,10 +171,8 @@ fn open(
 ) -> Result<RollingFileAppender, AuditError> {
     files::create_dir(&config.dir)?;
     files::cut_torn_line(path)?;
-    private::create_file(path).map_err(|source| AuditError::Open {
-        path: path.to_owned(),
-        source,
-    })?;
+    let open_error = AuditError::file(FileOperation::Open, path);
+    private::create_file(path).map_err(open_error)?;
     let pattern = files::rolled_pattern(&config.dir, user);
     let invalid = |reason: String| AuditError::Config { reason };
     let pattern = pattern
@@ -195,8 +192,5 @@ fn open(
     RollingFileAppender::builder()
         .encoder(Box::new(PatternEncoder::new("{m}{n}")))
         .build(path, Box::new(policy))
-        .map_err(|source| AuditError::Open {
-            path: path.to_owned(),
-            source,
-        })
+        .map_err(open_error)
 }

@@ -6,7 +6,7 @@ use std::error::Error;
 use std::fs;
 
 use common::{numbered, numbers, rolling_every_line};
-use tracking_audit::{AuditConfig, AuditError, AuditLog, file_name};
+use tracking_audit::{AuditConfig, AuditError, AuditLog, FileOperation, file_name};
 use tracking_model::UserId;
 
 /// Error messages start lowercase and end without a period.
@@ -22,14 +22,32 @@ fn a_directory_that_cannot_be_created_is_an_error() {
     let file = dir.path().join("plain-file");
     fs::write(&file, "not a directory").unwrap();
     let err = AuditLog::new(AuditConfig::new(file.join("logs"))).unwrap_err();
-    assert!(matches!(err, AuditError::CreateDir { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            AuditError::File {
+                operation: FileOperation::CreateDir,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("plain-file"), "{err}");
     assert!(err.source().is_some());
     assert_styled(&err);
 
     // A regular file where the directory should be.
     let err = AuditLog::new(AuditConfig::new(&file)).unwrap_err();
-    assert!(matches!(err, AuditError::CreateDir { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            AuditError::File {
+                operation: FileOperation::CreateDir,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -43,7 +61,16 @@ fn a_directory_lost_while_running_is_an_error_until_it_is_back() {
 
     for n in 0..3 {
         let err = log.record(&numbered(user, n), 0).unwrap_err();
-        assert!(matches!(err, AuditError::CreateDir { .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                AuditError::File {
+                    operation: FileOperation::CreateDir,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert_styled(&err);
     }
     assert_eq!(log.open_files(), 0);
@@ -64,7 +91,12 @@ fn a_full_disk_is_an_error() {
 
     for n in 0..3 {
         let err = log.record(&numbered(user, n), 0).unwrap_err();
-        let AuditError::Write { path, source } = &err else {
+        let AuditError::File {
+            operation: FileOperation::Write,
+            path,
+            source,
+        } = &err
+        else {
             panic!("expected a write error, got {err:?}");
         };
         assert_eq!(path, &log.file_path(user));
@@ -87,7 +119,16 @@ fn a_failed_rollover_is_an_error_and_keeps_the_lines() {
 
     for n in 0..3 {
         let err = log.record(&numbered(user, n), 0).unwrap_err();
-        assert!(matches!(err, AuditError::Write { .. }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                AuditError::File {
+                    operation: FileOperation::Write,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert_styled(&err);
     }
     assert_eq!(numbers(&log.file_path(user)), [0, 1, 2]);

@@ -100,6 +100,15 @@ pub struct TrackingEvent {
     id: EventId,
     /// The parent who owns the child; `null` once that user is deleted.
     user_id: Option<UserId>,
+    // Flattened: the JSON is one object; the audit line writes the same fields after its own ids.
+    #[serde(flatten)]
+    body: EventBody,
+}
+
+/// The fields of a tracking event after its id and owner: the action on the child, its points
+/// before and after, when, and its metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, TS, ToSchema)]
+pub struct EventBody {
     child_id: ChildId,
     entity_type: EntityType,
     /// The task (also for a penalty) or reward acted on.
@@ -172,16 +181,18 @@ impl TrackingEvent {
         Ok(Self {
             id: parts.id,
             user_id: parts.user_id,
-            child_id: parts.child_id,
-            entity_type: parts.entity_type,
-            entity_id: parts.entity_id,
-            action: parts.action,
-            points_before: parts.points_before,
-            points_after: parts.points_after,
-            delta: parts.delta,
-            occurred_at: parts.occurred_at,
-            created_at: parts.created_at,
-            metadata: parts.metadata.map(Box::new),
+            body: EventBody {
+                child_id: parts.child_id,
+                entity_type: parts.entity_type,
+                entity_id: parts.entity_id,
+                action: parts.action,
+                points_before: parts.points_before,
+                points_after: parts.points_after,
+                delta: parts.delta,
+                occurred_at: parts.occurred_at,
+                created_at: parts.created_at,
+                metadata: parts.metadata.map(Box::new),
+            },
         })
     }
 
@@ -193,19 +204,20 @@ impl TrackingEvent {
 
     /// The fields, for a caller that wants to change one and check again.
     pub fn into_parts(self) -> TrackingEventParts {
+        let Self { id, user_id, body } = self;
         TrackingEventParts {
-            id: self.id,
-            user_id: self.user_id,
-            child_id: self.child_id,
-            entity_type: self.entity_type,
-            entity_id: self.entity_id,
-            action: self.action,
-            points_before: self.points_before,
-            points_after: self.points_after,
-            delta: self.delta,
-            occurred_at: self.occurred_at,
-            created_at: self.created_at,
-            metadata: self.metadata.map(|metadata| *metadata),
+            id,
+            user_id,
+            child_id: body.child_id,
+            entity_type: body.entity_type,
+            entity_id: body.entity_id,
+            action: body.action,
+            points_before: body.points_before,
+            points_after: body.points_after,
+            delta: body.delta,
+            occurred_at: body.occurred_at,
+            created_at: body.created_at,
+            metadata: body.metadata.map(|metadata| *metadata),
         }
     }
 
@@ -216,39 +228,44 @@ impl TrackingEvent {
         self.user_id
     }
     pub fn child_id(&self) -> ChildId {
-        self.child_id
+        self.body.child_id
     }
     pub fn entity_type(&self) -> EntityType {
-        self.entity_type
+        self.body.entity_type
     }
     pub fn entity_id(&self) -> EntityId {
-        self.entity_id
+        self.body.entity_id
     }
     pub fn action(&self) -> Action {
-        self.action
+        self.body.action
     }
     pub fn points_before(&self) -> i64 {
-        self.points_before
+        self.body.points_before
     }
     pub fn points_after(&self) -> i64 {
-        self.points_after
+        self.body.points_after
     }
     pub fn delta(&self) -> i64 {
-        self.delta
+        self.body.delta
     }
     pub fn occurred_at(&self) -> Timestamp {
-        self.occurred_at
+        self.body.occurred_at
     }
     pub fn created_at(&self) -> Timestamp {
-        self.created_at
+        self.body.created_at
     }
     pub fn metadata(&self) -> Option<&EventMetadata> {
-        self.metadata.as_deref()
+        self.body.metadata.as_deref()
+    }
+
+    /// The fields after the id and owner, to serialize beside other ids (the audit line).
+    pub fn body(&self) -> &EventBody {
+        &self.body
     }
 
     /// The key of the one total order of events: (`occurred_at`, `created_at`, `id`).
     pub fn order_key(&self) -> (Timestamp, Timestamp, EventId) {
-        (self.occurred_at, self.created_at, self.id)
+        (self.body.occurred_at, self.body.created_at, self.id)
     }
 }
 

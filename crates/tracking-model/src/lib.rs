@@ -30,7 +30,7 @@ pub mod typescript;
 
 pub use calendar::{Bucket, BucketStarts, Zone};
 pub use error::{ErrorBody, ErrorCode, ErrorDetails, ErrorInfo, InvalidField, ModelError};
-pub use event::{Action, EntityType, SequencedEvent, TrackingEvent, TrackingEventParts};
+pub use event::{Action, EntityType, EventBody, SequencedEvent, TrackingEvent, TrackingEventParts};
 pub use export::{
     CSV_HEADER, ExportError, ExportFormat, ExportQuery, ExportWriter, write_csv_header,
     write_csv_row, write_ndjson_line,

@@ -32,31 +32,23 @@ pub enum SortOrder {
 )]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
+#[ts(optional_fields)]
 pub struct TrackingQuery {
-    #[ts(optional)]
     pub child_id: Option<ChildId>,
-    #[ts(optional)]
     pub user_id: Option<UserId>,
-    #[ts(optional)]
     pub entity_type: Option<EntityType>,
-    #[ts(optional)]
     pub action: Option<Action>,
     /// Events with `occurred_at >= from`.
-    #[ts(optional)]
     pub from: Option<Timestamp>,
     /// Events with `occurred_at < to`.
-    #[ts(optional)]
     pub to: Option<Timestamp>,
     /// 1 to 500, default 50.
-    #[ts(optional)]
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// Default 0.
-    #[ts(optional)]
     #[param(maximum = 9_007_199_254_740_991_u64)]
     pub offset: Option<u64>,
     /// Default `asc`.
-    #[ts(optional)]
     pub order: Option<SortOrder>,
 }
 

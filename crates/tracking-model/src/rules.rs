@@ -260,6 +260,14 @@ mod tests {
         decide(child, action, pending, now(), Actor::Parent)
     }
 
+    /// The pending request the parent's request of `reward` for `child` makes.
+    fn requested(child: &Child, reward: &Reward) -> RewardRequest {
+        by_parent(child, &TrackedAction::Request(reward.clone()), None)
+            .unwrap()
+            .reward_request
+            .unwrap()
+    }
+
     fn now() -> Moments {
         let at = Timestamp::now();
         Moments {
@@ -323,8 +331,7 @@ mod tests {
     fn redeeming_costs_points_and_fulfils_a_pending_request() {
         let sam = child(30);
         let ice_cream = reward(20);
-        let requested = by_parent(&sam, &TrackedAction::Request(ice_cream.clone()), None).unwrap();
-        let pending = requested.reward_request.unwrap();
+        let pending = requested(&sam, &ice_cream);
         let effect = by_parent(
             &sam,
             &TrackedAction::Redeem(ice_cream.clone()),
@@ -353,10 +360,7 @@ mod tests {
             by_parent(&sam, &TrackedAction::Cancel(ice_cream.clone()), None),
             Err(Refusal::NoPendingRequest)
         );
-        let pending = by_parent(&sam, &TrackedAction::Request(ice_cream.clone()), None)
-            .unwrap()
-            .reward_request
-            .unwrap();
+        let pending = requested(&sam, &ice_cream);
         let effect = by_parent(&sam, &TrackedAction::Cancel(ice_cream), Some(&pending)).unwrap();
         assert_eq!(
             effect.reward_request.unwrap().status,

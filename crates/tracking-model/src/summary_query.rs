@@ -17,21 +17,18 @@ use crate::{Bucket, InvalidField, Timestamp, Zone};
 )]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
+#[ts(optional_fields)]
 pub struct SummaryQuery {
     /// Events with `occurred_at >=` this: RFC 3339, or a local date or date-time in `tz`.
-    #[ts(optional)]
     #[param(schema_with = bound_schema)]
     pub from: Option<String>,
     /// Events with `occurred_at <` this: RFC 3339, or a local date or date-time in `tz`.
-    #[ts(optional)]
     #[param(schema_with = bound_schema)]
     pub to: Option<String>,
     /// An IANA zone name; default `UTC`.
-    #[ts(optional)]
     #[param(schema_with = zone_schema)]
     pub tz: Option<String>,
     /// Split the totals into periods of this length (child summaries only).
-    #[ts(optional)]
     pub bucket: Option<Bucket>,
 }
 

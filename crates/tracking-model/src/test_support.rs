@@ -26,6 +26,19 @@ pub const KINDS: [(EntityType, Action, i64); 5] = [
 /// The instant [`EventBuilder::new`] starts from: 2026-02-09T18:42:15.123Z.
 pub const BASE_MILLIS: i64 = 1_770_662_535_123;
 
+/// Builder methods that set one field of the event's parts as given, `name(field: Type)` each.
+macro_rules! field_setters {
+    ($($name:ident($field:ident: $type:ty)),* $(,)?) => {
+        $(
+            #[doc = concat!("Sets `", stringify!($field), "`.")]
+            pub fn $name(mut self, $field: $type) -> Self {
+                self.parts.$field = $field;
+                self
+            }
+        )*
+    };
+}
+
 /// A valid [`TrackingEvent`], one field at a time.
 ///
 /// Starts as a task activation of a new child worth 5 points (20 → 25), without a user,
@@ -83,13 +96,16 @@ impl EventBuilder {
         self
     }
 
-    pub fn user(mut self, user: impl Into<Option<UserId>>) -> Self {
-        self.parts.user_id = user.into();
-        self
+    field_setters! {
+        child(child_id: ChildId),
+        occurred_at(occurred_at: Timestamp),
+        id(id: EventId),
+        entity_id(entity_id: EntityId),
+        metadata(metadata: Option<EventMetadata>),
     }
 
-    pub fn child(mut self, child: ChildId) -> Self {
-        self.parts.child_id = child;
+    pub fn user(mut self, user: impl Into<Option<UserId>>) -> Self {
+        self.parts.user_id = user.into();
         self
     }
 
@@ -100,29 +116,9 @@ impl EventBuilder {
         self
     }
 
-    pub fn occurred_at(mut self, occurred_at: Timestamp) -> Self {
-        self.parts.occurred_at = occurred_at;
-        self
-    }
-
     /// `created_at` is `occurred_at` plus `millis`.
     pub fn created_later_by(mut self, millis: i64) -> Self {
         self.created_later_by = millis;
-        self
-    }
-
-    pub fn id(mut self, id: EventId) -> Self {
-        self.parts.id = id;
-        self
-    }
-
-    pub fn entity_id(mut self, entity_id: EntityId) -> Self {
-        self.parts.entity_id = entity_id;
-        self
-    }
-
-    pub fn metadata(mut self, metadata: Option<EventMetadata>) -> Self {
-        self.parts.metadata = metadata;
         self
     }
 

@@ -404,7 +404,7 @@ struct Copy {
 
 impl Copy {
     fn create(path: &Path, user: UserId) -> io::Result<Self> {
-        let file = super::private::open_options()
+        let file = private_fs::open_options()
             .write(true)
             .create(true)
             .truncate(true)

@@ -21,7 +21,7 @@ pub(crate) struct ReadOutcome {
 /// Opens (or creates) a file of lines for reading and writing (at offsets: not in append mode,
 /// so that lines overwrite the preallocated zeros).
 pub(crate) fn open_lines(path: &Path) -> Result<File, OpenError> {
-    super::private::open_options()
+    private_fs::open_options()
         .read(true)
         .write(true)
         .create(true)

@@ -9,7 +9,6 @@ mod history;
 mod index;
 mod journal;
 mod lines;
-mod private;
 mod snapshot;
 
 use std::fmt;
@@ -147,7 +146,7 @@ impl FileStore {
     /// indexes the history, loads the family snapshot and replays the journal.
     pub fn open(dir: impl AsRef<Path>, options: FileStoreOptions) -> Result<Self, OpenError> {
         let dir = dir.as_ref().to_owned();
-        private::create_dir_all(&dir).map_err(OpenError::io(&dir))?;
+        private_fs::create_dir_all(&dir).map_err(OpenError::io(&dir))?;
         let lock = take_lock(&dir)?;
         let (history, history_read) = history::History::open(&dir, options.durability)?;
         let (family, journal_read) =
@@ -215,7 +214,7 @@ impl FileStore {
 /// Takes the directory's lock without waiting, and writes this process's id into the file.
 fn take_lock(dir: &Path) -> Result<File, OpenError> {
     let path = dir.join(LOCK_FILE);
-    let mut file = private::open_options()
+    let mut file = private_fs::open_options()
         .read(true)
         .write(true)
         .create(true)

@@ -205,7 +205,7 @@ pub(crate) fn size(dir: &Path) -> u64 {
 pub(crate) fn write(dir: &Path, snapshot: &Snapshot) -> io::Result<u64> {
     let temporary = dir.join(format!("{SNAPSHOT_FILE}.tmp"));
     let bytes = serde_json::to_vec(snapshot).map_err(io::Error::from)?;
-    let mut file = super::private::open_options()
+    let mut file = private_fs::open_options()
         .write(true)
         .create(true)
         .truncate(true)
