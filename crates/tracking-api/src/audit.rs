@@ -23,7 +23,8 @@ use tracking_store::{
     FamilyError, FamilyRepository, SequenceRead, TrackingRepository, family_events_after,
 };
 
-use crate::worker::Worker;
+use crate::AuditRole;
+use crate::worker::{Stop, Worker};
 
 /// Where a family's audit lines stand, as the sink reads it back from storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,6 +217,24 @@ impl Progress {
         queued
     }
 
+    /// Takes `role` from now on: see [`AuditFollower::take_over`] and
+    /// [`AuditFollower::stand_by`].
+    fn change_role(&mut self, role: AuditRole) {
+        let writing = role == AuditRole::Writer;
+        self.standing_by = !writing;
+        self.claiming = writing;
+        self.role_changes += 1;
+        if writing {
+            self.claim_waited = false;
+            self.families.clear();
+            self.lag = 0;
+            self.dirty.clear();
+            self.marked.clear();
+            self.scanning = true;
+            self.rescan = true;
+        }
+    }
+
     fn forget(&mut self, user: UserId) {
         if let Some(family) = self.families.remove(&user) {
             self.lag -= family.lag();
@@ -234,11 +253,25 @@ struct Shared {
     sink: Arc<dyn AuditSink>,
 }
 
+impl Shared {
+    /// Changes what the follower knows or is asked to do, and wakes it.
+    fn wake_after(&self, change: impl FnOnce(&mut Progress)) {
+        change(&mut self.progress.lock());
+        self.wake.notify_one();
+    }
+}
+
+impl Stop for Shared {
+    fn stop(&self) {
+        self.wake_after(|progress| progress.closing = true);
+    }
+}
+
 /// Follows every family's committed events into an [`AuditSink`] from a thread of its own, so a
 /// slow disk never slows a mutation.
 pub(crate) struct AuditFollower {
     shared: Arc<Shared>,
-    worker: Worker,
+    worker: Worker<Shared>,
 }
 
 impl AuditFollower {
@@ -262,10 +295,9 @@ impl AuditFollower {
             history,
             sink,
         });
-        let worker = {
-            let shared = Arc::clone(&shared);
-            Worker::spawn("audit-follower", move || async move { run(&shared).await })
-        };
+        let worker = Worker::spawn("audit-follower", Arc::clone(&shared), |shared| async move {
+            run(&shared).await;
+        });
         Self { shared, worker }
     }
 
@@ -301,38 +333,22 @@ impl AuditFollower {
     /// Registers every user again and writes what their files lack: for commits that may have
     /// gone unheard.
     pub(crate) fn rescan(&self) {
-        self.shared.progress.lock().rescan = true;
-        self.shared.wake.notify_one();
+        self.shared.wake_after(|progress| progress.rescan = true);
     }
 
     /// Stops writing and purging: another server writes the files from now on. The follower
     /// gives the sink's claim up as soon as the line it may be writing is done.
     pub(crate) fn stand_by(&self) {
-        let mut progress = self.shared.progress.lock();
-        progress.standing_by = true;
-        progress.claiming = false;
-        progress.role_changes += 1;
-        drop(progress);
-        self.shared.wake.notify_one();
+        self.shared
+            .wake_after(|progress| progress.change_role(AuditRole::StandingBy));
     }
 
     /// Starts writing, from where the files stand: first the sink's claim is taken (waiting for
     /// a previous writer that has not stood by yet), then every position known is forgotten
     /// (another server may have written since) and read back, for every user of the store.
     pub(crate) fn take_over(&self) {
-        let mut progress = self.shared.progress.lock();
-        progress.claiming = true;
-        progress.claim_waited = false;
-        progress.families.clear();
-        progress.lag = 0;
-        progress.dirty.clear();
-        progress.marked.clear();
-        progress.scanning = true;
-        progress.rescan = true;
-        progress.standing_by = false;
-        progress.role_changes += 1;
-        drop(progress);
-        self.shared.wake.notify_one();
+        self.shared
+            .wake_after(|progress| progress.change_role(AuditRole::Writer));
     }
 
     /// Tries again every family whose lines lag behind (after a failed write or read), and the
@@ -393,23 +409,7 @@ impl AuditFollower {
 
     /// Writes what every marked family lacks, then stops the thread.
     pub(crate) fn close(&self) {
-        self.shared.progress.lock().closing = true;
-        self.shared.wake.notify_one();
-        self.worker.join();
-    }
-}
-
-impl std::fmt::Debug for AuditFollower {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditFollower")
-            .field("backlog", &self.backlog())
-            .finish()
-    }
-}
-
-impl Drop for AuditFollower {
-    fn drop(&mut self) {
-        self.close();
+        self.worker.close();
     }
 }
 

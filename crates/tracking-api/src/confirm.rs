@@ -17,7 +17,13 @@ use tokio::sync::Notify;
 use tracking_model::EventId;
 use tracking_store::{FamilyRepository, TrackingRepository};
 
-use crate::worker::Worker;
+use crate::worker::{Stop, Worker};
+
+/// Syncs the history and confirms the events written into it, from a thread of its own.
+pub(crate) struct Confirmer {
+    shared: Arc<Shared>,
+    worker: Worker<Shared>,
+}
 
 /// How long the confirmer lets events gather before each round: one `fdatasync` of the history
 /// then covers every event written meanwhile, and the history's syncs stay rare beside the
@@ -41,10 +47,11 @@ struct Shared {
     history: Arc<dyn TrackingRepository>,
 }
 
-/// Syncs the history and confirms the events written into it, from a thread of its own.
-pub(crate) struct Confirmer {
-    shared: Arc<Shared>,
-    worker: Worker,
+impl Stop for Shared {
+    fn stop(&self) {
+        self.pending.lock().closing = true;
+        self.wake.notify_one();
+    }
 }
 
 impl Confirmer {
@@ -59,10 +66,13 @@ impl Confirmer {
             family,
             history,
         });
-        let worker = {
-            let shared = Arc::clone(&shared);
-            Worker::spawn("history-confirm", move || async move { run(&shared).await })
-        };
+        let worker = Worker::spawn(
+            "history-confirm",
+            Arc::clone(&shared),
+            |shared| async move {
+                run(&shared).await;
+            },
+        );
         Self { shared, worker }
     }
 
@@ -92,23 +102,7 @@ impl Confirmer {
 
     /// Syncs and confirms everything written so far, then stops the thread.
     pub(crate) fn close(&self) {
-        self.shared.pending.lock().closing = true;
-        self.shared.wake.notify_one();
-        self.worker.join();
-    }
-}
-
-impl std::fmt::Debug for Confirmer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Confirmer")
-            .field("pending", &self.pending())
-            .finish()
-    }
-}
-
-impl Drop for Confirmer {
-    fn drop(&mut self) {
-        self.close();
+        self.worker.close();
     }
 }
 

@@ -20,34 +20,41 @@ pub const STREAM_BACKLOG: &str = "tracking_live_stream_backlog";
 /// Open live event streams.
 pub const OPEN_STREAMS: &str = "tracking_live_streams_open";
 
-/// Registers the help text of the pipeline's metrics with the installed recorder.
-pub fn describe_metrics() {
-    describe_counter!(
+/// The pipeline's counters, with their help text.
+const COUNTERS: [(&str, &str); 2] = [
+    (
         EVENTS_RECORDED,
-        Unit::Count,
-        "tracking events recorded, by entity_type and action"
-    );
-    describe_counter!(
+        "tracking events recorded, by entity_type and action",
+    ),
+    (
         IDEMPOTENT_REPLAYS,
-        Unit::Count,
-        "mutations answered again from their idempotency key instead of being applied twice"
-    );
-    describe_gauge!(
+        "mutations answered again from their idempotency key instead of being applied twice",
+    ),
+];
+
+/// The pipeline's gauges, with their help text.
+const GAUGES: [(&str, &str); 4] = [
+    (
         OUTBOX_BACKLOG,
-        Unit::Count,
-        "tracking events committed but not yet in the history (retried every second)"
-    );
-    describe_gauge!(
-        AUDIT_BACKLOG,
-        Unit::Count,
-        "audit lines queued but not yet written"
-    );
-    describe_gauge!(
+        "tracking events committed but not yet in the history (retried every second)",
+    ),
+    (AUDIT_BACKLOG, "audit lines queued but not yet written"),
+    (
         STREAM_BACKLOG,
-        Unit::Count,
-        "live events queued on open streams but not yet sent"
-    );
-    describe_gauge!(OPEN_STREAMS, Unit::Count, "open live event streams");
+        "live events queued on open streams but not yet sent",
+    ),
+    (OPEN_STREAMS, "open live event streams"),
+];
+
+/// Registers the help text of the pipeline's metrics (all of them counts) with the installed
+/// recorder.
+pub fn describe_metrics() {
+    for (name, help) in COUNTERS {
+        describe_counter!(name, Unit::Count, help);
+    }
+    for (name, help) in GAUGES {
+        describe_gauge!(name, Unit::Count, help);
+    }
     // Present from the start, so that a rate over it is defined before the first replay.
     counter!(IDEMPOTENT_REPLAYS).absolute(0);
 }

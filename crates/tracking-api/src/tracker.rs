@@ -19,23 +19,15 @@ use crate::confirm::Confirmer;
 /// Why a tracker operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TrackerError {
-    /// The family store or the history failed.
+    /// The family store failed.
     #[error(transparent)]
-    Store(#[from] FeedError),
+    Family(#[from] FamilyError),
+    /// The history failed.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// A deleted user's audit files were not removed.
     #[error(transparent)]
     Audit(#[from] PurgeError),
-}
-
-impl From<FamilyError> for TrackerError {
-    fn from(error: FamilyError) -> Self {
-        Self::Store(error.into())
-    }
-}
-
-impl From<HistoryError> for TrackerError {
-    fn from(error: HistoryError) -> Self {
-        Self::Store(error.into())
-    }
 }
 
 /// What one [`Tracker::catch_up`] finished.

@@ -10,23 +10,30 @@ pub const SYNC_SECONDS: &str = "tracking_store_sync_duration_seconds";
 /// Lines made durable together by one `fdatasync`, by log.
 pub const GROUP_COMMIT_SIZE: &str = "tracking_store_group_commit_size";
 
-/// Registers the help text of the store's metrics with the installed recorder.
-pub fn describe_metrics() {
-    describe_histogram!(
+/// The store's histograms, with their units and help text.
+const HISTOGRAMS: [(&str, Unit, &str); 3] = [
+    (
         COMMIT_SECONDS,
         Unit::Seconds,
-        "time from an append to its acknowledgement, per log (journal: family commits, history: tracking events)"
-    );
-    describe_histogram!(
+        "time from an append to its acknowledgement, per log (journal: family commits, history: tracking events)",
+    ),
+    (
         SYNC_SECONDS,
         Unit::Seconds,
-        "time one fdatasync of a log took"
-    );
-    describe_histogram!(
+        "time one fdatasync of a log took",
+    ),
+    (
         GROUP_COMMIT_SIZE,
         Unit::Count,
-        "lines made durable together by one fdatasync (group commit)"
-    );
+        "lines made durable together by one fdatasync (group commit)",
+    ),
+];
+
+/// Registers the help text of the store's metrics with the installed recorder.
+pub fn describe_metrics() {
+    for (name, unit, help) in HISTOGRAMS {
+        describe_histogram!(name, unit, help);
+    }
 }
 
 /// The histograms of one log, registered once when it opens.

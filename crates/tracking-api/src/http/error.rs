@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use tracking_model::{ErrorBody, ErrorCode, InvalidField, Refusal};
-use tracking_store::{FamilyError, FeedError, HistoryError};
+use tracking_store::{FamilyError, HistoryError};
 
 use crate::TrackerError;
 
@@ -101,8 +101,8 @@ impl From<HistoryError> for ApiError {
 impl From<TrackerError> for ApiError {
     fn from(error: TrackerError) -> Self {
         match error {
-            TrackerError::Store(FeedError::Family(error)) => error.into(),
-            TrackerError::Store(FeedError::History(error)) => error.into(),
+            TrackerError::Family(error) => error.into(),
+            TrackerError::History(error) => error.into(),
             TrackerError::Audit(error) => Self::internal(error),
         }
     }
