@@ -2,17 +2,23 @@
 //!
 //! Adding a route: write its operation here and name it in `ApiDoc`'s `paths(...)`; the error
 //! answers every route shares (400, 401, 403, 404, 413, 500) are added by `errors.rs` from the
-//! operation's security, parameters and body, so an operation lists only what is its own.
+//! operation's security, parameters and body, so an operation lists only what is its own. The
+//! operations that repeat one shape are written through a macro: `record_routes!` for the four
+//! of each kind of record, `mutation_route!` for each tracked mutation.
 //! `bins/tracking-server/tests/api/openapi.rs` fails while a served route is missing here.
 #![allow(dead_code)] // the functions only carry the `#[utoipa::path]` attributes
 
 use tracking_model::{
-    Child, ChildId, ChildToken, CreateChild, CreateReward, CreateTask, CreateUser, CreatedUser,
-    ErrorBody, EventId, EventTicket, Health, Me, Page, Reward, RewardId, RewardRequest, Task,
-    TaskId, TrackedMutation, TrackingEvent, TrackingQuery, User, UserId,
+    Child, ChildId, ChildSummary, ChildToken, CreateChild, CreateReward, CreateTask, CreateUser,
+    CreatedUser, ErrorBody, EventId, EventTicket, ExportFormat, FamilyRanking, Health, Me, Page,
+    Reward, RewardId, RewardRequest, Task, TaskId, TrackedMutation, TrackingEvent, TrackingQuery,
+    User, UserId,
 };
 
 use super::examples;
+
+/// The 409 of a tracked mutation.
+const REFUSED: &str = "Refused by the child's points or requests; nothing changed";
 
 /// A `child_id` a child token may name: its own child only (any other is 404).
 const OWN_CHILD: &str = "A child of the caller's family; for a child token, its own child (any \
@@ -22,7 +28,89 @@ const OWN_CHILD: &str = "A child of the caller's family; for a child token, its 
 /// other.
 const OWN_CHILD_PARENT_ONLY: &str = "A child of the caller's family (a child token is 403 for \
     its own child, 404 for any other)";
-use tracking_model::{ChildSummary, ExportFormat, FamilyRanking};
+
+/// A tracked mutation of a child: its answer, or 409 when the child's points or requests refuse
+/// it; one only a parent may make is 403 to a child token, for its own child too.
+macro_rules! mutation_route {
+    // Only a parent makes it.
+    (
+        $name:ident: $path:tt, $target:tt = $target_type:ident ($target_description:tt),
+        answer: $answer:tt $(, example = $example:ident)?;
+        refused to a child token: $forbidden:tt
+    ) => {
+        mutation_route!(@operation $name: $path, $target = $target_type ($target_description),
+            answer: $answer $(, example = $example)?,
+            by [("parent" = [])], child OWN_CHILD_PARENT_ONLY,
+            [(status = 403, description = $forbidden, body = ErrorBody,
+                example = json!(examples::forbidden()))]);
+    };
+    // A parent, or the child itself on its own device.
+    (
+        $name:ident: $path:tt, $target:tt = $target_type:ident ($target_description:tt),
+        answer: $answer:tt $(, example = $example:ident)?
+    ) => {
+        mutation_route!(@operation $name: $path, $target = $target_type ($target_description),
+            answer: $answer $(, example = $example)?,
+            by [("parent" = []), ("child" = [])], child OWN_CHILD, []);
+    };
+    // The operation itself.
+    (
+        @operation $name:ident: $path:tt, $target:tt = $target_type:ident ($target_description:tt),
+        answer: $answer:tt $(, example = $example:ident)?,
+        by [$($security:tt)*], child $child:ident, [$($forbidden:tt)?]
+    ) => {
+        #[utoipa::path(post, path = $path, tag = "mutations", security($($security)*),
+            params(("child_id" = ChildId, Path, description = $child),
+                ($target = $target_type, Path, description = $target_description)),
+            responses(
+                (status = 200, description = $answer, body = TrackedMutation
+                    $(, example = json!(examples::$example()))?),
+                (status = 409, description = REFUSED, body = ErrorBody,
+                    example = json!(examples::conflict()))
+                $(, $forbidden)?))]
+        fn $name() {}
+    };
+}
+
+/// The four operations of each kind of family record (children, tasks, rewards), documented
+/// alike: create one (a parent), list them and get one (a parent or a child), delete one (a
+/// parent).
+macro_rules! record_routes {
+    ($(
+        $create:ident, $list:ident, $get:ident, $delete:ident;
+        $collection:tt, $item:tt, $id:tt = $id_type:ident;
+        $body:ident => $record:ident, example = $example:tt, answer = $answer:ident;
+        created: $created:tt,
+        listed: $listed:tt,
+        got: $got:tt, id_to_get: $id_to_get:tt,
+        deleted: $deleted:tt,
+        id_to_delete: $id_to_delete:tt;
+    )*) => {$(
+        #[utoipa::path(post, path = $collection, tag = "family", security(("parent" = [])),
+            request_body(content = $body, example = json!($example)),
+            responses((status = 201, description = $created, body = $record,
+                example = json!(examples::$answer()))))]
+        fn $create() {}
+
+        #[utoipa::path(get, path = $collection, tag = "family",
+            security(("parent" = []), ("child" = [])),
+            responses((status = 200, description = $listed, body = Vec<$record>,
+                example = json!([examples::$answer()]))))]
+        fn $list() {}
+
+        #[utoipa::path(get, path = $item, tag = "family",
+            security(("parent" = []), ("child" = [])),
+            params(($id = $id_type, Path, description = $id_to_get)),
+            responses((status = 200, description = $got, body = $record,
+                example = json!(examples::$answer()))))]
+        fn $get() {}
+
+        #[utoipa::path(delete, path = $item, tag = "family", security(("parent" = [])),
+            params(($id = $id_type, Path, description = $id_to_delete)),
+            responses((status = 204, description = $deleted)))]
+        fn $delete() {}
+    )*};
+}
 
 #[utoipa::path(get, path = "/health", tag = "service",
     responses((status = 200, description = "The server serves", body = Health,
@@ -70,28 +158,34 @@ fn admin_tracking_event() {}
             ("child" = (summary = "A child's token", value = json!(examples::me_child())))))))]
 fn me() {}
 
-#[utoipa::path(post, path = "/children", tag = "family", security(("parent" = [])),
-    request_body(content = CreateChild, example = json!({"name": "Sam"})),
-    responses((status = 201, description = "The new child, with 0 points", body = Child,
-        example = json!(examples::child()))))]
-fn create_child() {}
+record_routes! {
+    create_child, list_children, get_child, delete_child;
+    "/children", "/children/{child_id}", "child_id" = ChildId;
+    CreateChild => Child, example = {"name": "Sam"}, answer = child;
+    created: "The new child, with 0 points",
+    listed: "The family's children",
+    got: "The child", id_to_get: OWN_CHILD,
+    deleted: "The child and its pending requests are gone; its history stays",
+    id_to_delete: "A child of the caller's family";
 
-#[utoipa::path(get, path = "/children", tag = "family", security(("parent" = []), ("child" = [])),
-    responses((status = 200, description = "The family's children", body = Vec<Child>,
-        example = json!([examples::child()]))))]
-fn list_children() {}
+    create_task, list_tasks, get_task, delete_task;
+    "/tasks", "/tasks/{task_id}", "task_id" = TaskId;
+    CreateTask => Task, example = {"name": "Make bed", "points": 5, "is_good": true}, answer = task;
+    created: "The new task (`is_good: false`: a penalty)",
+    listed: "The family's tasks and penalties",
+    got: "The task", id_to_get: "A task or penalty of the caller's family",
+    deleted: "The task is gone; its history stays",
+    id_to_delete: "A task or penalty of the caller's family";
 
-#[utoipa::path(get, path = "/children/{child_id}", tag = "family", security(("parent" = []), ("child" = [])),
-    params(("child_id" = ChildId, Path, description = OWN_CHILD)),
-    responses((status = 200, description = "The child", body = Child,
-        example = json!(examples::child()))))]
-fn get_child() {}
-
-#[utoipa::path(delete, path = "/children/{child_id}", tag = "family", security(("parent" = [])),
-    params(("child_id" = ChildId, Path, description = "A child of the caller's family")),
-    responses((status = 204, description = "The child and its pending requests are gone; its \
-        history stays")))]
-fn delete_child() {}
+    create_reward, list_rewards, get_reward, delete_reward;
+    "/rewards", "/rewards/{reward_id}", "reward_id" = RewardId;
+    CreateReward => Reward, example = {"name": "Ice cream", "cost": 20}, answer = reward;
+    created: "The new reward",
+    listed: "The family's rewards",
+    got: "The reward", id_to_get: "A reward of the caller's family",
+    deleted: "The reward is gone; its history stays",
+    id_to_delete: "A reward of the caller's family";
+}
 
 #[utoipa::path(post, path = "/children/{child_id}/tokens", tag = "family",
     security(("parent" = [])),
@@ -118,80 +212,34 @@ fn reward_requests() {}
         body = Page<TrackingEvent>, example = json!(examples::page()))))]
 fn child_tracking() {}
 
-#[utoipa::path(post, path = "/children/{child_id}/tasks/{task_id}/activate", tag = "mutations",
-    security(("parent" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD_PARENT_ONLY), ("task_id" = TaskId, Path, description = "A task or penalty of the caller's family")),
-    responses((status = 200, description = "`+points` for a good task, `-points` for a penalty",
-        body = TrackedMutation, example = json!(examples::tracked_mutation())),
-        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict())),
-        (status = 403, description = "A child token: only a parent activates a task or penalty",
-            body = ErrorBody, example = json!(examples::forbidden()))))]
-fn activate() {}
+mutation_route! {
+    activate: "/children/{child_id}/tasks/{task_id}/activate",
+    "task_id" = TaskId ("A task or penalty of the caller's family"),
+    answer: "`+points` for a good task, `-points` for a penalty", example = tracked_mutation;
+    refused to a child token: "A child token: only a parent activates a task or penalty"
+}
 
-#[utoipa::path(post, path = "/children/{child_id}/rewards/{reward_id}/request",
-    tag = "mutations", security(("parent" = []), ("child" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
-    responses((status = 200, description = "A pending request; points unchanged \
-        (`insufficient_points`, `already_requested` otherwise)", body = TrackedMutation),
-        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
-fn request_reward() {}
+mutation_route! {
+    request_reward: "/children/{child_id}/rewards/{reward_id}/request",
+    "reward_id" = RewardId ("A reward of the caller's family"),
+    answer: "A pending request; points unchanged (`insufficient_points`, `already_requested` \
+        otherwise)"
+}
 
-#[utoipa::path(post, path = "/children/{child_id}/rewards/{reward_id}/redeem",
-    tag = "mutations", security(("parent" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD_PARENT_ONLY), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
-    responses((status = 200, description = "`-cost`; fulfils the pending request if there is \
-        one (`insufficient_points` otherwise)", body = TrackedMutation),
-        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict())),
-        (status = 403, description = "A child token: only a parent redeems a reward",
-            body = ErrorBody, example = json!(examples::forbidden()))))]
-fn redeem_reward() {}
+mutation_route! {
+    redeem_reward: "/children/{child_id}/rewards/{reward_id}/redeem",
+    "reward_id" = RewardId ("A reward of the caller's family"),
+    answer: "`-cost`; fulfils the pending request if there is one (`insufficient_points` \
+        otherwise)";
+    refused to a child token: "A child token: only a parent redeems a reward"
+}
 
-#[utoipa::path(post, path = "/children/{child_id}/rewards/{reward_id}/cancel",
-    tag = "mutations", security(("parent" = []), ("child" = [])), params(("child_id" = ChildId, Path, description = OWN_CHILD), ("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
-    responses((status = 200, description = "The pending request is cancelled; points unchanged \
-        (`no_pending_request` otherwise)", body = TrackedMutation),
-        (status = 409, description = "Refused by the child's points or requests; nothing changed", body = ErrorBody, example = json!(examples::conflict()))))]
-fn cancel_reward() {}
-
-#[utoipa::path(post, path = "/tasks", tag = "family", security(("parent" = [])),
-    request_body(content = CreateTask,
-        example = json!({"name": "Make bed", "points": 5, "is_good": true})),
-    responses((status = 201, description = "The new task (`is_good: false`: a penalty)",
-        body = Task, example = json!(examples::task()))))]
-fn create_task() {}
-
-#[utoipa::path(get, path = "/tasks", tag = "family", security(("parent" = []), ("child" = [])),
-    responses((status = 200, description = "The family's tasks and penalties", body = Vec<Task>,
-        example = json!([examples::task()]))))]
-fn list_tasks() {}
-
-#[utoipa::path(get, path = "/tasks/{task_id}", tag = "family", security(("parent" = []), ("child" = [])),
-    params(("task_id" = TaskId, Path, description = "A task or penalty of the caller's family")), responses((status = 200, description = "The task", body = Task,
-        example = json!(examples::task()))))]
-fn get_task() {}
-
-#[utoipa::path(delete, path = "/tasks/{task_id}", tag = "family", security(("parent" = [])),
-    params(("task_id" = TaskId, Path, description = "A task or penalty of the caller's family")),
-    responses((status = 204, description = "The task is gone; its history stays")))]
-fn delete_task() {}
-
-#[utoipa::path(post, path = "/rewards", tag = "family", security(("parent" = [])),
-    request_body(content = CreateReward, example = json!({"name": "Ice cream", "cost": 20})),
-    responses((status = 201, description = "The new reward", body = Reward,
-        example = json!(examples::reward()))))]
-fn create_reward() {}
-
-#[utoipa::path(get, path = "/rewards", tag = "family", security(("parent" = []), ("child" = [])),
-    responses((status = 200, description = "The family's rewards", body = Vec<Reward>,
-        example = json!([examples::reward()]))))]
-fn list_rewards() {}
-
-#[utoipa::path(get, path = "/rewards/{reward_id}", tag = "family", security(("parent" = []), ("child" = [])),
-    params(("reward_id" = RewardId, Path, description = "A reward of the caller's family")), responses((status = 200, description = "The reward", body = Reward,
-        example = json!(examples::reward()))))]
-fn get_reward() {}
-
-#[utoipa::path(delete, path = "/rewards/{reward_id}", tag = "family", security(("parent" = [])),
-    params(("reward_id" = RewardId, Path, description = "A reward of the caller's family")),
-    responses((status = 204, description = "The reward is gone; its history stays")))]
-fn delete_reward() {}
+mutation_route! {
+    cancel_reward: "/children/{child_id}/rewards/{reward_id}/cancel",
+    "reward_id" = RewardId ("A reward of the caller's family"),
+    answer: "The pending request is cancelled; points unchanged (`no_pending_request` \
+        otherwise)"
+}
 
 #[utoipa::path(post, path = "/events/ticket", tag = "live", security(("parent" = []), ("child" = [])),
     responses((status = 200, description = "A ticket for `GET /events?ticket=`, good once \
