@@ -4,8 +4,8 @@
 use sqlx::PgConnection;
 use tracking_model::Timestamp;
 
-use super::{PostgresStore, errors, rows};
-use crate::{ChildToken, Credentials, FamilyError, KEY_LIFETIME_MILLIS, KeyRecord, StoredAnswer};
+use super::{ImportError, PostgresStore, keys, rows, tokens};
+use crate::{ChildToken, Credentials, FamilyError, KEY_LIFETIME_MILLIS, KeyRecord};
 
 type KeyRow = (String, String, String, Option<String>, i64, i32, String);
 
@@ -15,8 +15,7 @@ impl PostgresStore {
         let tokens: Vec<(Vec<u8>, String, String)> =
             sqlx::query_as("SELECT token_hash, family_id, child_id FROM child_tokens")
                 .fetch_all(&self.pool)
-                .await
-                .map_err(errors::family)?;
+                .await?;
         let child_tokens = (tokens.into_iter())
             .map(|(hash, family, child)| {
                 let hash = <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| {
@@ -35,8 +34,7 @@ impl PostgresStore {
         )
         .bind(now.unix_millis().saturating_sub(KEY_LIFETIME_MILLIS))
         .fetch_all(&self.pool)
-        .await
-        .map_err(errors::family)?;
+        .await?;
         let keys = (keys.into_iter())
             .map(key_record)
             .collect::<Result<Vec<_>, FamilyError>>()?;
@@ -47,15 +45,13 @@ impl PostgresStore {
 fn key_record(
     (owner, key, fingerprint, family, stored_at, status, body): KeyRow,
 ) -> Result<KeyRecord, FamilyError> {
-    let status = u16::try_from(status)
-        .map_err(|_| FamilyError::Corrupt(format!("idempotency key {key}: status {status}")))?;
     Ok(KeyRecord {
         family: family.as_deref().map(rows::id).transpose()?,
         stored_at: rows::time(stored_at)?,
+        answer: keys::answer(&key, status, body)?,
         owner,
         key,
         fingerprint,
-        answer: StoredAnswer { status, body },
     })
 }
 
@@ -63,32 +59,15 @@ fn key_record(
 pub(super) async fn copy(
     connection: &mut PgConnection,
     credentials: &Credentials,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), ImportError> {
     for token in &credentials.child_tokens {
-        sqlx::query(
-            "INSERT INTO child_tokens (token_hash, family_id, child_id) VALUES ($1, $2, $3)",
-        )
-        .bind(token.hash.0.as_slice())
-        .bind(token.family.to_string())
-        .bind(token.child.to_string())
-        .execute(&mut *connection)
-        .await?;
+        if !tokens::insert_child_token(&mut *connection, token).await? {
+            // A parent's token with the same hash: the data directory holds it twice.
+            return Err(FamilyError::Duplicate.into());
+        }
     }
     for key in &credentials.keys {
-        sqlx::query(
-            "INSERT INTO idempotency_keys \
-             (owner, key, fingerprint, family_id, stored_at_ms, status, body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&key.owner)
-        .bind(&key.key)
-        .bind(&key.fingerprint)
-        .bind(key.family.map(|family| family.to_string()))
-        .bind(key.stored_at.unix_millis())
-        .bind(i32::from(key.answer.status))
-        .bind(&key.answer.body)
-        .execute(&mut *connection)
-        .await?;
+        keys::insert_key(&mut *connection, key).await?;
     }
     Ok(())
 }

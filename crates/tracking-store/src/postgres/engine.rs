@@ -11,8 +11,19 @@ use std::future::Future;
 
 use tokio::runtime::{Builder, Handle};
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A long-lived task on the store's runtime; dropping this stops it.
+#[derive(Debug)]
+pub(super) struct Spawned(JoinHandle<()>);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// The runtime's handle; it stops when this is dropped.
 #[derive(Debug)]
@@ -45,12 +56,10 @@ impl Engine {
         })
     }
 
-    /// Spawns a long-lived task on the store's runtime (a listener).
-    pub(super) fn spawn(
-        &self,
-        task: impl Future<Output = ()> + Send + 'static,
-    ) -> tokio::task::JoinHandle<()> {
-        self.handle.spawn(task)
+    /// Spawns a long-lived task on the store's runtime (a listener), which runs until the
+    /// answer is dropped.
+    pub(super) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) -> Spawned {
+        Spawned(self.handle.spawn(task))
     }
 
     /// Runs `work` on the store's runtime and waits for its answer; a task that panicked is the

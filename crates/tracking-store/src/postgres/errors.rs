@@ -1,23 +1,27 @@
-//! sqlx's errors as the repositories' errors: a unique or foreign-key violation is a duplicate or
-//! a missing owner, anything else the backend's failure.
+//! sqlx's errors as the repositories' errors, so that `?` converts them: a unique or foreign-key
+//! violation is a duplicate or a missing owner, anything else the backend's failure.
 
 use sqlx::error::ErrorKind;
 
 use crate::{FamilyError, HistoryError};
 
-pub(super) fn family(error: sqlx::Error) -> FamilyError {
-    if let sqlx::Error::Database(database) = &error {
-        match database.kind() {
-            ErrorKind::UniqueViolation => return FamilyError::Duplicate,
-            ErrorKind::ForeignKeyViolation => return FamilyError::NotFound,
-            _ => {}
+impl From<sqlx::Error> for FamilyError {
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(database) = &error {
+            match database.kind() {
+                ErrorKind::UniqueViolation => return Self::Duplicate,
+                ErrorKind::ForeignKeyViolation => return Self::NotFound,
+                _ => {}
+            }
         }
+        Self::Backend(Box::new(error))
     }
-    FamilyError::Backend(Box::new(error))
 }
 
-pub(super) fn history(error: sqlx::Error) -> HistoryError {
-    HistoryError::Backend(Box::new(error))
+impl From<sqlx::Error> for HistoryError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Backend(Box::new(error))
+    }
 }
 
 /// A stored value that does not read back as the model's type.

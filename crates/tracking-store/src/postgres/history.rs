@@ -9,9 +9,10 @@
 //! delivered again; and an append is visible, not yet durable, when it returns
 //! ([`crate::Appended::Visible`]), the confirmation's commit making it durable.
 
+use sqlx::QueryBuilder;
 use tracking_model::{EventId, SequencedEvent, TrackingEvent, UserId};
 
-use super::{PostgresStore, errors, rows};
+use super::{PostgresStore, rows};
 use crate::HistoryError;
 
 impl PostgresStore {
@@ -36,20 +37,17 @@ impl PostgresStore {
         .bind(event.created_at().unix_millis())
         .bind(rows::event_json(event))
         .execute(&self.pool)
-        .await
-        .map_err(errors::history)?;
+        .await?;
         Ok(())
     }
 
     pub(super) async fn stored_event(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
-        let found: Option<(String,)> =
-            sqlx::query_as("SELECT event::text FROM tracking_events WHERE id = $1")
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(errors::history)?;
-        let (json,) = found.ok_or(HistoryError::NotFound)?;
-        Ok(rows::event(&json)?)
+        let mut select = QueryBuilder::new("SELECT event::text FROM tracking_events WHERE id = ");
+        select.push_bind(id.to_string());
+        self.events(select)
+            .await?
+            .pop()
+            .ok_or(HistoryError::NotFound)
     }
 
     /// Clears the user's id on its events, in the column and in the event's JSON.
@@ -61,8 +59,7 @@ impl PostgresStore {
         )
         .bind(user.to_string())
         .execute(&self.pool)
-        .await
-        .map_err(errors::history)?;
+        .await?;
         Ok(changed.rows_affected())
     }
 }

@@ -9,8 +9,10 @@ use std::collections::BTreeSet;
 use sqlx::PgConnection;
 use tracking_model::{SequencedEvent, SortOrder, Timestamp, TrackingEvent, TrackingQuery, UserId};
 
-use super::{PostgresStore, credentials, rows};
-use crate::{FamilyRepository, FeedError, FileStore, SequenceRead, TrackingRepository, transfer};
+use super::{PostgresStore, credentials, records, rows, users};
+use crate::{
+    FamilyError, FamilyRepository, FeedError, FileStore, SequenceRead, TrackingRepository, transfer,
+};
 
 /// How many events one read and one insert take.
 const BATCH: u32 = 500;
@@ -26,8 +28,8 @@ pub enum ImportError {
     Write(#[from] sqlx::Error),
 }
 
-impl From<crate::FamilyError> for ImportError {
-    fn from(error: crate::FamilyError) -> Self {
+impl From<FamilyError> for ImportError {
+    fn from(error: FamilyError) -> Self {
         Self::Read(error.into())
     }
 }
@@ -59,23 +61,15 @@ impl PostgresStore {
         let mut families = BTreeSet::new();
         for (user, token) in transfer::users_with_tokens(files) {
             families.insert(user.id);
-            sqlx::query(
-                "INSERT INTO users (id, name, created_at_ms, token_hash) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(user.id.to_string())
-            .bind(&user.name)
-            .bind(user.created_at.unix_millis())
-            .bind(token.0.as_slice())
-            .execute(&mut *connection)
-            .await?;
+            if !users::insert_user(&mut *connection, &user, &token).await? {
+                // A child's token with the same hash: the data directory holds it twice.
+                return Err(FamilyError::Duplicate.into());
+            }
             copy_records(connection, files, user.id).await?;
         }
         for user in files.users_to_anonymize().await? {
             families.insert(user);
-            sqlx::query("INSERT INTO users_to_anonymize (user_id) VALUES ($1)")
-                .bind(user.to_string())
-                .execute(&mut *connection)
-                .await?;
+            users::to_anonymize(&mut *connection, user).await?;
         }
         for waiting in files.outbox().await? {
             let Some(family) = waiting.event.user_id() else {
@@ -128,60 +122,19 @@ async fn copy_records(
     files: &FileStore,
     user: UserId,
 ) -> Result<(), ImportError> {
-    let family = user.to_string();
-    for child in files.list_children(user).await? {
-        sqlx::query(
-            "INSERT INTO children (family_id, id, name, points, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&family)
-        .bind(child.id.to_string())
-        .bind(&child.name)
-        .bind(child.points)
-        .bind(child.created_at.unix_millis())
-        .execute(&mut *connection)
-        .await?;
+    let children = files.list_children(user).await?;
+    for child in &children {
+        records::insert(&mut *connection, child).await?;
     }
     for task in files.list_tasks(user).await? {
-        sqlx::query(
-            "INSERT INTO tasks (family_id, id, name, points, is_good, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&family)
-        .bind(task.id.to_string())
-        .bind(&task.name)
-        .bind(task.points)
-        .bind(task.is_good)
-        .bind(task.created_at.unix_millis())
-        .execute(&mut *connection)
-        .await?;
+        records::insert(&mut *connection, &task).await?;
     }
     for reward in files.list_rewards(user).await? {
-        sqlx::query(
-            "INSERT INTO rewards (family_id, id, name, cost, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&family)
-        .bind(reward.id.to_string())
-        .bind(&reward.name)
-        .bind(reward.cost)
-        .bind(reward.created_at.unix_millis())
-        .execute(&mut *connection)
-        .await?;
+        records::insert(&mut *connection, &reward).await?;
     }
-    for child in files.list_children(user).await? {
+    for child in &children {
         for request in files.pending_requests(user, child.id).await? {
-            sqlx::query(
-                "INSERT INTO reward_requests \
-                 (family_id, id, child_id, reward_id, requested_at_ms) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&family)
-            .bind(request.id.to_string())
-            .bind(request.child_id.to_string())
-            .bind(request.reward_id.to_string())
-            .bind(request.requested_at.unix_millis())
-            .execute(&mut *connection)
-            .await?;
+            records::insert_pending(&mut *connection, user, &request).await?;
         }
     }
     Ok(())

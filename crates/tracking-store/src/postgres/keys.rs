@@ -6,13 +6,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgExecutor};
 use tracking_model::{Child, ChildId, Reward, Task, User, UserId};
 
-use super::{PostgresStore, errors, records, tokens, users};
+use super::{PostgresStore, records, tokens, users};
 use crate::{
-    Created, FamilyError, IdempotencyKey, KEY_LIFETIME_MILLIS, Keyed, Keying, StoredAnswer,
-    TokenHash,
+    Created, FamilyError, IdempotencyKey, KEY_LIFETIME_MILLIS, KeyRecord, Keyed, Keying,
+    StoredAnswer, TokenHash,
 };
 
 /// A [`Created`] record, owned so that its insert can run on the store's runtime.
@@ -56,21 +56,21 @@ impl PostgresStore {
         work: impl for<'c> FnOnce(&'c mut PgConnection) -> Work<'c, T>,
     ) -> Result<Keyed<T>, FamilyError> {
         let Keying { key, render } = keying;
-        let mut transaction = self.pool.begin().await.map_err(errors::family)?;
+        let mut transaction = self.pool.begin().await?;
         if let Some(found) = earlier(&mut transaction, key).await? {
             return Ok(found);
         }
         let done = work(&mut transaction).await;
         match (render(done.as_ref()), done) {
             (Some(answer), done) => {
-                store(&mut transaction, key, &answer).await?;
-                transaction.commit().await.map_err(errors::family)?;
+                store(&mut transaction, &KeyRecord::new(key, answer)).await?;
+                transaction.commit().await?;
                 done.map(Keyed::Fresh)
             }
             // Not kept: the request is performed without its key (nothing else is written for a
             // refusal that is not kept; an error rolls back).
             (None, Ok(performed)) => {
-                transaction.commit().await.map_err(errors::family)?;
+                transaction.commit().await?;
                 Ok(Keyed::Fresh(performed))
             }
             (None, Err(error)) => Err(error),
@@ -78,7 +78,7 @@ impl PostgresStore {
     }
 
     pub(super) async fn create_record(&self, row: NewRow) -> Result<(), FamilyError> {
-        let mut connection = self.pool.acquire().await.map_err(errors::family)?;
+        let mut connection = self.pool.acquire().await?;
         insert(&mut connection, row).await
     }
 }
@@ -89,15 +89,18 @@ pub(super) type Work<'c, T> = Pin<Box<dyn Future<Output = Result<T, FamilyError>
 /// Inserts the new record's row.
 pub(super) async fn insert(connection: &mut PgConnection, row: NewRow) -> Result<(), FamilyError> {
     match row {
-        NewRow::User(user, token) => users::insert_user(connection, &user, &token).await,
-        NewRow::Child(child) => records::insert_child(connection, &child).await,
-        NewRow::Task(task) => records::insert_task(connection, &task).await,
-        NewRow::Reward(reward) => records::insert_reward(connection, &reward).await,
+        NewRow::User(user, token) => match users::insert_user(connection, &user, &token).await? {
+            true => Ok(()),
+            false => Err(FamilyError::Duplicate),
+        },
+        NewRow::Child(child) => Ok(records::insert(connection, &child).await?),
+        NewRow::Task(task) => Ok(records::insert(connection, &task).await?),
+        NewRow::Reward(reward) => Ok(records::insert(connection, &reward).await?),
         NewRow::ChildToken {
             owner,
             child,
             token,
-        } => tokens::insert_child_token(connection, owner, child, &token).await,
+        } => tokens::add_child_token(connection, owner, child, token).await,
     }
 }
 
@@ -111,8 +114,7 @@ async fn earlier<T>(
         .bind(&key.owner)
         .bind(&key.key)
         .execute(&mut *connection)
-        .await
-        .map_err(errors::family)?;
+        .await?;
     let found: Option<(String, i64, i32, String)> = sqlx::query_as(
         "SELECT fingerprint, stored_at_ms, status, body FROM idempotency_keys \
          WHERE owner = $1 AND key = $2",
@@ -120,8 +122,7 @@ async fn earlier<T>(
     .bind(&key.owner)
     .bind(&key.key)
     .fetch_optional(connection)
-    .await
-    .map_err(errors::family)?;
+    .await?;
     let Some((fingerprint, stored_at, status, body)) = found else {
         return Ok(None);
     };
@@ -129,30 +130,29 @@ async fn earlier<T>(
         return Ok(None);
     }
     Ok(Some(if fingerprint == key.fingerprint {
-        Keyed::Replayed(StoredAnswer {
-            status: u16::try_from(status).map_err(|_| {
-                FamilyError::Corrupt(format!("idempotency key {}: status {status}", key.key))
-            })?,
-            body,
-        })
+        Keyed::Replayed(answer(&key.key, status, body)?)
     } else {
         Keyed::Reused
     }))
 }
 
-/// Stores the key with its answer (over an expired record of the same key), and drops every key
-/// expired at its time.
-async fn store(
-    connection: &mut PgConnection,
-    key: &IdempotencyKey,
-    answer: &StoredAnswer,
-) -> Result<(), FamilyError> {
-    let at = key.at.unix_millis();
+/// Stores the key with its answer, and drops every key expired at its time.
+async fn store(connection: &mut PgConnection, record: &KeyRecord) -> Result<(), FamilyError> {
+    let at = record.stored_at.unix_millis();
     sqlx::query("DELETE FROM idempotency_keys WHERE stored_at_ms <= $1")
         .bind(at.saturating_sub(KEY_LIFETIME_MILLIS))
         .execute(&mut *connection)
-        .await
-        .map_err(errors::family)?;
+        .await?;
+    insert_key(connection, record).await?;
+    Ok(())
+}
+
+/// Inserts a key with its answer (over an expired record of the same key), in a keyed request's
+/// transaction or an import's.
+pub(super) async fn insert_key<'e>(
+    executor: impl PgExecutor<'e>,
+    record: &KeyRecord,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO idempotency_keys \
          (owner, key, fingerprint, family_id, stored_at_ms, status, body) \
@@ -161,15 +161,21 @@ async fn store(
          family_id = EXCLUDED.family_id, stored_at_ms = EXCLUDED.stored_at_ms, \
          status = EXCLUDED.status, body = EXCLUDED.body",
     )
-    .bind(&key.owner)
-    .bind(&key.key)
-    .bind(&key.fingerprint)
-    .bind(key.family.map(|family| family.to_string()))
-    .bind(at)
-    .bind(i32::from(answer.status))
-    .bind(&answer.body)
-    .execute(connection)
-    .await
-    .map_err(errors::family)?;
+    .bind(&record.owner)
+    .bind(&record.key)
+    .bind(&record.fingerprint)
+    .bind(record.family.map(|family| family.to_string()))
+    .bind(record.stored_at.unix_millis())
+    .bind(i32::from(record.answer.status))
+    .bind(&record.answer.body)
+    .execute(executor)
+    .await?;
     Ok(())
+}
+
+/// A kept answer as read back: the stored status must be an HTTP status.
+pub(super) fn answer(key: &str, status: i32, body: String) -> Result<StoredAnswer, FamilyError> {
+    let status = u16::try_from(status)
+        .map_err(|_| FamilyError::Corrupt(format!("idempotency key {key}: status {status}")))?;
+    Ok(StoredAnswer { status, body })
 }

@@ -4,15 +4,15 @@
 //! lock, each family's numbers through its sequence row).
 //!
 //! `connect` opens a pool and applies the embedded migrations (`migrations/`). The parts of the
-//! repositories live beside this file: `users.rs`, `records.rs` (children, tasks, rewards and
-//! pending requests), `mutation.rs` (the tracked action: one read, one write), `outbox.rs`,
-//! `history.rs`, `query.rs`, `summary.rs`, `import.rs` (moving a file store in) and
-//! `credentials.rs` (children's tokens and idempotency keys, for an import), `tickets.rs` (the
-//! event tickets every server redeems); `notify.rs`
-//! tells the other servers of each commit, `writer_lock.rs` elects the one that writes the audit
-//! files; `engine.rs` is the runtime every query runs on;
-//! `rows.rs` converts between rows and model types, `errors.rs` between sqlx's errors and the
-//! repositories'.
+//! repositories live beside this file: `users.rs`, `records.rs` (children, tasks and rewards, each
+//! table described once by its `Record`, and pending requests), `mutation.rs` (the tracked action:
+//! one read, one write), `outbox.rs`, `history.rs`, `query.rs`, `summary.rs`, `import.rs` (moving
+//! a file store in, through the same inserts as the store's own) and `credentials.rs` (children's
+//! tokens and idempotency keys, for an import), `tickets.rs` (the event tickets every server
+//! redeems); `notify.rs` tells the other servers of each commit, `writer_lock.rs` elects the one
+//! that writes the audit files; `engine.rs` is the runtime every query and listener runs on;
+//! `rows.rs` converts ids, times, numbers and events between columns and model types, `errors.rs`
+//! sqlx's errors into the repositories' (so that `?` does).
 
 /// The channel of the commit notices, in SQL: a prefix and the schema the connection works in
 /// (`notify.rs`).

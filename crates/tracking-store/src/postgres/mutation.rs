@@ -18,44 +18,46 @@
 //! rolled-back action gives its number back).
 
 use sqlx::PgConnection;
-use sqlx::postgres::PgArguments;
+use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::query::QueryAs;
 use tracking_model::{
-    Child, ChildId, Moments, RewardRequest, RewardRequestStatus, Timestamp, TrackedAction, UserId,
-    after_last, decide,
+    Child, ChildId, Moments, Reward, RewardRequest, RewardRequestStatus, Task, Timestamp,
+    TrackedAction, UserId, after_last, decide,
 };
 
-use super::{PostgresStore, errors, notify, rows};
+use super::errors::Unreadable;
+use super::records::{self, ChildRow, Record, RewardRow, TaskRow};
+use super::{PostgresStore, notify, rows};
 use crate::{ActionTarget, Applied, ChildAction, FamilyError};
 
-/// The child's columns, selected first by every read.
+/// The child's columns, selected first by every read (named apart from the target's).
 macro_rules! child_columns {
     () => {
-        "SELECT c.id, c.name, c.points, c.created_at_ms, c.last_occurred_at_ms, \
-         c.last_created_at_ms, "
+        "SELECT c.id AS child_id, c.name AS child_name, c.points AS child_points, \
+         c.created_at_ms AS child_created_at_ms, c.last_occurred_at_ms, c.last_created_at_ms, "
     };
 }
 
-/// The child `$2` of family `$1` with the task `$3`, if the family has it.
+/// The child `$2` of family `$1` with the task `$3`; no row without either.
 macro_rules! read_task {
     () => {
         concat!(
             child_columns!(),
             "t.id, t.name, t.points, t.is_good, t.created_at_ms \
-             FROM children c LEFT JOIN tasks t ON t.family_id = c.family_id AND t.id = $3 \
+             FROM children c JOIN tasks t ON t.family_id = c.family_id AND t.id = $3 \
              WHERE c.family_id = $1 AND c.id = $2"
         )
     };
 }
 
-/// The child `$2` of family `$1` with the reward `$3`, if the family has it, and the child's
+/// The child `$2` of family `$1` with the reward `$3` (no row without either), and the child's
 /// pending request for it.
 macro_rules! read_reward {
     () => {
         concat!(
             child_columns!(),
-            "r.id, r.name, r.cost, r.created_at_ms, q.id, q.requested_at_ms \
-             FROM children c LEFT JOIN rewards r ON r.family_id = c.family_id AND r.id = $3 \
+            "r.id, r.name, r.cost, r.created_at_ms, q.id AS request_id, q.requested_at_ms \
+             FROM children c JOIN rewards r ON r.family_id = c.family_id AND r.id = $3 \
              LEFT JOIN reward_requests q ON q.family_id = c.family_id AND q.child_id = c.id \
              AND q.reward_id = r.id \
              WHERE c.family_id = $1 AND c.id = $2"
@@ -99,36 +101,55 @@ const WRITE_RESOLVED: &str = write!(
 );
 const WRITE_POINTS: &str = write!("");
 
-/// `read_task!`'s row: the child, then the task's columns (null without the task).
-type TaskRow = (
-    String,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<bool>,
-    Option<i64>,
-);
+/// The child as the reads select it first, with the moments of its last event.
+#[derive(sqlx::FromRow)]
+struct ChildState {
+    child_id: String,
+    child_name: String,
+    child_points: i64,
+    child_created_at_ms: i64,
+    last_occurred_at_ms: Option<i64>,
+    last_created_at_ms: Option<i64>,
+}
 
-/// `read_reward!`'s row: the child, the reward's columns, the pending request's.
-type RewardRow = (
-    String,
-    String,
-    i64,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-);
+impl ChildState {
+    fn read(self, owner: UserId) -> Result<(Child, Option<Moments>), Unreadable> {
+        let last = match (self.last_occurred_at_ms, self.last_created_at_ms) {
+            (Some(occurred), Some(created)) => Some(Moments {
+                occurred_at: rows::time(occurred)?,
+                created_at: rows::time(created)?,
+            }),
+            _ => None,
+        };
+        let child = ChildRow {
+            id: self.child_id,
+            name: self.child_name,
+            points: self.child_points,
+            created_at_ms: self.child_created_at_ms,
+        };
+        Ok((Child::read(owner, child)?, last))
+    }
+}
+
+/// `read_task!`'s row.
+#[derive(sqlx::FromRow)]
+struct TaskRead {
+    #[sqlx(flatten)]
+    child: ChildState,
+    #[sqlx(flatten)]
+    task: TaskRow,
+}
+
+/// `read_reward!`'s row: the pending request's columns are null without one.
+#[derive(sqlx::FromRow)]
+struct RewardRead {
+    #[sqlx(flatten)]
+    child: ChildState,
+    #[sqlx(flatten)]
+    reward: RewardRow,
+    request_id: Option<String>,
+    requested_at_ms: Option<i64>,
+}
 
 /// Whether the read locks the child's row until the transaction ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +175,7 @@ impl PostgresStore {
         occurred_at: Timestamp,
     ) -> Result<Applied, FamilyError> {
         let owner = action.owner;
-        let mut connection = self.pool.acquire().await.map_err(errors::family)?;
+        let mut connection = self.pool.acquire().await?;
         let applied = act(&mut connection, Turn::Optimistic, action, occurred_at).await?;
         notify::notify_committed(&mut connection, owner).await;
         Ok(applied)
@@ -204,68 +225,38 @@ async fn read(
     child: ChildId,
     target: ActionTarget,
 ) -> Result<Found, FamilyError> {
-    let (owner_text, child_text) = (owner.to_string(), child.to_string());
     if turn == Turn::Locked {
         // The lock is taken by a statement of its own, before the read: a read that locked the
         // child itself would, after waiting for a concurrent change of it, see the child's new
         // row joined with the pending request as it was before that change.
         sqlx::query("SELECT 1 FROM children WHERE family_id = $1 AND id = $2 FOR UPDATE")
-            .bind(&owner_text)
-            .bind(&child_text)
+            .bind(owner.to_string())
+            .bind(child.to_string())
             .execute(&mut *connection)
-            .await
-            .map_err(errors::family)?;
+            .await?;
     }
     let reward = match target {
         ActionTarget::Activate(task) => {
-            let select = read_task!();
-            let row: Option<TaskRow> = sqlx::query_as(select)
-                .bind(owner_text)
-                .bind(child_text)
-                .bind(task.to_string())
-                .fetch_optional(connection)
-                .await
-                .map_err(errors::family)?;
-            let (c0, c1, c2, c3, c4, c5, t0, t1, t2, t3, t4) = row.ok_or(FamilyError::NotFound)?;
-            let (child, last) = child_row(owner, (c0, c1, c2, c3, c4, c5))?;
-            let (Some(t0), Some(t1), Some(t2), Some(t3), Some(t4)) = (t0, t1, t2, t3, t4) else {
-                return Err(FamilyError::NotFound);
-            };
-            let task = rows::task(owner, (t0, t1, t2, t3, t4))?;
+            let read: TaskRead =
+                fetch(connection, read_task!(), owner, child, task.to_string()).await?;
+            let (child, last) = read.child.read(owner)?;
             return Ok(Found {
                 child,
                 last,
-                action: TrackedAction::Activate(task),
+                action: TrackedAction::Activate(Task::read(owner, read.task)?),
                 pending: None,
             });
         }
         ActionTarget::Request(id) | ActionTarget::Redeem(id) | ActionTarget::Cancel(id) => id,
     };
-    let select = read_reward!();
-    let row: Option<RewardRow> = sqlx::query_as(select)
-        .bind(owner_text)
-        .bind(child_text)
-        .bind(reward.to_string())
-        .fetch_optional(connection)
-        .await
-        .map_err(errors::family)?;
-    let (c0, c1, c2, c3, c4, c5, r0, r1, r2, r3, q0, q1) = row.ok_or(FamilyError::NotFound)?;
-    let (child, last) = child_row(owner, (c0, c1, c2, c3, c4, c5))?;
-    let (Some(r0), Some(r1), Some(r2), Some(r3)) = (r0, r1, r2, r3) else {
-        return Err(FamilyError::NotFound);
-    };
-    let found = rows::reward(owner, (r0, r1, r2, r3))?;
-    let pending = match (q0, q1) {
-        (Some(id), Some(requested)) => Some(RewardRequest {
-            id: rows::id(&id)?,
-            child_id: child.id,
-            reward_id: reward,
-            status: RewardRequestStatus::Pending,
-            requested_at: rows::time(requested)?,
-            resolved_at: None,
-        }),
+    let read: RewardRead =
+        fetch(connection, read_reward!(), owner, child, reward.to_string()).await?;
+    let (child, last) = read.child.read(owner)?;
+    let pending = match (read.request_id, read.requested_at_ms) {
+        (Some(id), Some(requested)) => Some(records::pending(&id, child.id, reward, requested)?),
         _ => None,
     };
+    let found = Reward::read(owner, read.reward)?;
     let action = match target {
         ActionTarget::Request(_) => TrackedAction::Request(found),
         ActionTarget::Redeem(_) => TrackedAction::Redeem(found),
@@ -279,26 +270,24 @@ async fn read(
     })
 }
 
-/// The child's row as the model's child and the moments of its last event.
-fn child_row(
+/// The row `select` finds for the owner's (`$1`) child (`$2`) and the action's target (`$3`).
+async fn fetch<R>(
+    connection: &mut PgConnection,
+    select: &'static str,
     owner: UserId,
-    (id, name, points, created, last_occurred, last_created): (
-        String,
-        String,
-        i64,
-        i64,
-        Option<i64>,
-        Option<i64>,
-    ),
-) -> Result<(Child, Option<Moments>), FamilyError> {
-    let last = match (last_occurred, last_created) {
-        (Some(occurred), Some(created)) => Some(Moments {
-            occurred_at: rows::time(occurred)?,
-            created_at: rows::time(created)?,
-        }),
-        _ => None,
-    };
-    Ok((rows::child(owner, (id, name, points, created))?, last))
+    child: ChildId,
+    target: String,
+) -> Result<R, FamilyError>
+where
+    R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    let row: Option<R> = sqlx::query_as(select)
+        .bind(owner.to_string())
+        .bind(child.to_string())
+        .bind(target)
+        .fetch_optional(connection)
+        .await?;
+    row.ok_or(FamilyError::NotFound)
 }
 
 /// Writes the effect in one statement; `None` if the child is no longer what `found` read. A
@@ -334,9 +323,6 @@ async fn write(
             .bind(request.requested_at.unix_millis()),
         Some(request) => query.bind(request.id.to_string()),
     };
-    let row = query
-        .fetch_optional(connection)
-        .await
-        .map_err(errors::family)?;
+    let row = query.fetch_optional(connection).await?;
     Ok(row.map(|(number,)| rows::count(number)))
 }

@@ -21,10 +21,10 @@ use std::time::Duration;
 
 use sqlx::PgConnection;
 use sqlx::postgres::PgListener;
-use tokio::task::JoinHandle;
 use tracking_model::UserId;
 
-use super::{PostgresStore, errors};
+use super::PostgresStore;
+use super::engine::Spawned;
 use crate::FamilyError;
 
 /// How long the listener waits before connecting again after a failure.
@@ -45,13 +45,7 @@ pub enum CommitNotice {
 /// The task listening for commit notices; it stops when this is dropped or the store closes.
 #[derive(Debug)]
 pub struct CommitListener {
-    task: JoinHandle<()>,
-}
-
-impl Drop for CommitListener {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _task: Spawned,
 }
 
 /// Sends the notice that `user` was deleted, inside the transaction that deletes it.
@@ -62,8 +56,7 @@ pub(super) async fn notify_deleted(
     sqlx::query(concat!("SELECT pg_notify(", channel!(), ", $1)"))
         .bind(format!("{DELETED}{user}"))
         .execute(connection)
-        .await
-        .map_err(errors::family)?;
+        .await?;
     Ok(())
 }
 
@@ -130,7 +123,7 @@ impl PostgresStore {
                 }
             }
         });
-        CommitListener { task }
+        CommitListener { _task: task }
     }
 }
 

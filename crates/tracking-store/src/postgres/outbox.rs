@@ -10,7 +10,7 @@
 
 use tracking_model::{EventId, SequencedEvent, UserId};
 
-use super::{PostgresStore, errors, rows};
+use super::{PostgresStore, rows};
 use crate::FamilyError;
 
 impl PostgresStore {
@@ -19,8 +19,7 @@ impl PostgresStore {
         let found: Vec<(i64, String)> =
             sqlx::query_as("SELECT family_sequence, event::text FROM outbox ORDER BY position")
                 .fetch_all(&self.pool)
-                .await
-                .map_err(errors::family)?;
+                .await?;
         Ok(rows::sequenced_all(found)?)
     }
 
@@ -29,16 +28,14 @@ impl PostgresStore {
             sqlx::query_as("SELECT last_number FROM family_sequences WHERE family_id = $1")
                 .bind(family.to_string())
                 .fetch_optional(&self.pool)
-                .await
-                .map_err(errors::family)?;
+                .await?;
         Ok(found.map_or(0, |(number,)| rows::count(number)))
     }
 
     pub(super) async fn waiting_count(&self) -> Result<u64, FamilyError> {
         let (count,): (i64,) = sqlx::query_as("SELECT count(*) FROM outbox")
             .fetch_one(&self.pool)
-            .await
-            .map_err(errors::family)?;
+            .await?;
         Ok(rows::count(count))
     }
 
@@ -56,8 +53,7 @@ impl PostgresStore {
         ))
         .bind(ids)
         .execute(&self.pool)
-        .await
-        .map_err(errors::family)?;
+        .await?;
         Ok(())
     }
 }

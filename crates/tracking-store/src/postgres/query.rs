@@ -4,7 +4,7 @@
 use sqlx::{Postgres, QueryBuilder};
 use tracking_model::{Page, SortOrder, Timestamp, TrackingEvent, TrackingQuery};
 
-use super::{PostgresStore, errors, rows};
+use super::{PostgresStore, rows};
 use crate::{HistoryError, OrderKey};
 
 /// `SELECT <columns> FROM tracking_events WHERE <every filter of query>`.
@@ -68,8 +68,7 @@ impl PostgresStore {
         let (total,): (i64,) = matching("count(*)", query)
             .build_query_as()
             .fetch_one(&self.pool)
-            .await
-            .map_err(errors::history)?;
+            .await?;
         let mut items = matching("event::text", query);
         push_order(&mut items, query.order());
         items
@@ -109,15 +108,11 @@ impl PostgresStore {
     }
 
     /// Runs a query selecting `event::text`.
-    async fn events(
+    pub(super) async fn events(
         &self,
         mut query: QueryBuilder<Postgres>,
     ) -> Result<Vec<TrackingEvent>, HistoryError> {
-        let found: Vec<(String,)> = query
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(errors::history)?;
+        let found: Vec<(String,)> = query.build_query_as().fetch_all(&self.pool).await?;
         Ok(found
             .iter()
             .map(|(json,)| rows::event(json))

@@ -1,201 +1,205 @@
 //! Children, tasks, rewards and pending reward requests: each row names its family, and every read
-//! or delete is by (family, id), so another family's record is not found.
+//! or delete is by (family, id), so another family's record is not found. Each record's table is
+//! described once, by its [`Record`] implementation; the store's reads, deletes and creates and the
+//! import's copies all go through it.
 
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgExecutor, Postgres};
 use tracking_model::{
     Child, ChildId, Reward, RewardId, RewardRequest, RewardRequestStatus, Task, TaskId, UserId,
 };
 
-use sqlx::PgExecutor;
-use sqlx::postgres::PgRow;
-
 use super::errors::Unreadable;
-use super::{PostgresStore, errors, rows};
+use super::{PostgresStore, rows};
 use crate::FamilyError;
 
-macro_rules! select_children {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, name, points, created_at_ms FROM children ",
-            $rest
-        )
-    };
+/// An insert statement with its arguments bound.
+pub(super) type Insert<'q> = Query<'q, Postgres, PgArguments>;
+
+/// A family's record kept in a table of its own, keyed by (family, id): its statements, how its
+/// row reads back, and how it binds to its insert.
+pub(super) trait Record: Sized + Send + 'static {
+    type Id: ToString + Send;
+    /// The row the selects read.
+    type Row: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin;
+    /// The record `$2` of family `$1`.
+    const SELECT_ONE: &'static str;
+    /// Every record of family `$1`, by id (so oldest first).
+    const SELECT_FAMILY: &'static str;
+    /// The record `$2` of family `$1` deleted.
+    const DELETE: &'static str;
+    /// The record, `$1` its family and `$2` its id.
+    const INSERT: &'static str;
+
+    fn read(owner: UserId, row: Self::Row) -> Result<Self, Unreadable>;
+
+    /// Binds the record's columns to [`Self::INSERT`].
+    fn bind<'q>(&'q self, insert: Insert<'q>) -> Insert<'q>;
 }
 
-macro_rules! select_tasks {
-    ($rest:literal) => {
-        concat!(
-            "SELECT id, name, points, is_good, created_at_ms FROM tasks ",
-            $rest
-        )
-    };
-}
-
-macro_rules! select_rewards {
-    ($rest:literal) => {
-        concat!("SELECT id, name, cost, created_at_ms FROM rewards ", $rest)
-    };
-}
-
-/// The tables of a family's records.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Table {
-    Children,
-    Tasks,
-    Rewards,
-}
-
-impl Table {
-    fn delete(self) -> &'static str {
-        match self {
-            Self::Children => "DELETE FROM children WHERE family_id = $1 AND id = $2",
-            Self::Tasks => "DELETE FROM tasks WHERE family_id = $1 AND id = $2",
-            Self::Rewards => "DELETE FROM rewards WHERE family_id = $1 AND id = $2",
+/// Implements [`Record`] for a model type whose table holds, after `family_id`, its `id`, the
+/// `$field`s as the model has them, and `created_at_ms`; `$row` is the row its selects read, and
+/// `$values` the insert's placeholders, one per column.
+macro_rules! record {
+    ($model:ident($id:ty) in $table:literal as $row:ident {
+        $($field:ident: $kind:ty),* $(,)?
+    } values $values:literal) => {
+        #[doc = concat!("A row of `", $table, "`.")]
+        #[derive(sqlx::FromRow)]
+        pub(super) struct $row {
+            pub(super) id: String,
+            $(pub(super) $field: $kind,)*
+            pub(super) created_at_ms: i64,
         }
-    }
+
+        impl Record for $model {
+            type Id = $id;
+            type Row = $row;
+            const SELECT_ONE: &'static str = concat!(
+                "SELECT id, ", $(stringify!($field), ", ",)* "created_at_ms FROM ", $table,
+                " WHERE family_id = $1 AND id = $2"
+            );
+            const SELECT_FAMILY: &'static str = concat!(
+                "SELECT id, ", $(stringify!($field), ", ",)* "created_at_ms FROM ", $table,
+                " WHERE family_id = $1 ORDER BY id"
+            );
+            const DELETE: &'static str =
+                concat!("DELETE FROM ", $table, " WHERE family_id = $1 AND id = $2");
+            const INSERT: &'static str = concat!(
+                "INSERT INTO ", $table, " (family_id, id, ", $(stringify!($field), ", ",)*
+                "created_at_ms) VALUES (", $values, ")"
+            );
+
+            fn read(owner: UserId, row: $row) -> Result<Self, Unreadable> {
+                Ok(Self {
+                    id: rows::id(&row.id)?,
+                    user_id: owner,
+                    $($field: row.$field,)*
+                    created_at: rows::time(row.created_at_ms)?,
+                })
+            }
+
+            fn bind<'q>(&'q self, insert: Insert<'q>) -> Insert<'q> {
+                insert
+                    .bind(self.user_id.to_string())
+                    .bind(self.id.to_string())
+                    $(.bind(&self.$field))*
+                    .bind(self.created_at.unix_millis())
+            }
+        }
+    };
 }
 
-/// Inserts a record; a missing owner is [`FamilyError::NotFound`] (the foreign key), a taken id
-/// [`FamilyError::Duplicate`].
-async fn insert<'e>(
+record!(Child(ChildId) in "children" as ChildRow {
+    name: String,
+    points: i64,
+} values "$1, $2, $3, $4, $5");
+
+record!(Task(TaskId) in "tasks" as TaskRow {
+    name: String,
+    points: i64,
+    is_good: bool,
+} values "$1, $2, $3, $4, $5, $6");
+
+record!(Reward(RewardId) in "rewards" as RewardRow {
+    name: String,
+    cost: i64,
+} values "$1, $2, $3, $4, $5");
+
+/// Inserts a record through the pool, a keyed create's transaction or an import's.
+pub(super) async fn insert<'e, R: Record>(
     executor: impl PgExecutor<'e>,
-    query: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
-) -> Result<(), FamilyError> {
-    query.execute(executor).await.map_err(errors::family)?;
+    record: &R,
+) -> Result<(), sqlx::Error> {
+    record
+        .bind(sqlx::query(R::INSERT))
+        .execute(executor)
+        .await?;
     Ok(())
 }
 
-/// The record inserts, on the pool or in a transaction (a keyed create's).
-pub(super) async fn insert_child<'e>(
+/// Inserts a pending request of `family`'s (the import's: a tracked action files its request in
+/// its own write, `mutation.rs`).
+pub(super) async fn insert_pending<'e>(
     executor: impl PgExecutor<'e>,
-    child: &Child,
-) -> Result<(), FamilyError> {
-    insert(
-        executor,
-        sqlx::query(
-            "INSERT INTO children (family_id, id, name, points, created_at_ms) \
-                 VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(child.user_id.to_string())
-        .bind(child.id.to_string())
-        .bind(&child.name)
-        .bind(child.points)
-        .bind(child.created_at.unix_millis()),
+    family: UserId,
+    request: &RewardRequest,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO reward_requests (family_id, id, child_id, reward_id, requested_at_ms) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
-    .await
+    .bind(family.to_string())
+    .bind(request.id.to_string())
+    .bind(request.child_id.to_string())
+    .bind(request.reward_id.to_string())
+    .bind(request.requested_at.unix_millis())
+    .execute(executor)
+    .await?;
+    Ok(())
 }
 
-pub(super) async fn insert_task<'e>(
-    executor: impl PgExecutor<'e>,
-    task: &Task,
-) -> Result<(), FamilyError> {
-    insert(
-        executor,
-        sqlx::query(
-            "INSERT INTO tasks (family_id, id, name, points, is_good, created_at_ms) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(task.user_id.to_string())
-        .bind(task.id.to_string())
-        .bind(&task.name)
-        .bind(task.points)
-        .bind(task.is_good)
-        .bind(task.created_at.unix_millis()),
-    )
-    .await
-}
-
-pub(super) async fn insert_reward<'e>(
-    executor: impl PgExecutor<'e>,
-    reward: &Reward,
-) -> Result<(), FamilyError> {
-    insert(
-        executor,
-        sqlx::query(
-            "INSERT INTO rewards (family_id, id, name, cost, created_at_ms) \
-                 VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(reward.user_id.to_string())
-        .bind(reward.id.to_string())
-        .bind(&reward.name)
-        .bind(reward.cost)
-        .bind(reward.created_at.unix_millis()),
-    )
-    .await
+/// The child's pending request `id` for `reward`, requested at `requested_at_ms` (a row of
+/// `reward_requests`: every one kept is pending).
+pub(super) fn pending(
+    id: &str,
+    child: ChildId,
+    reward: RewardId,
+    requested_at_ms: i64,
+) -> Result<RewardRequest, Unreadable> {
+    Ok(RewardRequest {
+        id: rows::id(id)?,
+        child_id: child,
+        reward_id: reward,
+        status: RewardRequestStatus::Pending,
+        requested_at: rows::time(requested_at_ms)?,
+        resolved_at: None,
+    })
 }
 
 impl PostgresStore {
-    /// Deletes the owner's record `id` from `table`; pending requests of a child or reward go
-    /// with it (the foreign keys' cascade).
-    pub(super) async fn remove(
-        &self,
-        table: Table,
-        owner: UserId,
-        id: String,
-    ) -> Result<(), FamilyError> {
-        let removed = sqlx::query(table.delete())
+    /// The owner's record `id`; not found when another family holds it.
+    pub(super) async fn find<R: Record>(&self, owner: UserId, id: R::Id) -> Result<R, FamilyError> {
+        let row: Option<R::Row> = sqlx::query_as(R::SELECT_ONE)
             .bind(owner.to_string())
-            .bind(id)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(R::read(owner, row.ok_or(FamilyError::NotFound)?)?)
+    }
+
+    /// Every record of the owner's family, oldest first.
+    pub(super) async fn family_records<R: Record>(
+        &self,
+        owner: UserId,
+    ) -> Result<Vec<R>, FamilyError> {
+        let found: Vec<R::Row> = sqlx::query_as(R::SELECT_FAMILY)
+            .bind(owner.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(found
+            .into_iter()
+            .map(|row| R::read(owner, row))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes the owner's record `id`; pending requests of a child or reward go with it (the
+    /// foreign keys' cascade).
+    pub(super) async fn remove<R: Record>(
+        &self,
+        owner: UserId,
+        id: R::Id,
+    ) -> Result<(), FamilyError> {
+        let removed = sqlx::query(R::DELETE)
+            .bind(owner.to_string())
+            .bind(id.to_string())
             .execute(&self.pool)
-            .await
-            .map_err(errors::family)?;
+            .await?;
         if removed.rows_affected() == 0 {
             return Err(FamilyError::NotFound);
         }
         Ok(())
-    }
-
-    pub(super) async fn find_child(
-        &self,
-        owner: UserId,
-        id: ChildId,
-    ) -> Result<Child, FamilyError> {
-        let select = select_children!("WHERE family_id = $1 AND id = $2");
-        record_in(&self.pool, select, owner, id.to_string(), rows::child).await
-    }
-
-    pub(super) async fn family_children(&self, owner: UserId) -> Result<Vec<Child>, FamilyError> {
-        let select = select_children!("WHERE family_id = $1 ORDER BY id");
-        self.family_records(select, owner, rows::child).await
-    }
-
-    pub(super) async fn find_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError> {
-        task_in(&self.pool, owner, id).await
-    }
-
-    pub(super) async fn family_tasks(&self, owner: UserId) -> Result<Vec<Task>, FamilyError> {
-        let select = select_tasks!("WHERE family_id = $1 ORDER BY id");
-        self.family_records(select, owner, rows::task).await
-    }
-
-    pub(super) async fn find_reward(
-        &self,
-        owner: UserId,
-        id: RewardId,
-    ) -> Result<Reward, FamilyError> {
-        reward_in(&self.pool, owner, id).await
-    }
-
-    pub(super) async fn family_rewards(&self, owner: UserId) -> Result<Vec<Reward>, FamilyError> {
-        let select = select_rewards!("WHERE family_id = $1 ORDER BY id");
-        self.family_records(select, owner, rows::reward).await
-    }
-
-    /// Every record `select` finds in the owner's family (`$1`), each built by `build`.
-    async fn family_records<R: Record, T>(
-        &self,
-        select: &'static str,
-        owner: UserId,
-        build: fn(UserId, R) -> Result<T, Unreadable>,
-    ) -> Result<Vec<T>, FamilyError> {
-        let found: Vec<R> = sqlx::query_as(select)
-            .bind(owner.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(errors::family)?;
-        Ok(found
-            .into_iter()
-            .map(|row| build(owner, row))
-            .collect::<Result<_, _>>()?)
     }
 
     /// The child's pending requests, oldest first; the child must be the owner's.
@@ -204,7 +208,7 @@ impl PostgresStore {
         owner: UserId,
         child: ChildId,
     ) -> Result<Vec<RewardRequest>, FamilyError> {
-        self.find_child(owner, child).await?;
+        self.find::<Child>(owner, child).await?;
         let found: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT id, reward_id, requested_at_ms FROM reward_requests \
              WHERE family_id = $1 AND child_id = $2 ORDER BY id",
@@ -212,63 +216,10 @@ impl PostgresStore {
         .bind(owner.to_string())
         .bind(child.to_string())
         .fetch_all(&self.pool)
-        .await
-        .map_err(errors::family)?;
+        .await?;
         found
             .into_iter()
-            .map(|(id, reward, requested)| {
-                Ok(RewardRequest {
-                    id: rows::id(&id)?,
-                    child_id: child,
-                    reward_id: rows::id(&reward)?,
-                    status: RewardRequestStatus::Pending,
-                    requested_at: rows::time(requested)?,
-                    resolved_at: None,
-                })
-            })
+            .map(|(id, reward, requested)| Ok(pending(&id, child, rows::id(&reward)?, requested)?))
             .collect()
     }
-}
-
-/// The owner's task `id`, read through `executor` (the pool, or a mutation's transaction).
-pub(super) async fn task_in<'c>(
-    executor: impl PgExecutor<'c>,
-    owner: UserId,
-    id: TaskId,
-) -> Result<Task, FamilyError> {
-    let select = select_tasks!("WHERE family_id = $1 AND id = $2");
-    record_in(executor, select, owner, id.to_string(), rows::task).await
-}
-
-/// The owner's reward `id`, read through `executor`.
-pub(super) async fn reward_in<'c>(
-    executor: impl PgExecutor<'c>,
-    owner: UserId,
-    id: RewardId,
-) -> Result<Reward, FamilyError> {
-    let select = select_rewards!("WHERE family_id = $1 AND id = $2");
-    record_in(executor, select, owner, id.to_string(), rows::reward).await
-}
-
-/// A row of one of the record tables, as a tuple of its columns.
-trait Record: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin {}
-
-impl<R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin> Record for R {}
-
-/// The record `select` finds by the owner's family (`$1`) and `id` (`$2`), read through
-/// `executor` and built by `build`; not found when another family holds it.
-async fn record_in<'c, R: Record, T>(
-    executor: impl PgExecutor<'c>,
-    select: &'static str,
-    owner: UserId,
-    id: String,
-    build: fn(UserId, R) -> Result<T, Unreadable>,
-) -> Result<T, FamilyError> {
-    let row: Option<R> = sqlx::query_as(select)
-        .bind(owner.to_string())
-        .bind(id)
-        .fetch_optional(executor)
-        .await
-        .map_err(errors::family)?;
-    Ok(build(owner, row.ok_or(FamilyError::NotFound)?)?)
 }

@@ -8,11 +8,10 @@ use tracking_model::{
     SummaryParams, Task, TaskId, Timestamp, TrackingEvent, TrackingQuery, User, UserId,
 };
 
+use super::PostgresStore;
 use super::keys::{NewRow, insert};
 use super::mutation::{Turn, act};
-use super::records::Table;
 use super::rows::{self, Numbered};
-use super::{PostgresStore, errors};
 use crate::{
     Appended, Applied, ChildAction, Created, FamilyError, FamilyRepository, HistoryError, Keyed,
     Keying, OrderKey, SequenceRead, TokenHash, TokenHolder, TrackingRepository,
@@ -73,52 +72,42 @@ impl FamilyRepository for PostgresStore {
         family!(self, |store| store.anonymization_done(id))
     }
 
+    // A family's records, through one generic find, list and delete (`records.rs`).
+
     async fn get_child(&self, owner: UserId, id: ChildId) -> Result<Child, FamilyError> {
-        family!(self, |store| store.find_child(owner, id))
-    }
-
-    async fn list_children(&self, owner: UserId) -> Result<Vec<Child>, FamilyError> {
-        family!(self, |store| store.family_children(owner))
-    }
-
-    async fn delete_child(&self, owner: UserId, id: ChildId) -> Result<(), FamilyError> {
-        family!(self, |store| store.remove(
-            Table::Children,
-            owner,
-            id.to_string()
-        ))
+        family!(self, |store| store.find(owner, id))
     }
 
     async fn get_task(&self, owner: UserId, id: TaskId) -> Result<Task, FamilyError> {
-        family!(self, |store| store.find_task(owner, id))
-    }
-
-    async fn list_tasks(&self, owner: UserId) -> Result<Vec<Task>, FamilyError> {
-        family!(self, |store| store.family_tasks(owner))
-    }
-
-    async fn delete_task(&self, owner: UserId, id: TaskId) -> Result<(), FamilyError> {
-        family!(self, |store| store.remove(
-            Table::Tasks,
-            owner,
-            id.to_string()
-        ))
+        family!(self, |store| store.find(owner, id))
     }
 
     async fn get_reward(&self, owner: UserId, id: RewardId) -> Result<Reward, FamilyError> {
-        family!(self, |store| store.find_reward(owner, id))
+        family!(self, |store| store.find(owner, id))
+    }
+
+    async fn list_children(&self, owner: UserId) -> Result<Vec<Child>, FamilyError> {
+        family!(self, |store| store.family_records(owner))
+    }
+
+    async fn list_tasks(&self, owner: UserId) -> Result<Vec<Task>, FamilyError> {
+        family!(self, |store| store.family_records(owner))
     }
 
     async fn list_rewards(&self, owner: UserId) -> Result<Vec<Reward>, FamilyError> {
-        family!(self, |store| store.family_rewards(owner))
+        family!(self, |store| store.family_records(owner))
+    }
+
+    async fn delete_child(&self, owner: UserId, id: ChildId) -> Result<(), FamilyError> {
+        family!(self, |store| store.remove::<Child>(owner, id))
+    }
+
+    async fn delete_task(&self, owner: UserId, id: TaskId) -> Result<(), FamilyError> {
+        family!(self, |store| store.remove::<Task>(owner, id))
     }
 
     async fn delete_reward(&self, owner: UserId, id: RewardId) -> Result<(), FamilyError> {
-        family!(self, |store| store.remove(
-            Table::Rewards,
-            owner,
-            id.to_string()
-        ))
+        family!(self, |store| store.remove::<Reward>(owner, id))
     }
 
     async fn pending_requests(
@@ -185,8 +174,7 @@ impl FamilyRepository for PostgresStore {
         family!(self, |store| rows::family_after(
             &store.pool,
             Numbered::Outbox,
-            read,
-            errors::family
+            read
         ))
     }
 
@@ -230,8 +218,7 @@ impl TrackingRepository for PostgresStore {
         history!(self, |store| rows::family_after(
             &store.pool,
             Numbered::History,
-            read,
-            errors::history
+            read
         ))
     }
 

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 use sqlx::PgPool;
-use tracking_model::{Child, Reward, SequencedEvent, Task, Timestamp, TrackingEvent, User, UserId};
+use tracking_model::{SequencedEvent, Timestamp, TrackingEvent};
 
 use super::errors::Unreadable;
 use crate::SequenceRead;
@@ -72,12 +72,11 @@ pub(super) enum Numbered {
     History,
 }
 
-/// The events `read` asks for from `table`; a failed query is `failed`'s error.
-pub(super) async fn family_after<E: From<Unreadable>>(
+/// The events `read` asks for from `table`.
+pub(super) async fn family_after<E: From<sqlx::Error> + From<Unreadable>>(
     pool: &PgPool,
     table: Numbered,
     read: SequenceRead,
-    failed: fn(sqlx::Error) -> E,
 ) -> Result<Vec<SequencedEvent>, E> {
     let select = match table {
         Numbered::Outbox => {
@@ -94,67 +93,6 @@ pub(super) async fn family_after<E: From<Unreadable>>(
         .bind(big(read.after))
         .bind(big(read.limit as u64))
         .fetch_all(pool)
-        .await
-        .map_err(failed)?;
+        .await?;
     Ok(sequenced_all(found)?)
-}
-
-/// `SELECT id, name, created_at_ms FROM users`.
-pub(super) type UserRow = (String, String, i64);
-
-pub(super) fn user((id_text, name, created): UserRow) -> Result<User, Unreadable> {
-    Ok(User {
-        id: id(&id_text)?,
-        name,
-        created_at: time(created)?,
-    })
-}
-
-/// `SELECT id, name, points, created_at_ms FROM children`.
-pub(super) type ChildRow = (String, String, i64, i64);
-
-pub(super) fn child(
-    owner: UserId,
-    (id_text, name, points, created): ChildRow,
-) -> Result<Child, Unreadable> {
-    Ok(Child {
-        id: id(&id_text)?,
-        user_id: owner,
-        name,
-        points,
-        created_at: time(created)?,
-    })
-}
-
-/// `SELECT id, name, points, is_good, created_at_ms FROM tasks`.
-pub(super) type TaskRow = (String, String, i64, bool, i64);
-
-pub(super) fn task(
-    owner: UserId,
-    (id_text, name, points, is_good, created): TaskRow,
-) -> Result<Task, Unreadable> {
-    Ok(Task {
-        id: id(&id_text)?,
-        user_id: owner,
-        name,
-        points,
-        is_good,
-        created_at: time(created)?,
-    })
-}
-
-/// `SELECT id, name, cost, created_at_ms FROM rewards`.
-pub(super) type RewardRow = (String, String, i64, i64);
-
-pub(super) fn reward(
-    owner: UserId,
-    (id_text, name, cost, created): RewardRow,
-) -> Result<Reward, Unreadable> {
-    Ok(Reward {
-        id: id(&id_text)?,
-        user_id: owner,
-        name,
-        cost,
-        created_at: time(created)?,
-    })
 }

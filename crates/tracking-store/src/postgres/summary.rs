@@ -16,7 +16,7 @@ use tracking_model::{
 };
 
 use super::query::push_range;
-use super::{PostgresStore, errors, rows};
+use super::{PostgresStore, rows};
 use crate::HistoryError;
 
 /// The first pass: records every instant asked about.
@@ -121,8 +121,7 @@ impl PostgresStore {
         )
         .bind(child.to_string())
         .fetch_one(&self.pool)
-        .await
-        .map_err(errors::history)?;
+        .await?;
         Ok(match (first, last) {
             (Some(first), Some(last)) => Some((rows::time(first)?, rows::time(last)?)),
             _ => None,
@@ -154,11 +153,7 @@ impl PostgresStore {
             .push_bind(child.to_string());
         push_range(&mut query, params.from, params.to);
         query.push(" GROUP BY slot");
-        let slots: Vec<SlotRow> = query
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(errors::history)?;
+        let slots: Vec<SlotRow> = query.build_query_as().fetch_all(&self.pool).await?;
         // `slot` k holds the events with exactly k instants at or before them.
         let mut per_slot = vec![Totals::ZERO; instants.len() + 1];
         for row in slots {

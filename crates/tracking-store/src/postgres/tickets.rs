@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use tracking_model::Timestamp;
 
-use super::{PostgresStore, errors, rows};
+use super::{PostgresStore, rows};
 use crate::{FamilyError, TICKETS_PER_USER, Ticket, TicketRepository, TokenHash};
 
 #[async_trait]
@@ -29,12 +29,11 @@ impl TicketRepository for PostgresStore {
 
 impl PostgresStore {
     async fn insert_ticket(&self, ticket: Ticket, now: Timestamp) -> Result<(), FamilyError> {
-        let mut transaction = self.pool.begin().await.map_err(errors::family)?;
+        let mut transaction = self.pool.begin().await?;
         sqlx::query("DELETE FROM event_tickets WHERE expires_at_ms <= $1")
             .bind(now.unix_millis())
             .execute(&mut *transaction)
-            .await
-            .map_err(errors::family)?;
+            .await?;
         sqlx::query(
             "INSERT INTO event_tickets (ticket_hash, user_id, credential_hash, expires_at_ms) \
              VALUES ($1, $2, $3, $4)",
@@ -44,8 +43,7 @@ impl PostgresStore {
         .bind(ticket.credential.0.as_slice())
         .bind(ticket.expires_at.unix_millis())
         .execute(&mut *transaction)
-        .await
-        .map_err(errors::family)?;
+        .await?;
         sqlx::query(
             "DELETE FROM event_tickets WHERE ticket_hash IN (SELECT ticket_hash \
              FROM event_tickets WHERE user_id = $1 \
@@ -54,9 +52,8 @@ impl PostgresStore {
         .bind(ticket.user.to_string())
         .bind(rows::big(TICKETS_PER_USER as u64))
         .execute(&mut *transaction)
-        .await
-        .map_err(errors::family)?;
-        transaction.commit().await.map_err(errors::family)
+        .await?;
+        Ok(transaction.commit().await?)
     }
 
     async fn take_ticket(
@@ -70,8 +67,7 @@ impl PostgresStore {
         )
         .bind(hash.0.as_slice())
         .fetch_optional(&self.pool)
-        .await
-        .map_err(errors::family)?;
+        .await?;
         let Some((credential, expires_at)) = found else {
             return Ok(None);
         };

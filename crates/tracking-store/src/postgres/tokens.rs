@@ -1,18 +1,27 @@
 //! Child tokens: the hashes of the tokens a parent issued for its children's devices, and the one
 //! lookup that finds whoever holds a token, parent or child.
 
-use sqlx::PgConnection;
-use tracking_model::{ChildId, UserId};
+use sqlx::{PgConnection, PgExecutor};
+use tracking_model::{Child, ChildId, UserId};
 
-use super::{PostgresStore, errors, rows};
-use crate::{FamilyError, TokenHash, TokenHolder};
+use super::records::{ChildRow, Record};
+use super::{PostgresStore, rows};
+use crate::{ChildToken, FamilyError, TokenHash, TokenHolder};
+
+/// A child holding a token, with its family.
+#[derive(sqlx::FromRow)]
+struct HolderRow {
+    family_id: String,
+    #[sqlx(flatten)]
+    child: ChildRow,
+}
 
 impl PostgresStore {
     pub(super) async fn find_token_holder(
         &self,
         token: &TokenHash,
     ) -> Result<TokenHolder, FamilyError> {
-        let row: Option<(String, String, String, i64, i64)> = sqlx::query_as(
+        let row: Option<HolderRow> = sqlx::query_as(
             "SELECT c.family_id, c.id, c.name, c.points, c.created_at_ms \
              FROM child_tokens t \
              JOIN children c ON c.family_id = t.family_id AND c.id = t.child_id \
@@ -20,13 +29,12 @@ impl PostgresStore {
         )
         .bind(token.0.as_slice())
         .fetch_optional(&self.pool)
-        .await
-        .map_err(errors::family)?;
+        .await?;
         match row {
-            Some((family, id, name, points, created)) => Ok(TokenHolder::Child(rows::child(
-                rows::id(&family)?,
-                (id, name, points, created),
-            )?)),
+            Some(HolderRow { family_id, child }) => {
+                let child = Child::read(rows::id(&family_id)?, child)?;
+                Ok(TokenHolder::Child(child))
+            }
             None => self
                 .find_user_by_token(token)
                 .await
@@ -39,13 +47,12 @@ impl PostgresStore {
         owner: UserId,
         child: ChildId,
     ) -> Result<(), FamilyError> {
-        self.find_child(owner, child).await?;
+        self.find::<Child>(owner, child).await?;
         sqlx::query("DELETE FROM child_tokens WHERE family_id = $1 AND child_id = $2")
             .bind(owner.to_string())
             .bind(child.to_string())
             .execute(&self.pool)
-            .await
-            .map_err(errors::family)?;
+            .await?;
         Ok(())
     }
 }
@@ -53,32 +60,44 @@ impl PostgresStore {
 /// Adds a token of the owner's child, on a connection of the pool or a transaction's (a keyed
 /// create's): not found for another family's child, a duplicate for a hash a parent or a child
 /// already holds.
-pub(super) async fn insert_child_token(
+pub(super) async fn add_child_token(
     connection: &mut PgConnection,
     owner: UserId,
     child: ChildId,
-    token: &TokenHash,
+    hash: TokenHash,
 ) -> Result<(), FamilyError> {
     let found: Option<(i32,)> =
         sqlx::query_as("SELECT 1 FROM children WHERE family_id = $1 AND id = $2")
             .bind(owner.to_string())
             .bind(child.to_string())
             .fetch_optional(&mut *connection)
-            .await
-            .map_err(errors::family)?;
+            .await?;
     found.ok_or(FamilyError::NotFound)?;
+    let token = ChildToken {
+        hash,
+        family: owner,
+        child,
+    };
+    match insert_child_token(connection, &token).await? {
+        true => Ok(()),
+        false => Err(FamilyError::Duplicate),
+    }
+}
+
+/// Inserts a child's token, in a keyed create's transaction or an import's. `false`, inserting
+/// nothing, when a parent's token has the hash (a child's is the unique violation).
+pub(super) async fn insert_child_token<'e>(
+    executor: impl PgExecutor<'e>,
+    token: &ChildToken,
+) -> Result<bool, sqlx::Error> {
     let inserted = sqlx::query(
         "INSERT INTO child_tokens (token_hash, family_id, child_id) \
          SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM users WHERE token_hash = $1)",
     )
-    .bind(token.0.as_slice())
-    .bind(owner.to_string())
-    .bind(child.to_string())
-    .execute(connection)
-    .await
-    .map_err(errors::family)?;
-    if inserted.rows_affected() == 0 {
-        return Err(FamilyError::Duplicate);
-    }
-    Ok(())
+    .bind(token.hash.0.as_slice())
+    .bind(token.family.to_string())
+    .bind(token.child.to_string())
+    .execute(executor)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
 }

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};
-use tokio::task::JoinHandle;
 
 use super::PostgresStore;
+use super::engine::Spawned;
 
 /// How often the holder checks that its connection (and so its lock) is alive.
 const CHECK_EVERY: Duration = Duration::from_millis(500);
@@ -34,13 +34,7 @@ const TRY_LOCK: &str = "SELECT pg_try_advisory_lock(1953653099, hashtext(current
 /// The task competing for the lock; dropping it releases the lock.
 #[derive(Debug)]
 pub struct WriterLock {
-    task: JoinHandle<()>,
-}
-
-impl Drop for WriterLock {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+    _task: Spawned,
 }
 
 impl PostgresStore {
@@ -72,7 +66,7 @@ impl PostgresStore {
                 tokio::time::sleep(RETRY_EVERY).await;
             }
         });
-        WriterLock { task }
+        WriterLock { _task: task }
     }
 }
 
