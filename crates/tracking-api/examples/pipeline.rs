@@ -46,7 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     family.create_child(&child).await?;
     let task = CreateTask {
         name: "Make bed".into(),
-        points: 5,
+        points: 5.into(),
         is_good: true,
     }
     .into_task(parent.id, now);

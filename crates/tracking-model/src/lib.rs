@@ -43,7 +43,7 @@ pub use params::QueryPair;
 pub use points::MAX_POINTS;
 pub use query::{Page, QueryScope, SortOrder, TrackingQuery};
 pub use ranking::{FamilyRanking, RankedChild, Standing};
-pub use requests::{CreateChild, CreateReward, CreateTask, CreateUser};
+pub use requests::{Amount, CreateChild, CreateReward, CreateTask, CreateUser};
 pub use responses::{ChildToken, CreatedUser, EventTicket, Health, Me, TrackedMutation};
 pub use rules::{Effect, Moments, Refusal, TrackedAction, after_last, decide};
 pub use running::{RunningTotals, summarize_running};

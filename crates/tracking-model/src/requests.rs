@@ -40,10 +40,8 @@ pub struct CreateTask {
     #[schema(schema_with = name_schema)]
     pub name: String,
     /// 1 to 1,000,000.
-    #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    #[serde(deserialize_with = "whole_number")]
-    pub points: i64,
+    #[validate(custom(function = "validate_amount"))]
+    pub points: Amount,
     pub is_good: bool,
 }
 
@@ -56,10 +54,73 @@ pub struct CreateReward {
     #[schema(schema_with = name_schema)]
     pub name: String,
     /// 1 to 1,000,000.
-    #[validate(range(min = 1, max = 1_000_000, message = "must be between 1 and 1000000"))]
-    #[schema(minimum = 1, maximum = 1_000_000)]
-    #[serde(deserialize_with = "whole_number")]
-    pub cost: i64,
+    #[validate(custom(function = "validate_amount"))]
+    pub cost: Amount,
+}
+
+/// The points a task gives or takes or a reward costs, as sent: a whole number (also written with
+/// a zero fraction, `5.0`), which [`check`] accepts from 1 to [`Amount::MAX`]. Checked with the
+/// body's other fields, so that the first wrong field is named whatever the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Amount(i64);
+
+impl Amount {
+    /// The largest amount [`check`] accepts.
+    pub const MAX: i64 = 1_000_000;
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl From<i64> for Amount {
+    fn from(amount: i64) -> Self {
+        Self(amount)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        whole_number(deserializer).map(Self)
+    }
+}
+
+// TypeScript knows an amount as the number it is.
+impl TS for Amount {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(cfg: &ts_rs::Config) -> String {
+        <i64 as TS>::name(cfg)
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        <i64 as TS>::inline(cfg)
+    }
+}
+
+impl utoipa::PartialSchema for Amount {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .maximum(Some(Self::MAX))
+            .into()
+    }
+}
+
+impl ToSchema for Amount {}
+
+fn validate_amount(amount: &Amount) -> Result<(), ValidationError> {
+    if (1..=Amount::MAX).contains(&amount.0) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("range")
+            .with_message(format!("must be between 1 and {}", Amount::MAX).into()))
+    }
 }
 
 impl CreateChild {
@@ -82,7 +143,7 @@ impl CreateTask {
             id: TaskId::generate(),
             user_id: owner,
             name: clean_name(&self.name),
-            points: self.points,
+            points: self.points.get(),
             is_good: self.is_good,
             created_at: now,
         }
@@ -96,7 +157,7 @@ impl CreateReward {
             id: RewardId::generate(),
             user_id: owner,
             name: clean_name(&self.name),
-            cost: self.cost,
+            cost: self.cost.get(),
             created_at: now,
         }
     }
@@ -236,7 +297,7 @@ mod tests {
     fn task(name: &str, points: i64) -> CreateTask {
         CreateTask {
             name: name.into(),
-            points,
+            points: points.into(),
             is_good: true,
         }
     }
@@ -344,7 +405,7 @@ mod tests {
         assert_eq!(check(&task("", 0)).unwrap_err().field, "name");
         let reward = CreateReward {
             name: String::new(),
-            cost: 0,
+            cost: 0.into(),
         };
         assert_eq!(check(&reward).unwrap_err().field, "cost");
     }
