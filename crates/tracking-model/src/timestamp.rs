@@ -3,9 +3,8 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
-use time::macros::format_description;
-use time::{OffsetDateTime, UtcOffset};
 use ts_rs::TS;
 
 use crate::ModelError;
@@ -91,15 +90,42 @@ fn parse_rfc3339(text: &str) -> Result<OffsetDateTime, ModelError> {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let format = format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-        );
-        let text = self
-            .to_datetime()
-            .to_offset(UtcOffset::UTC)
-            .format(&format)
-            .map_err(|_| fmt::Error)?;
-        f.write_str(&text)
+        f.write_str(self.text().as_str())
+    }
+}
+
+/// A timestamp's text, on the stack: writing a timestamp allocates nothing.
+struct Text([u8; 24]);
+
+impl Text {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("a timestamp's text is ASCII")
+    }
+}
+
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ`: always 24 bytes, since the year is between 0000 and 9999.
+    fn text(self) -> Text {
+        let at = self.to_datetime();
+        let (year, month, day) = at.to_calendar_date();
+        let (hour, minute, second, milli) = at.to_hms_milli();
+        let mut text = *b"0000-00-00T00:00:00.000Z";
+        let fields = [
+            (0..4, year.unsigned_abs()),
+            (5..7, u32::from(u8::from(month))),
+            (8..10, u32::from(day)),
+            (11..13, u32::from(hour)),
+            (14..16, u32::from(minute)),
+            (17..19, u32::from(second)),
+            (20..23, u32::from(milli)),
+        ];
+        for (range, mut value) in fields {
+            for digit in text[range].iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        Text(text)
     }
 }
 
@@ -111,7 +137,7 @@ impl fmt::Debug for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        serializer.serialize_str(self.text().as_str())
     }
 }
 
@@ -214,6 +240,15 @@ mod tests {
             let json = serde_json::to_string(&at).unwrap();
             prop_assert_eq!(json.len(), 26);
             prop_assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), at);
+        }
+
+        #[test]
+        fn writes_what_the_time_crate_writes(millis in MIN_MILLIS..=MAX_MILLIS) {
+            let at = Timestamp::from_unix_millis(millis).unwrap();
+            let format = time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+            );
+            prop_assert_eq!(at.to_string(), at.to_datetime().format(&format).unwrap());
         }
     }
 }

@@ -17,6 +17,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(health::health))
             .route(web::head().to(health::health)),
     )
+    // The tracked mutations next: actix tries the patterns in order, each one a regex, and no
+    // other pattern matches their paths, so the hot path skips the others.
+    .service(
+        resource("/children/{child_id}/tasks/{task_id}/activate")
+            .route(web::post().to(mutations::activate)),
+    )
+    .service(
+        resource("/children/{child_id}/rewards/{reward_id}/{action:request|redeem|cancel}")
+            .route(web::post().to(mutations::reward_action)),
+    )
     .service(
         resource("/admin/users")
             .route(web::post().to(users::create))
@@ -43,14 +53,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         resource("/children/{child_id}/tokens")
             .route(web::post().to(tokens::create))
             .route(web::delete().to(tokens::revoke)),
-    )
-    .service(
-        resource("/children/{child_id}/tasks/{task_id}/activate")
-            .route(web::post().to(mutations::activate)),
-    )
-    .service(
-        resource("/children/{child_id}/rewards/{reward_id}/{action:request|redeem|cancel}")
-            .route(web::post().to(mutations::reward_action)),
     );
     mount_records::<Task>(cfg, "/tasks", "/tasks/{task_id}");
     mount_records::<Reward>(cfg, "/rewards", "/rewards/{reward_id}");

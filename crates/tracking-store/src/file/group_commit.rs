@@ -30,6 +30,14 @@ use crate::{FamilyError, HistoryError};
 /// `fdatasync` (these zeros and the new size) per this many bytes of lines, about 2,600 events.
 pub(crate) const PREALLOCATE: u64 = 1 << 20;
 
+/// How long a round waits for more writers before its `fdatasync` when the round before carried
+/// at least [`COMMIT_SIBLINGS`] of them (PostgreSQL's `commit_delay` and `commit_siblings`):
+/// under load a round then commits more lines for one `fdatasync`, which costs more CPU than the
+/// wait costs latency; a lone writer never waits.
+const COMMIT_DELAY: Duration = Duration::from_micros(200);
+/// See [`COMMIT_DELAY`].
+const COMMIT_SIBLINGS: usize = 4;
+
 /// Why a log refuses every write until the store is reopened: the kernel may have dropped
 /// unwritten pages, or the file on disk may not be the one in use, so a retry could acknowledge
 /// data that is not on disk.
@@ -44,6 +52,9 @@ pub(crate) enum Broken {
     Compaction(Arc<io::Error>),
     #[error("syncing the directory after a rewrite failed: {0}")]
     Rename(Arc<io::Error>),
+    /// Writing a round's lines failed ([`LogConfig::write_behind`]).
+    #[error("writing the lines of a sync round failed: {0}")]
+    Write(Arc<io::Error>),
 }
 
 /// Why an append failed.
@@ -103,6 +114,9 @@ pub(crate) struct LogState<T> {
     allocated: u64,
     /// Lines written since the last `fdatasync`, for the group-commit size.
     unsynced_lines: u64,
+    /// With [`LogConfig::write_behind`]: the lines not in the file yet, the last bytes up to
+    /// `len`, which the next round writes.
+    behind: Option<Vec<u8>>,
     /// Written but not yet durable, in write order.
     pub(crate) staged: Vec<T>,
     /// Set after a failed `fdatasync` or a failed clean-up: the log refuses every later write.
@@ -238,6 +252,11 @@ pub(crate) struct LogConfig<T> {
     pub(crate) len: u64,
     /// The first value of [`LogState::seq`].
     pub(crate) seq: u64,
+    /// Whether lines wait in memory for the syncer, which writes a round's lines with one
+    /// `pwrite` before its `fdatasync`, instead of one `pwrite` per line: for a file that nobody
+    /// reads while the log runs (the journal). A line waiting there is lost with the process,
+    /// which only a lazy line ([`Wait::Lazy`]) may be.
+    pub(crate) write_behind: bool,
     pub(crate) durability: Durability,
     pub(crate) publish: Publish<T>,
     pub(crate) maintain: Option<Maintain<T>>,
@@ -252,6 +271,7 @@ impl<T: Send + 'static> Log<T> {
             path,
             len,
             seq,
+            write_behind,
             durability,
             publish,
             maintain,
@@ -264,6 +284,7 @@ impl<T: Send + 'static> Log<T> {
                 synced_len: len,
                 allocated: len,
                 unsynced_lines: 0,
+                behind: write_behind.then(Vec::new),
                 staged: Vec::new(),
                 failed: None,
                 closed: false,
@@ -402,10 +423,18 @@ impl<T: Send + 'static> Drop for Log<T> {
     }
 }
 
-/// Writes `line` after the last one (over the zeros, if any); on failure cuts the file back so
-/// that no partial line stays in the middle.
+/// Writes `line` after the last one (over the zeros, if any), or leaves it to the next round
+/// ([`LogConfig::write_behind`]); on failure cuts the file back so that no partial line stays in
+/// the middle.
 fn write_line<T>(state: &mut LogState<T>, line: &[u8]) -> io::Result<()> {
-    match state.file.write_all_at(line, state.len) {
+    let written = match &mut state.behind {
+        Some(behind) => {
+            behind.extend_from_slice(line);
+            Ok(())
+        }
+        None => state.file.write_all_at(line, state.len),
+    };
+    match written {
         Ok(()) => {
             state.len += line.len() as u64;
             state.allocated = state.allocated.max(state.len);
@@ -427,28 +456,28 @@ fn run_syncer<T>(shared: &Shared<T>, receiver: &mpsc::Receiver<Waiter>) {
         Durability::Durable => None,
         Durability::Interval(every) => Some(every),
     };
+    let mut last_round = 0;
     loop {
         let first = match tick {
-            None => wait_briefly(receiver)
+            None if last_round <= 1 => wait_briefly(receiver)
                 .map(Ok)
                 .unwrap_or_else(|| receiver.recv().map_err(|_| RecvTimeoutError::Disconnected)),
+            None => receiver.recv().map_err(|_| RecvTimeoutError::Disconnected),
             Some(every) => receiver.recv_timeout(every),
         };
         let mut waiters = Vec::new();
         let closing = match first {
             Ok(request) => {
                 waiters.push(request);
-                loop {
-                    match receiver.try_recv() {
-                        Ok(request) => waiters.push(request),
-                        Err(mpsc::TryRecvError::Empty) => break false,
-                        Err(mpsc::TryRecvError::Disconnected) => break true,
-                    }
+                if tick.is_none() && last_round >= COMMIT_SIBLINGS {
+                    std::thread::sleep(COMMIT_DELAY);
                 }
+                drain(receiver, &mut waiters)
             }
             Err(RecvTimeoutError::Timeout) => false,
             Err(RecvTimeoutError::Disconnected) => true,
         };
+        last_round = waiters.len();
         let outcome = sync_round(shared);
         for waiter in waiters {
             let _ = waiter.send(outcome.clone());
@@ -459,6 +488,17 @@ fn run_syncer<T>(shared: &Shared<T>, receiver: &mpsc::Receiver<Waiter>) {
         }
         // After the waiters are answered: they do not wait for the zeros.
         preallocate(shared);
+    }
+}
+
+/// Takes every request waiting in the channel; true once the channel is closed.
+fn drain(receiver: &mpsc::Receiver<Waiter>, waiters: &mut Vec<Waiter>) -> bool {
+    loop {
+        match receiver.try_recv() {
+            Ok(request) => waiters.push(request),
+            Err(mpsc::TryRecvError::Empty) => return false,
+            Err(mpsc::TryRecvError::Disconnected) => return true,
+        }
     }
 }
 
@@ -510,21 +550,34 @@ fn wait_briefly(receiver: &mpsc::Receiver<Waiter>) -> Option<Waiter> {
 /// that checks for an item (say, an event id) always finds it in one place or the other.
 fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
     let _round = shared.round.lock();
-    let (file, len, lines, count) = {
-        let state = shared.state.lock();
+    let (file, len, lines, count, behind) = {
+        let mut state = shared.state.lock();
         if let Some(reason) = &state.failed {
             return Err(reason.clone());
         }
         if !state.unsynced() {
             return Ok(());
         }
+        let behind = state
+            .behind
+            .as_mut()
+            .filter(|behind| !behind.is_empty())
+            .map(std::mem::take);
         (
             (state.len > state.synced_len).then(|| Arc::clone(&state.file)),
             state.len,
             state.unsynced_lines,
             state.staged.len(),
+            behind,
         )
     };
+    if let (Some(file), Some(behind)) = (&file, &behind)
+        && let Err(err) = file.write_all_at(behind, len - behind.len() as u64)
+    {
+        let reason = Broken::Write(Arc::new(err));
+        shared.state.lock().fail(reason.clone());
+        return Err(reason);
+    }
     let synced = file.map(|file| {
         let started = Instant::now();
         let synced = file.sync_data();
@@ -548,6 +601,7 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
     }
     if let Some(maintain) = &shared.maintain
         && state.staged.is_empty()
+        && state.behind.as_ref().is_none_or(Vec::is_empty)
         && state.failed.is_none()
     {
         maintain(&mut state);

@@ -17,7 +17,7 @@ use tracking_model::{
 };
 
 use super::group_commit::{Broken, Log, LogConfig, Wait};
-use super::index::{Index, NewEntry, key_of, kind_of};
+use super::index::{FamilyLine, Index, NewEntry, key_of, kind_of};
 use super::lines::{ReadOutcome, open_lines, read_lines};
 use super::{Durability, FileStore, OpenError, sync_dir};
 use crate::{Appended, HistoryError, OrderKey, SequenceRead, TrackingRepository};
@@ -112,7 +112,7 @@ impl History {
             let index = Arc::clone(&index);
             Box::new(move |entries: Vec<NewEntry>| {
                 let mut index = index.write();
-                for entry in &entries {
+                for entry in entries {
                     index.insert(entry);
                 }
             })
@@ -123,6 +123,8 @@ impl History {
             path: path.clone(),
             len: outcome.len,
             seq: 0,
+            // Reads find the lines in the file as soon as an append returns.
+            write_behind: false,
             durability,
             publish,
             maintain: None,
@@ -203,6 +205,7 @@ impl History {
                     offset: state.len,
                     len: (line.len() - 1) as u32,
                     sequence: Some(sequenced.sequence),
+                    event: Some(event.clone()),
                 };
                 Ok(Some((line, entry)))
             })
@@ -288,11 +291,12 @@ impl History {
         let file = Arc::clone(&self.reader.read());
         let events = lines
             .into_iter()
-            .map(|(sequence, offset, len)| {
-                Ok(SequencedEvent {
-                    sequence,
-                    event: self.read_event(&file, offset, len)?,
-                })
+            .map(|(sequence, line)| {
+                let event = match line {
+                    FamilyLine::Recent(event) => event,
+                    FamilyLine::File(offset, len) => self.read_event(&file, offset, len)?,
+                };
+                Ok(SequencedEvent { sequence, event })
             })
             .collect();
         drop(index);
@@ -379,6 +383,7 @@ impl History {
             entry.len = len;
             if mine {
                 entry.user = None;
+                entry.event = None;
             }
         }
         *self.reader.write() = Arc::new(new_reader);
@@ -478,6 +483,7 @@ fn parse_entry(line: &[u8], offset: u64) -> Result<NewEntry, String> {
         offset,
         len: line.len() as u32,
         sequence: fields.family_sequence,
+        event: None,
     })
 }
 

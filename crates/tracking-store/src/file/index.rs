@@ -4,12 +4,12 @@
 //! the family sequence, and per child running sums of the amounts along each kind list (so a
 //! child's summary is a few binary searches). Pages are read from the file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use tracking_model::{
     Action, ChildId, EntityType, EventId, RunningTotals, SortOrder, Timestamp, Totals,
-    TrackingQuery, UserId,
+    TrackingEvent, TrackingQuery, UserId,
 };
 
 use crate::SequenceRead;
@@ -25,6 +25,11 @@ const KINDS: [(EntityType, Action); 5] = [
 
 /// No user: the event is anonymized.
 const NO_USER: u32 = u32::MAX;
+
+/// How many of the latest appended events the index keeps whole: the readers that follow the
+/// families' sequences (the audit follower, the live streams) read what was just appended, and
+/// take it from here instead of reading and parsing its line.
+const RECENT: usize = 4096;
 
 /// The kind number of an (entity type, action) pair, if it is one events can have.
 pub(crate) fn kind_of(entity_type: EntityType, action: Action) -> Option<u8> {
@@ -50,6 +55,36 @@ pub(crate) struct NewEntry {
     /// The event's number in its family's sequence; `None` on a line written before lines
     /// carried it (numbered by [`Index::rebuild_lists`]).
     pub(crate) sequence: Option<u64>,
+    /// The event itself, kept among the recent ones once filed; `None` for a line read back.
+    pub(crate) event: Option<TrackingEvent>,
+}
+
+/// Where a family's event is read from.
+#[derive(Debug)]
+pub(crate) enum FamilyLine {
+    /// One of the latest events, whole.
+    Recent(TrackingEvent),
+    /// Its line in the file: offset and length.
+    File(u64, u32),
+}
+
+/// The latest appended events by position, at most [`RECENT`].
+#[derive(Debug, Default)]
+struct Recent {
+    events: HashMap<u32, TrackingEvent>,
+    order: VecDeque<u32>,
+}
+
+impl Recent {
+    fn keep(&mut self, position: u32, event: TrackingEvent) {
+        if self.order.len() == RECENT
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.events.remove(&oldest);
+        }
+        self.order.push_back(position);
+        self.events.insert(position, event);
+    }
 }
 
 /// One stored event, in 64 bytes.
@@ -136,6 +171,24 @@ pub(crate) struct Index {
     user_lists: Vec<Lists>,
     /// Per user (by the same number as `user_lists`), its events sorted by family sequence.
     family_lists: Vec<Vec<u32>>,
+    recent: Recent,
+}
+
+/// `list.partition_point(before)`, searched from the end with doubling steps before a binary
+/// search: a new event sorts at or near the end of its lists, so this reads a few entries where a
+/// binary search over the whole list would read one per halving, each a cache miss.
+fn partition_point_from_end(list: &[u32], before: impl Fn(&u32) -> bool) -> usize {
+    let mut upper = list.len();
+    let mut step = 1;
+    while upper > 0 {
+        let probe = upper.saturating_sub(step);
+        if before(&list[probe]) {
+            return probe + 1 + list[probe + 1..upper].partition_point(&before);
+        }
+        upper = probe;
+        step *= 2;
+    }
+    0
 }
 
 fn split(id: EventId) -> (u64, u64) {
@@ -178,38 +231,28 @@ impl Index {
 
     /// Adds an event at the end of the file order and files it in every list; an id already
     /// stored is ignored.
-    pub(crate) fn insert(&mut self, new: &NewEntry) -> bool {
-        let Some(position) = self.push(new) else {
+    pub(crate) fn insert(&mut self, mut new: NewEntry) -> bool {
+        let Some(position) = self.push(&new) else {
             return false;
         };
+        if let Some(event) = new.event.take() {
+            self.recent.keep(position, event);
+        }
         let key = self.entries[position as usize].key();
         let entry = self.entries[position as usize];
         let entries = &self.entries;
         let sorted_insert = |list: &mut Vec<u32>| {
-            let after_last = list
-                .last()
-                .is_none_or(|&last| entries[last as usize].key() < key);
-            if after_last {
-                list.push(position);
-                list.len() - 1
-            } else {
-                let at = list.partition_point(|&other| entries[other as usize].key() < key);
-                list.insert(at, position);
-                at
-            }
+            let at = partition_point_from_end(list, |&other| entries[other as usize].key() < key);
+            list.insert(at, position);
+            at
         };
         if entry.user != NO_USER && entry.sequence != 0 {
             let list = &mut self.family_lists[entry.user as usize];
             let sequence = entry.sequence;
-            if list
-                .last()
-                .is_none_or(|&last| entries[last as usize].sequence < sequence)
-            {
-                list.push(position);
-            } else {
-                let at = list.partition_point(|&other| entries[other as usize].sequence < sequence);
-                list.insert(at, position);
-            }
+            let at = partition_point_from_end(list, |&other| {
+                entries[other as usize].sequence < sequence
+            });
+            list.insert(at, position);
         }
         let child_at =
             sorted_insert(&mut self.child_lists[entry.child as usize].kinds[entry.kind as usize]);
@@ -388,7 +431,7 @@ impl Index {
 
     /// The family sequence number and line of `family`'s events numbered after `after`, in
     /// number order, at most `limit`: a binary search, then the answer.
-    pub(crate) fn family_after(&self, read: SequenceRead) -> Vec<(u64, u64, u32)> {
+    pub(crate) fn family_after(&self, read: SequenceRead) -> Vec<(u64, FamilyLine)> {
         let SequenceRead {
             family,
             after,
@@ -405,7 +448,11 @@ impl Index {
             .take(limit)
             .map(|&position| {
                 let entry = &self.entries[position as usize];
-                (entry.sequence, entry.offset, entry.len)
+                let line = match self.recent.events.get(&position) {
+                    Some(event) => FamilyLine::Recent(event.clone()),
+                    None => FamilyLine::File(entry.offset, entry.len),
+                };
+                (entry.sequence, line)
             })
             .collect()
     }
@@ -429,6 +476,7 @@ impl Index {
 
     /// After the file was rewritten: every event's new line, in file order, and `user` gone.
     pub(crate) fn rewritten(&mut self, lines: &[(u64, u32)], user: UserId) {
+        self.recent = Recent::default();
         for (entry, &(offset, len)) in self.entries.iter_mut().zip(lines) {
             entry.offset = offset;
             entry.len = len;
@@ -706,5 +754,26 @@ impl RunningTotals for ChildTotals<'_> {
             Timestamp::from_unix_millis(self.index.entries[*position as usize].occurred_at).ok()
         };
         Some((occurred(all.first()?)?, occurred(all.last()?)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partition_point_from_end;
+
+    #[test]
+    fn the_search_from_the_end_finds_what_a_binary_search_finds() {
+        for len in 0..70u32 {
+            for repeats in 1..4 {
+                let list: Vec<u32> = (0..len).map(|at| at / repeats).collect();
+                for value in 0..=len / repeats + 1 {
+                    assert_eq!(
+                        partition_point_from_end(&list, |&other| other < value),
+                        list.partition_point(|&other| other < value),
+                        "{list:?} {value}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -89,6 +89,8 @@ impl Journal {
             path: path.clone(),
             len: outcome.len,
             seq,
+            // Nothing reads the journal while it runs: replay reads it at open.
+            write_behind: true,
             durability,
             publish,
             maintain: Some(compactor.into_maintain()),
