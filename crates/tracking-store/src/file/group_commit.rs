@@ -254,8 +254,9 @@ pub(crate) struct LogConfig<T> {
     pub(crate) seq: u64,
     /// Whether lines wait in memory for the syncer, which writes a round's lines with one
     /// `pwrite` before its `fdatasync`, instead of one `pwrite` per line: for a file that nobody
-    /// reads while the log runs (the journal). A line waiting there is lost with the process,
-    /// which only a lazy line ([`Wait::Lazy`]) may be.
+    /// reads while the log runs (the journal). Only in [`Durability::Durable`], where a line is
+    /// acknowledged once durable: a line waiting there is lost with the process, which only a
+    /// lazy line ([`Wait::Lazy`]) may be.
     pub(crate) write_behind: bool,
     pub(crate) durability: Durability,
     pub(crate) publish: Publish<T>,
@@ -284,7 +285,7 @@ impl<T: Send + 'static> Log<T> {
                 synced_len: len,
                 allocated: len,
                 unsynced_lines: 0,
-                behind: write_behind.then(Vec::new),
+                behind: (write_behind && durability == Durability::Durable).then(Vec::new),
                 staged: Vec::new(),
                 failed: None,
                 closed: false,
