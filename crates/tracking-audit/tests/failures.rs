@@ -16,38 +16,28 @@ fn assert_styled(err: &AuditError) {
     assert!(!message.ends_with('.'), "{message}");
 }
 
+/// The error is about a file or directory, and names what was being done to it.
+fn assert_operation(err: &AuditError, expected: FileOperation) {
+    assert!(
+        matches!(err, AuditError::File { operation, .. } if *operation == expected),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn a_directory_that_cannot_be_created_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("plain-file");
     fs::write(&file, "not a directory").unwrap();
     let err = AuditLog::new(AuditConfig::new(file.join("logs"))).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AuditError::File {
-                operation: FileOperation::CreateDir,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_operation(&err, FileOperation::CreateDir);
     assert!(err.to_string().contains("plain-file"), "{err}");
     assert!(err.source().is_some());
     assert_styled(&err);
 
     // A regular file where the directory should be.
     let err = AuditLog::new(AuditConfig::new(&file)).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            AuditError::File {
-                operation: FileOperation::CreateDir,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert_operation(&err, FileOperation::CreateDir);
 }
 
 #[test]
@@ -61,16 +51,7 @@ fn a_directory_lost_while_running_is_an_error_until_it_is_back() {
 
     for n in 0..3 {
         let err = log.record(&numbered(user, n), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                AuditError::File {
-                    operation: FileOperation::CreateDir,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert_operation(&err, FileOperation::CreateDir);
         assert_styled(&err);
     }
     assert_eq!(log.open_files(), 0);
@@ -119,16 +100,7 @@ fn a_failed_rollover_is_an_error_and_keeps_the_lines() {
 
     for n in 0..3 {
         let err = log.record(&numbered(user, n), 0).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                AuditError::File {
-                    operation: FileOperation::Write,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert_operation(&err, FileOperation::Write);
         assert_styled(&err);
     }
     assert_eq!(numbers(&log.file_path(user)), [0, 1, 2]);
