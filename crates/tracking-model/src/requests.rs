@@ -59,14 +59,14 @@ pub struct CreateReward {
 }
 
 /// The points a task gives or takes or a reward costs, as sent: a whole number (also written with
-/// a zero fraction, `5.0`), which [`check`] accepts from 1 to [`Amount::MAX`]. Checked with the
+/// a zero fraction, `5.0`), accepted from 1 to [`Amount::MAX`] by the body's validation, with the
 /// body's other fields, so that the first wrong field is named whatever the order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Amount(i64);
 
 impl Amount {
-    /// The largest amount [`check`] accepts.
+    /// The largest amount the body's validation accepts.
     pub const MAX: i64 = 1_000_000;
 
     pub fn get(self) -> i64 {

@@ -68,22 +68,25 @@ pub(crate) enum FamilyLine {
     File(u64, u32),
 }
 
-/// The latest appended events by position, at most [`RECENT`].
+/// The latest appended events with their positions, oldest first, at most [`RECENT`]: positions
+/// are given in increasing order, so the list is sorted by them.
 #[derive(Debug, Default)]
-struct Recent {
-    events: HashMap<u32, TrackingEvent>,
-    order: VecDeque<u32>,
-}
+struct Recent(VecDeque<(u32, TrackingEvent)>);
 
 impl Recent {
     fn keep(&mut self, position: u32, event: TrackingEvent) {
-        if self.order.len() == RECENT
-            && let Some(oldest) = self.order.pop_front()
-        {
-            self.events.remove(&oldest);
+        if self.0.len() == RECENT {
+            self.0.pop_front();
         }
-        self.order.push_back(position);
-        self.events.insert(position, event);
+        self.0.push_back((position, event));
+    }
+
+    fn get(&self, position: u32) -> Option<&TrackingEvent> {
+        let at = self
+            .0
+            .binary_search_by_key(&position, |&(kept, _)| kept)
+            .ok()?;
+        Some(&self.0[at].1)
     }
 }
 
@@ -448,7 +451,7 @@ impl Index {
             .take(limit)
             .map(|&position| {
                 let entry = &self.entries[position as usize];
-                let line = match self.recent.events.get(&position) {
+                let line = match self.recent.get(position) {
                     Some(event) => FamilyLine::Recent(event.clone()),
                     None => FamilyLine::File(entry.offset, entry.len),
                 };
