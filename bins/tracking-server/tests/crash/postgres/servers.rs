@@ -109,22 +109,21 @@ impl Pair {
     /// the number of the user's events in the history (lines are written in that order, so the
     /// files hold everything up to it, which the checks then prove line by line).
     pub async fn wait_for_catch_up(&self, clients: &[Rc<Client>], round: usize) {
-        let events = clients[0].history("").await;
-        let mut heads: HashMap<String, u64> = HashMap::new();
-        for event in &events {
-            if let Some(user) = event["user_id"].as_str() {
-                *heads.entry(user.to_owned()).or_default() += 1;
-            }
-        }
         let deadline = Instant::now() + CATCH_UP_TIMEOUT;
+        let mut heads = HashMap::new();
         loop {
-            let mut healthy = true;
+            let (mut healthy, mut delivered) = (true, true);
             for client in clients {
                 let (status, health) = client.call(Method::GET, "/health", "", None).await;
                 assert_eq!(status, 200, "round {round}: GET /health: {health}");
-                healthy &= health["status"] == "ok"
-                    && health["tracking_backlog"] == 0
-                    && health["audit_backlog"] == 0;
+                delivered &= health["tracking_backlog"] == 0;
+                healthy &= health["status"] == "ok" && health["audit_backlog"] == 0;
+            }
+            healthy &= delivered;
+            // Read again once nothing waits for the history: until then it still takes events,
+            // so heads read earlier may miss one.
+            if delivered {
+                heads = history_heads(&clients[0]).await;
             }
             let written = last_audit_numbers(self.logs());
             let behind: Vec<String> = heads
@@ -148,6 +147,17 @@ impl Pair {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// Per user, the number of its events in the history.
+async fn history_heads(client: &Client) -> HashMap<String, u64> {
+    let mut heads = HashMap::new();
+    for event in client.history("").await {
+        if let Some(user) = event["user_id"].as_str() {
+            *heads.entry(user.to_owned()).or_default() += 1;
+        }
+    }
+    heads
 }
 
 /// Per user, the highest `family_sequence` of the whole lines in its audit files.
