@@ -170,6 +170,8 @@ pub trait FamilyRepository: Send + Sync + 'static {
     async fn family_sequence(&self, family: UserId) -> Result<u64, FamilyError>;
     /// How many events wait in the outbox.
     async fn outbox_len(&self) -> Result<u64, FamilyError>;
-    /// Confirms that these events are in the history. Unknown ids are ignored.
+    /// Confirms that these events are in the history. Unknown ids are ignored. A store that
+    /// holds the history too takes an event out only if the history has it (an append lost in a
+    /// crash of the database after it answered must not take the event's last copy with it).
     async fn confirm_delivered(&self, ids: &[EventId]) -> Result<(), FamilyError>;
 }

@@ -610,6 +610,7 @@ async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
     store.create_child(&lee).await.unwrap();
     store.create_task(&bed).await.unwrap();
     let mut committed = Vec::new();
+    let mut numbered = Vec::new();
     for step in 0..6 {
         let kid = if step % 2 == 0 { kim.id } else { lee.id };
         let effect = store
@@ -623,12 +624,18 @@ async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
                 at(step),
             )
             .await
-            .unwrap()
-            .effect;
-        committed.push(effect.event);
+            .unwrap();
+        numbered.push(SequencedEvent {
+            sequence: effect.sequence,
+            event: effect.effect.event.clone(),
+        });
+        committed.push(effect.effect.event);
     }
     assert_eq!(outbox_events(store).await, committed);
     assert_eq!(store.outbox_len().await.unwrap(), 6);
+    // Confirmed once in the history (a store holding both may check that they are).
+    store.append(&numbered[0]).await.unwrap();
+    store.append(&numbered[3]).await.unwrap();
     let confirmed: Vec<EventId> = vec![committed[0].id(), committed[3].id(), EventId::generate()];
     store.confirm_delivered(&confirmed).await.unwrap();
     let waiting: Vec<TrackingEvent> = committed
@@ -641,6 +648,12 @@ async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
     let store = subject.store();
     assert_eq!(outbox_events(store).await, waiting);
     assert_eq!(store.outbox_len().await.unwrap(), 4);
+    for delivered in numbered
+        .iter()
+        .filter(|numbered| !confirmed.contains(&numbered.event.id()))
+    {
+        store.append(delivered).await.unwrap();
+    }
     let ids: Vec<EventId> = waiting.iter().map(TrackingEvent::id).collect();
     store.confirm_delivered(&ids).await.unwrap();
     store.confirm_delivered(&ids).await.unwrap();

@@ -4,10 +4,12 @@
 //! An append is one statement that commits without waiting for the disk (it sets
 //! `synchronous_commit = off` for its own transaction). That loses nothing: every event reaches
 //! the history from the outbox, where it was committed durably, and it leaves the outbox only
-//! through a later commit, which PostgreSQL's write-ahead log can never keep without every commit
-//! before it. So after a crash an event whose append was lost is still in the outbox and is
-//! delivered again; and an append is visible, not yet durable, when it returns
-//! ([`crate::Appended::Visible`]), the confirmation's commit making it durable.
+//! through a later commit that finds it in the history (`outbox.rs`). Within one run of the
+//! database the write-ahead log never keeps that commit without every commit before it; across a
+//! crash and restart the check refuses the confirmation of an append the crash took. So after a
+//! crash an event whose append was lost is still in the outbox and is delivered again; and an
+//! append is visible, not yet durable, when it returns ([`crate::Appended::Visible`]), the
+//! confirmation's commit making it durable.
 
 use sqlx::QueryBuilder;
 use tracking_model::{EventId, SequencedEvent, TrackingEvent, UserId};

@@ -39,8 +39,14 @@ impl PostgresStore {
         Ok(rows::count(count))
     }
 
-    /// Takes these events out of the outbox. Losing this commit in a crash only makes the events
-    /// be delivered again, which the history ignores: it need not wait for the disk.
+    /// Takes these events out of the outbox, each only if the history holds it. Losing this
+    /// commit in a crash only makes the events be delivered again, which the history ignores: it
+    /// need not wait for the disk.
+    ///
+    /// The check is what keeps an event whose append was lost: an append answers before it is on
+    /// disk, so a database that crashes (and comes back) between an append and its confirmation
+    /// has lost the append, and the confirmation, arriving after the restart, must not take the
+    /// event's last copy.
     pub(super) async fn delivered(&self, ids: &[EventId]) -> Result<(), FamilyError> {
         if ids.is_empty() {
             return Ok(());
@@ -49,7 +55,8 @@ impl PostgresStore {
         sqlx::query(concat!(
             "WITH lazy AS (SELECT ",
             lazy_commit!(),
-            ") DELETE FROM outbox USING lazy WHERE event_id = ANY($1)"
+            ") DELETE FROM outbox o USING lazy WHERE o.event_id = ANY($1) \
+             AND EXISTS (SELECT FROM tracking_events t WHERE t.id = o.event_id)"
         ))
         .bind(ids)
         .execute(&self.pool)
