@@ -28,15 +28,7 @@ async fn close_then_reopen(durability: Durability) {
     let chore = task(parent.id, 5, true);
     store.create_task(&chore).await.unwrap();
     let effect = store
-        .apply(
-            ChildAction {
-                owner: parent.id,
-                child: kid.id,
-                target: ActionTarget::Activate(chore.id),
-                actor: Actor::Parent,
-            },
-            at(1_000),
-        )
+        .apply(common::activation(parent.id, kid.id, chore.id), at(1_000))
         .await
         .unwrap();
     store.append(&common::recorded(&effect)).await.unwrap();

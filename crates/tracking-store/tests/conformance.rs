@@ -609,33 +609,21 @@ async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
     store.create_child(&kim).await.unwrap();
     store.create_child(&lee).await.unwrap();
     store.create_task(&bed).await.unwrap();
-    let mut committed = Vec::new();
-    let mut numbered = Vec::new();
+    let mut recorded = Vec::new();
     for step in 0..6 {
         let kid = if step % 2 == 0 { kim.id } else { lee.id };
-        let effect = store
-            .apply(
-                ChildAction {
-                    owner: alex.id,
-                    child: kid,
-                    target: ActionTarget::Activate(bed.id),
-                    actor: Actor::Parent,
-                },
-                at(step),
-            )
+        let applied = store
+            .apply(common::activation(alex.id, kid, bed.id), at(step))
             .await
             .unwrap();
-        numbered.push(SequencedEvent {
-            sequence: effect.sequence,
-            event: effect.effect.event.clone(),
-        });
-        committed.push(effect.effect.event);
+        recorded.push(common::recorded(&applied));
     }
+    let committed: Vec<TrackingEvent> = recorded.iter().map(|one| one.event.clone()).collect();
     assert_eq!(outbox_events(store).await, committed);
     assert_eq!(store.outbox_len().await.unwrap(), 6);
     // Confirmed once in the history (a store holding both may check that they are).
-    store.append(&numbered[0]).await.unwrap();
-    store.append(&numbered[3]).await.unwrap();
+    store.append(&recorded[0]).await.unwrap();
+    store.append(&recorded[3]).await.unwrap();
     let confirmed: Vec<EventId> = vec![committed[0].id(), committed[3].id(), EventId::generate()];
     store.confirm_delivered(&confirmed).await.unwrap();
     let waiting: Vec<TrackingEvent> = committed
@@ -648,9 +636,9 @@ async fn outbox_keeps_commit_order_until_confirmed<S: Subject>(subject: S) {
     let store = subject.store();
     assert_eq!(outbox_events(store).await, waiting);
     assert_eq!(store.outbox_len().await.unwrap(), 4);
-    for delivered in numbered
+    for delivered in recorded
         .iter()
-        .filter(|numbered| !confirmed.contains(&numbered.event.id()))
+        .filter(|one| !confirmed.contains(&one.event.id()))
     {
         store.append(delivered).await.unwrap();
     }

@@ -3,10 +3,9 @@
 mod common;
 
 use common::{at, child, task, token, user};
-use tracking_model::Actor;
 use tracking_store::{
-    ActionTarget, ChildAction, FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE,
-    JOURNAL_FILE, SNAPSHOT_FILE, TrackingRepository,
+    FamilyRepository, FileStore, FileStoreOptions, HISTORY_FILE, JOURNAL_FILE, SNAPSHOT_FILE,
+    TrackingRepository,
 };
 
 #[tokio::test]
@@ -23,15 +22,7 @@ async fn a_confirmed_erasure_leaves_no_trace_of_the_user_in_any_file() {
         store.create_task(&chore).await.unwrap();
         for step in 0..3 {
             let effect = store
-                .apply(
-                    ChildAction {
-                        owner: parent.id,
-                        child: kid.id,
-                        target: ActionTarget::Activate(chore.id),
-                        actor: Actor::Parent,
-                    },
-                    at(step),
-                )
+                .apply(common::activation(parent.id, kid.id, chore.id), at(step))
                 .await
                 .unwrap();
             store.append(&common::recorded(&effect)).await.unwrap();

@@ -10,10 +10,9 @@
 mod common;
 mod postgres;
 
-use tracking_model::{Actor, SequencedEvent};
+use tracking_model::SequencedEvent;
 use tracking_store::{
-    ActionTarget, ChildAction, FamilyRepository, PostgresStore, SequenceRead, TrackingRepository,
-    family_events_after,
+    FamilyRepository, PostgresStore, SequenceRead, TrackingRepository, family_events_after,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,12 +29,7 @@ async fn a_confirmation_keeps_the_events_the_history_lost() {
     for step in 0..3 {
         let applied = store
             .apply(
-                ChildAction {
-                    owner: parent.id,
-                    child: kid.id,
-                    target: ActionTarget::Activate(chore.id),
-                    actor: Actor::Parent,
-                },
+                common::activation(parent.id, kid.id, chore.id),
                 common::at(step),
             )
             .await

@@ -95,3 +95,13 @@ pub fn recorded(applied: &tracking_store::Applied) -> tracking_model::SequencedE
         event: applied.effect.event.clone(),
     }
 }
+
+/// The parent `owner` activating `task` on its child `child`.
+pub fn activation(owner: UserId, child: ChildId, task: TaskId) -> tracking_store::ChildAction {
+    tracking_store::ChildAction {
+        owner,
+        child,
+        target: tracking_store::ActionTarget::Activate(task),
+        actor: tracking_model::Actor::Parent,
+    }
+}
