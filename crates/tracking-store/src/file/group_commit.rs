@@ -38,6 +38,11 @@ const COMMIT_DELAY: Duration = Duration::from_micros(200);
 /// See [`COMMIT_DELAY`].
 const COMMIT_SIBLINGS: usize = 4;
 
+/// The most lines a log writes behind ([`LogConfig::write_behind`]) before an append writes them
+/// itself: lines nobody waits for would otherwise gather without end. So at most twice this many
+/// lines are out of the file at once (one round's being written, the next ones gathering).
+pub(crate) const BEHIND_LINES: u64 = 1024;
+
 /// Why a log refuses every write until the store is reopened: the kernel may have dropped
 /// unwritten pages, or the file on disk may not be the one in use, so a retry could acknowledge
 /// data that is not on disk.
@@ -117,6 +122,8 @@ pub(crate) struct LogState<T> {
     /// With [`LogConfig::write_behind`]: the lines not in the file yet, the last bytes up to
     /// `len`, which the next round writes.
     behind: Option<Vec<u8>>,
+    /// How many lines `behind` holds.
+    behind_lines: u64,
     /// Written but not yet durable, in write order.
     pub(crate) staged: Vec<T>,
     /// Set after a failed `fdatasync` or a failed clean-up: the log refuses every later write.
@@ -172,6 +179,23 @@ impl<T> LogState<T> {
             self.allocated = self.len;
         }
         Ok(())
+    }
+
+    /// Writes the lines waiting in memory ([`LogConfig::write_behind`]) into the file now; a
+    /// failure refuses every later write, as a failed round's does.
+    pub(crate) fn write_behind(&mut self) -> io::Result<()> {
+        let Some(behind) = self.behind.as_mut().filter(|behind| !behind.is_empty()) else {
+            return Ok(());
+        };
+        let lines = std::mem::take(behind);
+        self.behind_lines = 0;
+        self.file
+            .write_all_at(&lines, self.len - lines.len() as u64)
+            .map_err(|err| {
+                let reason = Broken::Write(Arc::new(err));
+                self.fail(reason.clone());
+                io::Error::other(reason)
+            })
     }
 
     /// Whether lines were written since the last `fdatasync`, or wait for it to be published.
@@ -253,8 +277,10 @@ pub(crate) struct LogConfig<T> {
     /// The first value of [`LogState::seq`].
     pub(crate) seq: u64,
     /// Whether lines wait in memory for the syncer, which writes a round's lines with one
-    /// `pwrite` before its `fdatasync`, instead of one `pwrite` per line: for a file that nobody
-    /// reads while the log runs (the journal). Only in [`Durability::Durable`], where a line is
+    /// `pwrite` before its `fdatasync`, instead of one `pwrite` per line (at most
+    /// [`BEHIND_LINES`] of them: then an append writes them). For a file that nobody reads while
+    /// the log runs (the journal), or whose readers take a line not yet in the file from memory
+    /// (the history's latest events). Only in [`Durability::Durable`], where a line is
     /// acknowledged once durable: a line waiting there is lost with the process, which only a
     /// lazy line ([`Wait::Lazy`]) may be.
     pub(crate) write_behind: bool,
@@ -286,6 +312,7 @@ impl<T: Send + 'static> Log<T> {
                 allocated: len,
                 unsynced_lines: 0,
                 behind: (write_behind && durability == Durability::Durable).then(Vec::new),
+                behind_lines: 0,
                 staged: Vec::new(),
                 failed: None,
                 closed: false,
@@ -428,9 +455,13 @@ impl<T: Send + 'static> Drop for Log<T> {
 /// ([`LogConfig::write_behind`]); on failure cuts the file back so that no partial line stays in
 /// the middle.
 fn write_line<T>(state: &mut LogState<T>, line: &[u8]) -> io::Result<()> {
+    if state.behind_lines >= BEHIND_LINES {
+        state.write_behind()?;
+    }
     let written = match &mut state.behind {
         Some(behind) => {
             behind.extend_from_slice(line);
+            state.behind_lines += 1;
             Ok(())
         }
         None => state.file.write_all_at(line, state.len),
@@ -564,6 +595,7 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
             .as_mut()
             .filter(|behind| !behind.is_empty())
             .map(std::mem::take);
+        state.behind_lines = 0;
         (
             (state.len > state.synced_len).then(|| Arc::clone(&state.file)),
             state.len,

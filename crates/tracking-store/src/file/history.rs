@@ -16,14 +16,17 @@ use tracking_model::{
     Timestamp, TrackingEvent, TrackingQuery, UserId, summarize_running,
 };
 
-use super::group_commit::{Broken, Log, LogConfig, Wait};
-use super::index::{FamilyLine, Index, NewEntry, key_of, kind_of};
+use super::group_commit::{BEHIND_LINES, Broken, Log, LogConfig, Wait};
+use super::index::{Index, NewEntry, RECENT, StoredLine, key_of, kind_of};
 use super::lines::{ReadOutcome, open_lines, read_lines};
 use super::{Durability, FileStore, OpenError, sync_dir};
 use crate::{Appended, HistoryError, OrderKey, SequenceRead, TrackingRepository};
 
 /// The name of the history file in the data directory.
 pub const HISTORY_FILE: &str = "tracking_events.jsonl";
+
+// Every line out of the file is among the latest events the index keeps whole.
+const _: () = assert!(2 * BEHIND_LINES < RECENT as u64);
 
 /// The fields of a stored event that the index keeps; the rest of the line is skipped on open.
 #[derive(Deserialize)]
@@ -123,8 +126,8 @@ impl History {
             path: path.clone(),
             len: outcome.len,
             seq: 0,
-            // Reads find the lines in the file as soon as an append returns.
-            write_behind: false,
+            // Until its line is in the file, a read takes the event from the index's latest.
+            write_behind: true,
             durability,
             publish,
             maintain: None,
@@ -230,9 +233,9 @@ impl History {
 
     pub(crate) fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {
         let index = self.index.read();
-        let (offset, len) = index.line_of(id).ok_or(HistoryError::NotFound)?;
+        let line = index.line_of(id).ok_or(HistoryError::NotFound)?;
         let file = Arc::clone(&self.reader.read());
-        self.read_event(&file, offset, len)
+        self.read_event(&file, line)
     }
 
     pub(crate) fn summary(
@@ -263,8 +266,8 @@ impl History {
         let file = Arc::clone(&self.reader.read());
         drop(index);
         plan.lines
-            .iter()
-            .map(|&(offset, len)| self.read_event(&file, offset, len))
+            .into_iter()
+            .map(|line| self.read_event(&file, line))
             .collect()
     }
 
@@ -274,8 +277,8 @@ impl History {
         let file = Arc::clone(&self.reader.read());
         let items = plan
             .lines
-            .iter()
-            .map(|&(offset, len)| self.read_event(&file, offset, len))
+            .into_iter()
+            .map(|line| self.read_event(&file, line))
             .collect::<Result<_, _>>()?;
         drop(index);
         Ok(Page::answering(query, items, plan.total))
@@ -292,10 +295,7 @@ impl History {
         let events = lines
             .into_iter()
             .map(|(sequence, line)| {
-                let event = match line {
-                    FamilyLine::Recent(event) => event,
-                    FamilyLine::File(offset, len) => self.read_event(&file, offset, len)?,
-                };
+                let event = self.read_event(&file, line)?;
                 Ok(SequencedEvent { sequence, event })
             })
             .collect();
@@ -303,12 +303,12 @@ impl History {
         events
     }
 
-    fn read_event(
-        &self,
-        file: &File,
-        offset: u64,
-        len: u32,
-    ) -> Result<TrackingEvent, HistoryError> {
+    /// The event itself if the index keeps it, else its line read from `file` and parsed.
+    fn read_event(&self, file: &File, line: StoredLine) -> Result<TrackingEvent, HistoryError> {
+        let (offset, len) = match line {
+            StoredLine::Recent(event) => return Ok(event),
+            StoredLine::File(offset, len) => (offset, len),
+        };
         let mut line = vec![0_u8; len as usize];
         file.read_exact_at(&mut line, offset)?;
         serde_json::from_slice::<LineIn>(&line)
@@ -323,8 +323,14 @@ impl History {
     /// copy over the file, syncs the directory and points the index at the new lines.
     pub(crate) fn anonymize(&self, user: UserId) -> Result<u64, HistoryError> {
         let _one_at_a_time = self.rewriting.lock();
-        self.log.state().check()?;
-        let lines = self.index.read().lines_with_user(user);
+        let lines = {
+            // The copy reads every line from the file: the lines written behind go there first.
+            let _no_rounds = self.log.exclusive();
+            let mut state = self.log.state();
+            state.check()?;
+            state.write_behind()?;
+            self.index.read().lines_with_user(user)
+        };
         if !lines.iter().any(|&(_, _, mine)| mine) {
             return Ok(0);
         }
@@ -356,6 +362,7 @@ impl History {
 
         let _no_rounds = self.log.exclusive();
         let mut state = self.log.state();
+        state.write_behind()?;
         let mut index = self.index.write();
         // Events published or staged while the copy ran: their lines follow the copied ones.
         let published = index.lines_with_user(user);

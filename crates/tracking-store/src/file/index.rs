@@ -28,8 +28,9 @@ const NO_USER: u32 = u32::MAX;
 
 /// How many of the latest appended events the index keeps whole: the readers that follow the
 /// families' sequences (the audit follower, the live streams) read what was just appended, and
-/// take it from here instead of reading and parsing its line.
-const RECENT: usize = 4096;
+/// take it from here instead of reading and parsing its line; and a line the history writes
+/// behind ([`super::group_commit::BEHIND_LINES`]) is read from here until it is in the file.
+pub(crate) const RECENT: usize = 4096;
 
 /// The kind number of an (entity type, action) pair, if it is one events can have.
 pub(crate) fn kind_of(entity_type: EntityType, action: Action) -> Option<u8> {
@@ -59,9 +60,9 @@ pub(crate) struct NewEntry {
     pub(crate) event: Option<TrackingEvent>,
 }
 
-/// Where a family's event is read from.
+/// Where a stored event is read from.
 #[derive(Debug)]
-pub(crate) enum FamilyLine {
+pub(crate) enum StoredLine {
     /// One of the latest events, whole.
     Recent(TrackingEvent),
     /// Its line in the file: offset and length.
@@ -152,10 +153,10 @@ impl Hasher for IdHasher {
 
 type IdMap = HashMap<u64, u32, BuildHasherDefault<IdHasher>>;
 
-/// The positions of a page of events, and the count of all matches.
+/// Where to read a page of events, and the count of all matches.
 #[derive(Debug)]
 pub(crate) struct PagePlan {
-    pub(crate) lines: Vec<(u64, u32)>,
+    pub(crate) lines: Vec<StoredLine>,
     pub(crate) total: u64,
 }
 
@@ -222,14 +223,20 @@ impl Index {
         (entry.id_high == high && entry.id_low == low).then_some(position)
     }
 
-    /// Where the line of the event with this id lies.
-    pub(crate) fn line_of(&self, id: EventId) -> Option<(u64, u32)> {
+    /// Where the event with this id is read from.
+    pub(crate) fn line_of(&self, id: EventId) -> Option<StoredLine> {
         self.position(id).map(|position| self.line(position))
     }
 
-    fn line(&self, position: u32) -> (u64, u32) {
-        let entry = &self.entries[position as usize];
-        (entry.offset, entry.len)
+    /// The event at `position` whole if it is one of the latest, else where its line lies.
+    fn line(&self, position: u32) -> StoredLine {
+        match self.recent.get(position) {
+            Some(event) => StoredLine::Recent(event.clone()),
+            None => {
+                let entry = &self.entries[position as usize];
+                StoredLine::File(entry.offset, entry.len)
+            }
+        }
     }
 
     /// Adds an event at the end of the file order and files it in every list; an id already
@@ -434,7 +441,7 @@ impl Index {
 
     /// The family sequence number and line of `family`'s events numbered after `after`, in
     /// number order, at most `limit`: a binary search, then the answer.
-    pub(crate) fn family_after(&self, read: SequenceRead) -> Vec<(u64, FamilyLine)> {
+    pub(crate) fn family_after(&self, read: SequenceRead) -> Vec<(u64, StoredLine)> {
         let SequenceRead {
             family,
             after,
@@ -450,12 +457,10 @@ impl Index {
             .iter()
             .take(limit)
             .map(|&position| {
-                let entry = &self.entries[position as usize];
-                let line = match self.recent.get(position) {
-                    Some(event) => FamilyLine::Recent(event.clone()),
-                    None => FamilyLine::File(entry.offset, entry.len),
-                };
-                (entry.sequence, line)
+                (
+                    self.entries[position as usize].sequence,
+                    self.line(position),
+                )
             })
             .collect()
     }
