@@ -29,8 +29,9 @@
 #             loop (limit=500) doing the same job (export_vs_paging.py)
 #   compare   the activate area's /health, POST .../activate, /health again on this tree's server
 #             and on LOAD_BASELINE_BIN (another build of tracking-server, say the commit before a
-#             change), one fresh server each, back to back, the order alternating between runs;
-#             not in the default list
+#             change), one fresh server each, back to back, the order alternating between runs,
+#             with the server's CPU per activation per thread and the host's steal; not in the
+#             default list
 #
 # Settings (environment): LOAD_DIR (work directory, default /tmp/tracking-load), LOAD_REPEATS (2),
 # LOAD_SECONDS (15, per timed run), LOAD_CONNECTIONS (64), LOAD_EVENTS (1000000), LOAD_PARENTS
@@ -198,6 +199,32 @@ run_wrk() {
   log "$name: $RPS req/s, p50 $P50 ms, p99 $P99 ms, non-2xx $NON2XX, $ERRORS; $DURING"
 }
 
+# CPU time (clock ticks, utime + stime) of the server's threads, summed by thread name: one
+# "NAME TICKS" line each; and the host's steal ticks (time the VM waited for a physical CPU).
+thread_ticks() {
+  local task
+  for task in /proc/"$SERVER_PID"/task/*; do
+    printf '%s %s\n' "$(tr ' ' _ <"$task/comm")" "$(awk '{print $14 + $15}' "$task/stat")"
+  done | awk '{ticks[$1] += $2} END {for (name in ticks) print name, ticks[name]}' | sort
+}
+steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
+
+# Server CPU per request over a wrk run, in all and per thread name: $1 and $2 are thread_ticks
+# before and after, $3 the requests, $4 the steal ticks during the run, $5 its seconds.
+cpu_per_request() {
+  python3 - "$1" "$2" "$3" "$4" "$5" "$(getconf CLK_TCK)" <<'PY'
+import sys
+before, after, requests, steal, seconds, hz = sys.argv[1:]
+read = lambda text: {n: int(t) for n, t in (line.split() for line in text.splitlines() if line)}
+b, a = read(before), read(after)
+us = lambda ticks: ticks / int(hz) / max(int(float(requests)), 1) * 1e6
+threads = {n: us(a[n] - b.get(n, 0)) for n in a if a[n] > b.get(n, 0)}
+parts = ", ".join(f"{n} {v:.1f}" for n, v in sorted(threads.items(), key=lambda kv: -kv[1]))
+steal_pct = 100 * int(steal) / int(hz) / int(seconds) / 2
+print(f"{sum(threads.values()):.1f} us ({parts}); steal {steal_pct:.0f}% of 2 cores")
+PY
+}
+
 # Total events of each parent in the history, as "USER TOTAL" lines.
 history_totals() {
   local user
@@ -284,8 +311,13 @@ if [[ $AREAS == *compare* ]]; then
       run_wrk "compare-$side-health-$run" 2 "$CONNECTIONS" health
       health=$RPS
       record compare "$run" "$side: GET /health req/s" "$RPS" "$WRK_CMD (server $SERVER_BIN)"
+      ticks_before=$(thread_ticks)
+      steal_before=$(steal_ticks)
       run_wrk "compare-$side-activate-$run" 2 "$CONNECTIONS" activate "$SEED_SMALL_OUT/targets.txt"
       activate=$RPS
+      record compare "$run" "$side: server CPU per activation (per thread); steal" \
+        "$(cpu_per_request "$ticks_before" "$(thread_ticks)" "$(python3 -c "print($RPS * $SECONDS_PER_RUN)")" \
+          "$(($(steal_ticks) - steal_before))" "$SECONDS_PER_RUN")" "/proc/PID/task/*/stat, /proc/stat"
       record compare "$run" "$side: POST activate req/s" "$RPS" "$WRK_CMD (server $SERVER_BIN)"
       record compare "$run" "$side: POST activate p50 / p90 / p99 (ms)" "$P50 / $P90 / $P99" "$WRK_CMD"
       record compare "$run" "$side: POST activate non-2xx; socket errors" "$NON2XX; $ERRORS" "$WRK_CMD"

@@ -1,5 +1,6 @@
 //! The file store against SQLite: durable and weak appends, one and 64 appenders, a filtered
-//! page over 1,000,000 events, append cost as the history grows, and opening 1,000,000 events.
+//! page over 1,000,000 events, append cost as the history grows, and opening 1,000,000 events;
+//! and the file store's append on a tracked mutation's path (visible at once, synced per batch).
 //!
 //! `cargo bench -p tracking-store --bench storage`; `STORAGE_BENCH_EVENTS` shrinks the big data
 //! set for a quick run.
@@ -145,6 +146,54 @@ fn appends(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     }
 }
 
+/// What a tracked mutation's history write costs its request: `append_unsynced` (visible to every
+/// read at once), timed, while another task syncs the history every 2 ms, as the tracker's
+/// confirmer does: an append that writes its line itself may wait for the pages a sync is
+/// writing out.
+fn visible_appends(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+    let mut group = c.benchmark_group("append_visible");
+    group.throughput(Throughput::Elements(1));
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        Arc::new(FileStore::open(dir.path().join("store"), FileStoreOptions::default()).unwrap());
+    let mut number = 0;
+    group.bench_function(BenchmarkId::new("file_store", "synced_every_2ms"), |b| {
+        b.iter_custom(|iters| {
+            let events: Vec<SequencedEvent> = fresh(iters)
+                .into_iter()
+                .map(|event| {
+                    number += 1;
+                    SequencedEvent {
+                        sequence: number,
+                        event,
+                    }
+                })
+                .collect();
+            runtime.block_on(async {
+                let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let confirmer = tokio::spawn({
+                    let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+                    async move {
+                        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                            store.sync().await.unwrap();
+                        }
+                    }
+                });
+                let start = Instant::now();
+                for event in &events {
+                    store.append_unsynced(event).await.unwrap();
+                }
+                let elapsed = start.elapsed();
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                confirmer.await.unwrap();
+                elapsed
+            })
+        });
+    });
+    group.finish();
+}
+
 fn big(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     let events: usize = std::env::var("STORAGE_BENCH_EVENTS")
         .ok()
@@ -224,6 +273,7 @@ fn main() {
         .configure_from_args();
     let runtime = runtime();
     appends(&mut c, &runtime);
+    visible_appends(&mut c, &runtime);
     big(&mut c, &runtime);
     c.final_summary();
 }
