@@ -33,6 +33,20 @@ fn fresh(count: u64) -> Vec<TrackingEvent> {
         .collect()
 }
 
+/// `count` fresh events of one child, numbered on from `number`.
+fn numbered(count: u64, number: &mut u64) -> Vec<SequencedEvent> {
+    fresh(count)
+        .into_iter()
+        .map(|event| {
+            *number += 1;
+            SequencedEvent {
+                sequence: *number,
+                event,
+            }
+        })
+        .collect()
+}
+
 fn interval() -> Durability {
     Durability::Interval(Duration::from_millis(100))
 }
@@ -46,18 +60,7 @@ fn time_file_appends(
 ) -> Duration {
     let mut number = 0;
     let batches: Vec<Vec<SequencedEvent>> = (0..appenders)
-        .map(|_| {
-            fresh(iters.div_ceil(appenders))
-                .into_iter()
-                .map(|event| {
-                    number += 1;
-                    SequencedEvent {
-                        sequence: number,
-                        event,
-                    }
-                })
-                .collect()
-        })
+        .map(|_| numbered(iters.div_ceil(appenders), &mut number))
         .collect();
     runtime.block_on(async {
         let start = Instant::now();
@@ -87,18 +90,7 @@ fn time_sqlite_appends(
 ) -> Duration {
     let mut number = 0;
     let batches: Vec<Vec<SequencedEvent>> = (0..appenders)
-        .map(|_| {
-            fresh(iters.div_ceil(appenders))
-                .into_iter()
-                .map(|event| {
-                    number += 1;
-                    SequencedEvent {
-                        sequence: number,
-                        event,
-                    }
-                })
-                .collect()
-        })
+        .map(|_| numbered(iters.div_ceil(appenders), &mut number))
         .collect();
     let start = Instant::now();
     std::thread::scope(|scope| {
@@ -159,16 +151,7 @@ fn visible_appends(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     let mut number = 0;
     group.bench_function(BenchmarkId::new("file_store", "synced_every_2ms"), |b| {
         b.iter_custom(|iters| {
-            let events: Vec<SequencedEvent> = fresh(iters)
-                .into_iter()
-                .map(|event| {
-                    number += 1;
-                    SequencedEvent {
-                        sequence: number,
-                        event,
-                    }
-                })
-                .collect();
+            let events = numbered(iters, &mut number);
             runtime.block_on(async {
                 let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
                 let confirmer = tokio::spawn({
