@@ -171,7 +171,7 @@ memory() {
 rss_mib() { awk "/^$1/ {printf \"%.1f\", \$2 / 1024}" "/proc/$SERVER_PID/status"; }
 
 # Runs wrk with the shared script; $1 names the output file, the rest goes to wrk after the URL's
-# "--". Sets RPS P50 P90 P99 NON2XX ERRORS and WRK_CMD.
+# "--". Sets RPS REQUESTS P50 P90 P99 NON2XX ERRORS and WRK_CMD.
 run_wrk() {
   local name=$1 threads=$2 connections=$3
   shift 3
@@ -193,7 +193,7 @@ run_wrk() {
   local line
   line=$(grep '^RESULT' "$OUT/$name.wrk") || { cat "$OUT/$name.wrk" >&2; exit 1; }
   field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" ${line#RESULT}"; }
-  RPS=$(field rps) P50=$(field p50_ms) P90=$(field p90_ms) P99=$(field p99_ms)
+  RPS=$(field rps) REQUESTS=$(field requests) P50=$(field p50_ms) P90=$(field p90_ms) P99=$(field p99_ms)
   NON2XX=$(field non2xx)
   ERRORS="connect=$(field connect_errors) read=$(field read_errors) write=$(field write_errors) timeout=$(field timeouts)"
   log "$name: $RPS req/s, p50 $P50 ms, p99 $P99 ms, non-2xx $NON2XX, $ERRORS; $DURING"
@@ -217,7 +217,7 @@ import sys
 before, after, requests, steal, seconds, hz = sys.argv[1:]
 read = lambda text: {n: int(t) for n, t in (line.split() for line in text.splitlines() if line)}
 b, a = read(before), read(after)
-us = lambda ticks: ticks / int(hz) / max(int(float(requests)), 1) * 1e6
+us = lambda ticks: ticks / int(hz) / max(int(requests), 1) * 1e6
 threads = {n: us(a[n] - b.get(n, 0)) for n in a if a[n] > b.get(n, 0)}
 parts = ", ".join(f"{n} {v:.1f}" for n, v in sorted(threads.items(), key=lambda kv: -kv[1]))
 steal_pct = 100 * int(steal) / int(hz) / int(seconds) / 2
@@ -316,7 +316,7 @@ if [[ $AREAS == *compare* ]]; then
       run_wrk "compare-$side-activate-$run" 2 "$CONNECTIONS" activate "$SEED_SMALL_OUT/targets.txt"
       activate=$RPS
       record compare "$run" "$side: server CPU per activation (per thread); steal" \
-        "$(cpu_per_request "$ticks_before" "$(thread_ticks)" "$(python3 -c "print($RPS * $SECONDS_PER_RUN)")" \
+        "$(cpu_per_request "$ticks_before" "$(thread_ticks)" "$REQUESTS" \
           "$(($(steal_ticks) - steal_before))" "$SECONDS_PER_RUN")" "/proc/PID/task/*/stat, /proc/stat"
       record compare "$run" "$side: POST activate req/s" "$RPS" "$WRK_CMD (server $SERVER_BIN)"
       record compare "$run" "$side: POST activate p50 / p90 / p99 (ms)" "$P50 / $P90 / $P99" "$WRK_CMD"

@@ -2,8 +2,10 @@
 //! sequence (the audit follower, the live streams): what they read from memory is what the lines
 //! hold, before and after the oldest fall out of memory.
 
-use tracking_model::test_support::EventBuilder;
-use tracking_model::{ChildId, SequencedEvent, Timestamp, UserId};
+mod common;
+
+use common::append_unsynced_events;
+use tracking_model::{SequencedEvent, UserId};
 use tracking_store::{FileStore, FileStoreOptions, SequenceRead, TrackingRepository};
 
 /// More events than the store keeps whole.
@@ -25,19 +27,7 @@ async fn the_latest_events_read_from_memory_equal_their_lines() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
     let parent = UserId::generate();
-    let child = ChildId::generate();
-    let mut appended = Vec::new();
-    for sequence in 1..=EVENTS {
-        let event = EventBuilder::new()
-            .kind(sequence as usize)
-            .user(parent)
-            .child(child)
-            .occurred_at(Timestamp::from_unix_millis(1_700_000_000_000 + sequence as i64).unwrap())
-            .build();
-        let sequenced = SequencedEvent { sequence, event };
-        store.append_unsynced(&sequenced).await.unwrap();
-        appended.push(sequenced);
-    }
+    let appended = append_unsynced_events(&store, parent, EVENTS).await;
     let read = whole_family(&store, parent).await;
     assert_eq!(read, appended);
     let tail = store

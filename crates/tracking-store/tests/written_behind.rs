@@ -4,12 +4,9 @@
 
 mod common;
 
-use common::at;
-use tracking_model::test_support::EventBuilder;
-use tracking_model::{ChildId, SequencedEvent, TrackingEvent, TrackingQuery, UserId};
-use tracking_store::{
-    Appended, FileStore, FileStoreOptions, HISTORY_FILE, HistoryError, TrackingRepository,
-};
+use common::append_unsynced_events;
+use tracking_model::{SequencedEvent, TrackingEvent, TrackingQuery, UserId};
+use tracking_store::{FileStore, FileStoreOptions, HISTORY_FILE, HistoryError, TrackingRepository};
 
 fn file_holds(dir: &std::path::Path, event: &TrackingEvent) -> bool {
     let bytes = std::fs::read(dir.join(HISTORY_FILE)).unwrap();
@@ -17,27 +14,6 @@ fn file_holds(dir: &std::path::Path, event: &TrackingEvent) -> bool {
     bytes
         .windows(id.len())
         .any(|window| window == id.as_bytes())
-}
-
-/// `count` events of `family`'s child, numbered from 1, each appended without waiting.
-async fn append_lazily(store: &FileStore, family: UserId, count: u64) -> Vec<SequencedEvent> {
-    let child = ChildId::generate();
-    let mut appended = Vec::new();
-    for sequence in 1..=count {
-        let event = EventBuilder::new()
-            .kind(sequence as usize)
-            .user(family)
-            .child(child)
-            .occurred_at(at(sequence as i64))
-            .build();
-        let sequenced = SequencedEvent { sequence, event };
-        assert_eq!(
-            store.append_unsynced(&sequenced).await.unwrap(),
-            Appended::Visible
-        );
-        appended.push(sequenced);
-    }
-    appended
 }
 
 async fn read(store: &FileStore, event: &TrackingEvent) -> Result<TrackingEvent, HistoryError> {
@@ -49,7 +25,7 @@ async fn a_line_written_behind_is_read_from_memory_until_a_sync_writes_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
     let family = UserId::generate();
-    let appended = append_lazily(&store, family, 3).await;
+    let appended = append_unsynced_events(&store, family, 3).await;
     let last = &appended[2].event;
 
     assert!(!file_holds(dir.path(), last), "the line waits in memory");
@@ -73,7 +49,7 @@ async fn lines_nobody_waits_for_reach_the_file_without_a_sync() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
     // More lines than a log keeps behind, and than the index keeps whole.
-    let appended = append_lazily(&store, UserId::generate(), 5_000).await;
+    let appended = append_unsynced_events(&store, UserId::generate(), 5_000).await;
 
     assert!(file_holds(dir.path(), &appended[0].event));
     for sequenced in &appended {
@@ -90,8 +66,8 @@ async fn an_anonymization_copies_the_lines_written_behind() {
     let dir = tempfile::tempdir().unwrap();
     let store = FileStore::open(dir.path(), FileStoreOptions::default()).unwrap();
     let (leaving, staying) = (UserId::generate(), UserId::generate());
-    let gone = append_lazily(&store, leaving, 4).await;
-    let kept = append_lazily(&store, staying, 4).await;
+    let gone = append_unsynced_events(&store, leaving, 4).await;
+    let kept = append_unsynced_events(&store, staying, 4).await;
     assert!(!file_holds(dir.path(), &kept[3].event));
 
     assert_eq!(store.anonymize_user(leaving).await.unwrap(), 4);

@@ -105,3 +105,29 @@ pub fn activation(owner: UserId, child: ChildId, task: TaskId) -> tracking_store
         actor: tracking_model::Actor::Parent,
     }
 }
+
+/// `count` events of a new child of `family`, numbered from 1, each appended with
+/// `append_unsynced` and visible at once; returned oldest first.
+pub async fn append_unsynced_events(
+    store: &dyn tracking_store::TrackingRepository,
+    family: UserId,
+    count: u64,
+) -> Vec<tracking_model::SequencedEvent> {
+    let child = ChildId::generate();
+    let mut appended = Vec::new();
+    for sequence in 1..=count {
+        let event = EventBuilder::new()
+            .kind(sequence as usize)
+            .user(family)
+            .child(child)
+            .occurred_at(at(sequence as i64))
+            .build();
+        let sequenced = tracking_model::SequencedEvent { sequence, event };
+        assert_eq!(
+            store.append_unsynced(&sequenced).await.unwrap(),
+            tracking_store::Appended::Visible
+        );
+        appended.push(sequenced);
+    }
+    appended
+}
