@@ -142,14 +142,14 @@ pub(crate) fn stored_error(error: ApiError) -> Option<StoredAnswer> {
 }
 
 /// Sends a stored answer; `replayed` adds `Idempotent-Replayed: true`.
-pub(crate) fn send(answer: &StoredAnswer, replayed: bool) -> HttpResponse {
+pub(crate) fn send(answer: StoredAnswer, replayed: bool) -> HttpResponse {
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let mut response = HttpResponse::build(status);
     response.content_type(ContentType::json());
     if replayed {
         response.insert_header((IDEMPOTENT_REPLAYED, "true"));
     }
-    response.body(answer.body.clone())
+    response.body(answer.body)
 }
 
 /// The answer to a keyed request: `fresh` makes it when the store performed it; otherwise the
@@ -162,7 +162,7 @@ pub(crate) fn respond<T>(
         Keyed::Fresh(done) => Ok(fresh(done)),
         Keyed::Replayed(answer) => {
             crate::metrics::count_idempotent_replay();
-            Ok(send(&answer, true))
+            Ok(send(answer, true))
         }
         Keyed::Reused => Err(ApiError::IdempotencyKeyReused),
     }
@@ -177,7 +177,7 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let family = state.tracker.family();
     let done = (family.create_keyed(record, Keying::answering(&keyed.key, answer.clone()))).await?;
-    respond(done, |()| send(&answer, false))
+    respond(done, |()| send(answer, false))
 }
 
 /// The keys whose first request is still running, by owner and key.

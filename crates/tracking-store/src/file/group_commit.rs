@@ -124,6 +124,9 @@ pub(crate) struct LogState<T> {
     behind: Option<Vec<u8>>,
     /// How many lines `behind` holds.
     behind_lines: u64,
+    /// The buffer of the round before, emptied, for `behind` to take next: a round's lines are
+    /// gathered without growing a new buffer from nothing each time.
+    spare: Vec<u8>,
     /// Written but not yet durable, in write order.
     pub(crate) staged: Vec<T>,
     /// Set after a failed `fdatasync` or a failed clean-up: the log refuses every later write.
@@ -313,6 +316,7 @@ impl<T: Send + 'static> Log<T> {
                 unsynced_lines: 0,
                 behind: (write_behind && durability == Durability::Durable).then(Vec::new),
                 behind_lines: 0,
+                spare: Vec::new(),
                 staged: Vec::new(),
                 failed: None,
                 closed: false,
@@ -590,11 +594,12 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
         if !state.unsynced() {
             return Ok(());
         }
+        let spare = std::mem::take(&mut state.spare);
         let behind = state
             .behind
             .as_mut()
             .filter(|behind| !behind.is_empty())
-            .map(std::mem::take);
+            .map(|behind| std::mem::replace(behind, spare));
         state.behind_lines = 0;
         (
             (state.len > state.synced_len).then(|| Arc::clone(&state.file)),
@@ -623,6 +628,10 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
         return Err(reason);
     }
     let mut state = shared.state.lock();
+    if let Some(mut written) = behind {
+        written.clear();
+        state.spare = written;
+    }
     state.synced_len = state.synced_len.max(len);
     state.unsynced_lines = state.unsynced_lines.saturating_sub(lines);
     if lines > 0 {

@@ -18,7 +18,7 @@ use tracking_model::{
 
 use super::group_commit::{BEHIND_LINES, Broken, Log, LogConfig, Wait};
 use super::index::{Index, NewEntry, RECENT, StoredLine, key_of, kind_of};
-use super::lines::{ReadOutcome, open_lines, read_lines};
+use super::lines::{ReadOutcome, json_line, open_lines, read_lines};
 use super::{Durability, FileStore, OpenError, sync_dir};
 use crate::{Appended, HistoryError, OrderKey, SequenceRead, TrackingRepository};
 
@@ -61,12 +61,13 @@ struct LineIn {
     family_sequence: Option<u64>,
 }
 
+/// The event's line, its newline included.
 fn encode(event: &TrackingEvent, family_sequence: Option<u64>) -> io::Result<Vec<u8>> {
     let line = LineOut {
         event,
         family_sequence,
     };
-    serde_json::to_vec(&line).map_err(io::Error::from)
+    json_line(&line).map_err(io::Error::from)
 }
 
 /// The history file, its index and its writer.
@@ -187,8 +188,7 @@ impl History {
     ) -> Result<(), HistoryError> {
         let event = &sequenced.event;
         let id = event.id();
-        let mut line = encode(event, Some(sequenced.sequence))?;
-        line.push(b'\n');
+        let line = encode(event, Some(sequenced.sequence))?;
         let kind = kind_of(event.entity_type(), event.action())
             .ok_or_else(|| HistoryError::Corrupt("an event of no known kind".into()))?;
         let index = &self.index;
@@ -436,13 +436,15 @@ impl Copy {
         mine: bool,
         old_offset: u64,
     ) -> Result<(u64, u32), HistoryError> {
-        let rewritten;
+        let mut rewritten;
         let bytes = if mine {
             let read: LineIn = serde_json::from_slice(line).map_err(|err| {
                 HistoryError::Corrupt(format!("{HISTORY_FILE} at byte {old_offset}: {err}"))
             })?;
             debug_assert_eq!(read.event.user_id(), Some(self.user));
             rewritten = encode(&read.event.anonymized(), read.family_sequence)?;
+            // Every line's newline is written below.
+            rewritten.pop();
             self.changed += 1;
             rewritten.as_slice()
         } else {

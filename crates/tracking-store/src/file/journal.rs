@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tracking_model::UserId;
 
 use super::group_commit::{AppendError, Broken, Log, LogConfig, LogState, Maintain, Wait};
-use super::lines::{ReadOutcome, open_lines, read_lines};
+use super::lines::{ReadOutcome, json_line, open_lines, read_lines};
 use super::snapshot::{self, Snapshot};
 use super::{Durability, OpenError};
 use crate::state::{Change, FamilyState};
@@ -146,7 +146,7 @@ impl Journal {
                         seq: log.seq + 1,
                         change,
                     };
-                    let mut line = match serde_json::to_vec(&record) {
+                    let line = match json_line(&record) {
                         Ok(line) => line,
                         Err(err) => {
                             give_back();
@@ -154,7 +154,6 @@ impl Journal {
                         }
                     };
                     log.seq += 1;
-                    line.push(b'\n');
                     Ok(Some((line, (record.seq, record.change))))
                 },
                 |_| give_back(),

@@ -131,3 +131,15 @@ fn only_zeros(reader: &mut impl BufRead, line: &[u8]) -> std::io::Result<bool> {
         reader.consume(read);
     }
 }
+
+/// Room for one line as most are (400–600 bytes of JSON): one allocation, where serde_json's
+/// own buffer would start at 128 bytes and grow three times.
+const LINE_CAPACITY: usize = 1024;
+
+/// `value` as one line of JSON, its newline included.
+pub(crate) fn json_line(value: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
+    let mut line = Vec::with_capacity(LINE_CAPACITY);
+    serde_json::to_writer(&mut line, value)?;
+    line.push(b'\n');
+    Ok(line)
+}

@@ -86,10 +86,10 @@ async fn track(
         let effect = (state.tracker)
             .record_as(caller.actor(), family, child, target)
             .await?;
-        return Ok(idempotency::send(&answer(&effect), false));
+        return Ok(idempotency::send(answer(effect), false));
     };
     let render: RenderAnswer<Effect> = Arc::new(|done: Result<&Effect, &FamilyError>| match done {
-        Ok(effect) => Some(answer(effect)),
+        Ok(effect) => Some(answer(effect.clone())),
         Err(FamilyError::Refused(refusal)) => {
             idempotency::stored_error(ApiError::Refused(refusal.clone()))
         }
@@ -98,15 +98,15 @@ async fn track(
     let done = (state.tracker)
         .record_keyed(caller.actor(), family, child, target, &keyed.key, render)
         .await?;
-    idempotency::respond(done, |effect| idempotency::send(&answer(&effect), false))
+    idempotency::respond(done, |effect| idempotency::send(answer(effect), false))
 }
 
 /// The answer to a tracked mutation: the child, its event and the request it made or resolved.
-fn answer(effect: &Effect) -> StoredAnswer {
+fn answer(effect: Effect) -> StoredAnswer {
     let mutation = TrackedMutation {
-        child: effect.child.clone(),
-        tracking_event: effect.event.clone(),
-        reward_request: effect.reward_request.clone(),
+        child: effect.child,
+        tracking_event: effect.event,
+        reward_request: effect.reward_request,
     };
     idempotency::stored(StatusCode::OK, &mutation)
 }

@@ -145,7 +145,7 @@ pub(crate) async fn create<R: FamilyRecord>(
     let answer = idempotency::stored(StatusCode::CREATED, &record);
     let Some(keyed) = keyed else {
         R::insert(state.tracker.family(), &record).await?;
-        return Ok(idempotency::send(&answer, false));
+        return Ok(idempotency::send(answer, false));
     };
     idempotency::create(&state, keyed, record.created(), answer).await
 }

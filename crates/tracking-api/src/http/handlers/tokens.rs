@@ -33,7 +33,7 @@ pub(crate) async fn create(
         (state.tracker.family())
             .add_child_token(user.id, child_id, &hash)
             .await?;
-        return Ok(idempotency::send(&answer, false));
+        return Ok(idempotency::send(answer, false));
     };
     let record = Created::ChildToken {
         owner: user.id,

@@ -39,7 +39,7 @@ pub(crate) async fn create(
     );
     let Some(mut keyed) = keyed else {
         state.tracker.family().create_user(&user, &hash).await?;
-        return Ok(idempotency::send(&answer, false));
+        return Ok(idempotency::send(answer, false));
     };
     // The answer is about the new family, and goes with it.
     keyed.key.family = Some(user.id);
