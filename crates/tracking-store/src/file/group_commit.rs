@@ -124,8 +124,8 @@ pub(crate) struct LogState<T> {
     behind: Option<Vec<u8>>,
     /// How many lines `behind` holds.
     behind_lines: u64,
-    /// The buffer of the round before, emptied, for `behind` to take next: a round's lines are
-    /// gathered without growing a new buffer from nothing each time.
+    /// The buffer of the lines written last, emptied, for `behind` to take next: a round's lines
+    /// are gathered without growing a new buffer from nothing each time.
     spare: Vec<u8>,
     /// Written but not yet durable, in write order.
     pub(crate) staged: Vec<T>,
@@ -187,18 +187,33 @@ impl<T> LogState<T> {
     /// Writes the lines waiting in memory ([`LogConfig::write_behind`]) into the file now; a
     /// failure refuses every later write, as a failed round's does.
     pub(crate) fn write_behind(&mut self) -> io::Result<()> {
-        let Some(behind) = self.behind.as_mut().filter(|behind| !behind.is_empty()) else {
+        let Some(lines) = self.take_behind() else {
             return Ok(());
         };
-        let lines = std::mem::take(behind);
+        let written = self
+            .file
+            .write_all_at(&lines, self.len - lines.len() as u64);
+        self.keep_spare(lines);
+        written.map_err(|err| {
+            let reason = Broken::Write(Arc::new(err));
+            self.fail(reason.clone());
+            io::Error::other(reason)
+        })
+    }
+
+    /// Takes the lines waiting in memory to write them, leaving the spare buffer in their place;
+    /// `None` when no line waits.
+    fn take_behind(&mut self) -> Option<Vec<u8>> {
+        let behind = self.behind.as_mut().filter(|behind| !behind.is_empty())?;
+        let lines = std::mem::replace(behind, std::mem::take(&mut self.spare));
         self.behind_lines = 0;
-        self.file
-            .write_all_at(&lines, self.len - lines.len() as u64)
-            .map_err(|err| {
-                let reason = Broken::Write(Arc::new(err));
-                self.fail(reason.clone());
-                io::Error::other(reason)
-            })
+        Some(lines)
+    }
+
+    /// Keeps a buffer of lines once written, emptied, for the next [`Self::take_behind`].
+    fn keep_spare(&mut self, mut written: Vec<u8>) {
+        written.clear();
+        self.spare = written;
     }
 
     /// Whether lines were written since the last `fdatasync`, or wait for it to be published.
@@ -594,13 +609,7 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
         if !state.unsynced() {
             return Ok(());
         }
-        let spare = std::mem::take(&mut state.spare);
-        let behind = state
-            .behind
-            .as_mut()
-            .filter(|behind| !behind.is_empty())
-            .map(|behind| std::mem::replace(behind, spare));
-        state.behind_lines = 0;
+        let behind = state.take_behind();
         (
             (state.len > state.synced_len).then(|| Arc::clone(&state.file)),
             state.len,
@@ -628,9 +637,8 @@ fn sync_round<T>(shared: &Shared<T>) -> Result<(), Broken> {
         return Err(reason);
     }
     let mut state = shared.state.lock();
-    if let Some(mut written) = behind {
-        written.clear();
-        state.spare = written;
+    if let Some(written) = behind {
+        state.keep_spare(written);
     }
     state.synced_len = state.synced_len.max(len);
     state.unsynced_lines = state.unsynced_lines.saturating_sub(lines);

@@ -1,5 +1,6 @@
-//! Reads a JSON Lines file back on open: a torn last line is cut off and reported, a damaged
-//! line before it stops the open, and the zeros a log preallocated after its lines are cut.
+//! The logs' JSON Lines: a line serialized for writing, and a file read back on open (a torn
+//! last line is cut off and reported, a damaged line before it stops the open, and the zeros a
+//! log preallocated after its lines are cut).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Seek, SeekFrom};
