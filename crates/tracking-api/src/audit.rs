@@ -143,9 +143,9 @@ pub enum PurgeError {
 const BATCH: usize = 256;
 
 /// How long the follower lets events gather after a wake-up before it reads them: one wake-up
-/// of its thread then serves every event committed meanwhile, rather than one each, and a line
-/// lags its commit by about this much.
-const GATHER: Duration = Duration::from_millis(2);
+/// of its thread, one read of the store and one write per family then serve every event
+/// committed meanwhile, and a line lags its commit by about this much.
+const GATHER: Duration = Duration::from_millis(20);
 
 /// How long a follower taking over waits before it tries the sink's claim again, while the
 /// previous writer still holds it.
