@@ -1,9 +1,10 @@
 //! What the recording pipeline reports through the `metrics` facade: events recorded, idempotent
 //! replays, and the backlogs sampled by [`record_backlogs`]. Nothing is recorded until the
-//! embedder installs a recorder (the server does, with a Prometheus exporter).
+//! embedder installs a recorder (the server does, with a Prometheus exporter), before it makes
+//! the [`Tracker`], which registers its counters as it is made.
 
-use metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
-use tracking_model::TrackingEvent;
+use metrics::{Counter, Unit, counter, describe_counter, describe_gauge, gauge};
+use tracking_model::{Action, EntityType, TrackingEvent};
 
 use crate::Tracker;
 
@@ -59,14 +60,45 @@ pub fn describe_metrics() {
     counter!(IDEMPOTENT_REPLAYS).absolute(0);
 }
 
-/// Counts one recorded event under its entity type and action.
-pub(crate) fn count_recorded(event: &TrackingEvent) {
-    counter!(
-        EVENTS_RECORDED,
-        "entity_type" => event.entity_type().as_str(),
-        "action" => event.action().as_str()
-    )
-    .increment(1);
+/// The counters of recorded events, one per entity type and action, registered once with the
+/// recorder installed when they are made (looking one up per event costs a hash of its labels).
+pub(crate) struct RecordedCounters(Vec<((EntityType, Action), Counter)>);
+
+impl RecordedCounters {
+    pub(crate) fn new() -> Self {
+        let kinds = EntityType::ALL.into_iter().flat_map(|entity_type| {
+            Action::ALL
+                .into_iter()
+                .filter(move |&action| entity_type.allows(action))
+                .map(move |action| (entity_type, action))
+        });
+        Self(
+            kinds
+                .map(|(entity_type, action)| {
+                    let counter = counter!(
+                        EVENTS_RECORDED,
+                        "entity_type" => entity_type.as_str(),
+                        "action" => action.as_str()
+                    );
+                    ((entity_type, action), counter)
+                })
+                .collect(),
+        )
+    }
+
+    /// Counts one recorded event under its entity type and action.
+    pub(crate) fn count(&self, event: &TrackingEvent) {
+        let kind = (event.entity_type(), event.action());
+        if let Some((_, counter)) = self.0.iter().find(|(each, _)| *each == kind) {
+            counter.increment(1);
+        }
+    }
+}
+
+impl std::fmt::Debug for RecordedCounters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordedCounters").finish_non_exhaustive()
+    }
 }
 
 /// Counts one mutation answered from its idempotency key.

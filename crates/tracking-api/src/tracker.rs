@@ -15,6 +15,7 @@ use tracking_store::{
 use crate::LiveHub;
 use crate::audit::{AuditFollower, AuditSink, PurgeError};
 use crate::confirm::Confirmer;
+use crate::metrics::RecordedCounters;
 
 /// Why a tracker operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +61,7 @@ pub struct Tracker {
     deletions: RwLock<()>,
     /// Per child, held from the commit of an action until its event is in the history.
     children: KeyedLock<ChildId>,
+    recorded: RecordedCounters,
 }
 
 /// What a tracker's audit follower does from the start.
@@ -102,6 +104,7 @@ impl Tracker {
             hub: LiveHub::new(),
             deletions: RwLock::new(()),
             children: KeyedLock::new(),
+            recorded: RecordedCounters::new(),
         }
     }
 
@@ -167,7 +170,7 @@ impl Tracker {
     /// What follows a tracked mutation's commit: counted, audited, delivered, and the owner's
     /// streams woken.
     async fn committed(&self, owner: UserId, applied: &Applied) {
-        crate::metrics::count_recorded(&applied.effect.event);
+        self.recorded.count(&applied.effect.event);
         self.audit.committed(owner, applied.sequence);
         let recorded = SequencedEvent {
             sequence: applied.sequence,

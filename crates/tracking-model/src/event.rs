@@ -1,12 +1,14 @@
 //! The tracking event: one recorded action on a child, with the child's points before and after.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use utoipa::ToSchema;
 
 use crate::points::check_in_range;
+use crate::rendered::RenderedJson;
 use crate::{ChildId, EntityId, EventId, EventMetadata, ModelError, Timestamp, UserId};
 
 /// What kind of thing an event is about.
@@ -103,6 +105,10 @@ pub struct TrackingEvent {
     // Flattened: the JSON is one object; the audit line writes the same fields after its own ids.
     #[serde(flatten)]
     body: EventBody,
+    /// This JSON, once written: see [`TrackingEvent::json`].
+    #[serde(skip)]
+    #[ts(skip)]
+    json: RenderedJson,
 }
 
 /// The fields of a tracking event after its id and owner: the action on the child, its points
@@ -123,8 +129,10 @@ pub struct EventBody {
     created_at: Timestamp,
     /// The entity's name and size and who acted; `null` only on events stored before any of it
     /// was recorded.
-    // Boxed: the event travels inside enums and futures, and most of it is this.
-    metadata: Option<Box<EventMetadata>>,
+    // Shared: the event travels inside enums and futures, and most of it is this; its clones
+    // (journal, history, outbox, audit) share it rather than copy its names.
+    #[schema(value_type = Option<EventMetadata>)]
+    metadata: Option<Arc<EventMetadata>>,
 }
 
 /// The fields of a [`TrackingEvent`] before they are checked.
@@ -191,20 +199,61 @@ impl TrackingEvent {
                 delta: parts.delta,
                 occurred_at: parts.occurred_at,
                 created_at: parts.created_at,
-                metadata: parts.metadata.map(Box::new),
+                metadata: parts.metadata.map(Arc::new),
             },
+            json: RenderedJson::default(),
         })
     }
 
     /// The same event with `user_id` cleared, as after the user's deletion; nothing else changes.
     pub fn anonymized(mut self) -> Self {
         self.user_id = None;
+        self.json.clear();
         self
+    }
+
+    /// The event's JSON (what serializing it with `serde_json` writes), written on the first
+    /// call and shared with the clones made after it: a store and a server that write one event
+    /// several times (journal, history, answer, audit line) write it once and copy the text.
+    pub fn json(&self) -> serde_json::Result<&str> {
+        self.json.get_or_render(|| {
+            // Room for most events at once, where `to_string` starts small and grows thrice.
+            let mut text = Vec::with_capacity(640);
+            serde_json::to_writer(&mut text, self)?;
+            String::from_utf8(text).map_err(serde::ser::Error::custom)
+        })
+    }
+
+    /// The fields after the id and owner in [`TrackingEvent::json`], without braces: the
+    /// text [`TrackingEvent::body`] serializes to inside an object beside other fields.
+    pub fn body_json(&self) -> serde_json::Result<&str> {
+        const BODY_KEY: &str = r#""child_id":"#;
+        let text = self.json()?;
+        // `{"id":"<26>","user_id":` then `"<26>",` or `null,`: ULIDs are 26 characters.
+        let after_ids = if self.user_id.is_some() { 74 } else { 50 };
+        let start = if text
+            .get(after_ids..)
+            .is_some_and(|rest| rest.starts_with(BODY_KEY))
+        {
+            after_ids
+        } else {
+            // The ids hold no quote, so this is the body's first key.
+            text.find(BODY_KEY)
+                .ok_or_else(|| serde::ser::Error::custom("an event's JSON without child_id"))?
+        };
+        Ok(&text[start..text.len() - 1])
+    }
+
+    /// Forgets the JSON written by [`TrackingEvent::json`], for an event kept in memory long.
+    pub fn forget_json(&mut self) {
+        self.json.clear();
     }
 
     /// The fields, for a caller that wants to change one and check again.
     pub fn into_parts(self) -> TrackingEventParts {
-        let Self { id, user_id, body } = self;
+        let Self {
+            id, user_id, body, ..
+        } = self;
         TrackingEventParts {
             id,
             user_id,
@@ -217,7 +266,7 @@ impl TrackingEvent {
             delta: body.delta,
             occurred_at: body.occurred_at,
             created_at: body.created_at,
-            metadata: body.metadata.map(|metadata| *metadata),
+            metadata: body.metadata.map(Arc::unwrap_or_clone),
         }
     }
 

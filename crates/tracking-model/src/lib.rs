@@ -17,6 +17,7 @@ mod params;
 pub mod points;
 pub mod query;
 pub mod ranking;
+mod rendered;
 pub mod requests;
 pub mod responses;
 pub mod rules;

@@ -103,6 +103,25 @@ pub struct TrackedMutation {
     pub reward_request: Option<RewardRequest>,
 }
 
+impl TrackedMutation {
+    /// The answer's JSON, what serializing it with `serde_json` writes, around the event's text
+    /// written once ([`TrackingEvent::json`]).
+    pub fn json(&self) -> serde_json::Result<String> {
+        let event = self.tracking_event.json()?;
+        let mut text = Vec::with_capacity(event.len() + 256);
+        text.extend_from_slice(br#"{"child":"#);
+        serde_json::to_writer(&mut text, &self.child)?;
+        text.extend_from_slice(br#","tracking_event":"#);
+        text.extend_from_slice(event.as_bytes());
+        if let Some(request) = &self.reward_request {
+            text.extend_from_slice(br#","reward_request":"#);
+            serde_json::to_writer(&mut text, request)?;
+        }
+        text.push(b'}');
+        String::from_utf8(text).map_err(serde::ser::Error::custom)
+    }
+}
+
 /// `POST /events/ticket`: a one-time ticket for `GET /events?ticket=...`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]

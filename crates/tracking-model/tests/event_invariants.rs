@@ -4,8 +4,9 @@
 use proptest::prelude::*;
 use serde_json::json;
 use tracking_model::{
-    Action, Actor, ChildId, EntityId, EntityType, EventId, EventMetadata, MAX_POINTS, ModelError,
-    Timestamp, TrackingEvent, TrackingEventParts, UserId,
+    Action, Actor, Child, ChildId, EntityId, EntityType, EventId, EventMetadata, MAX_POINTS,
+    ModelError, RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, Timestamp,
+    TrackedMutation, TrackingEvent, TrackingEventParts, UserId,
 };
 use ulid::Ulid;
 
@@ -101,6 +102,48 @@ proptest! {
         prop_assert_eq!(&back, &event);
         prop_assert_eq!(serde_json::to_string(&back).unwrap(), text);
         prop_assert_eq!(back.into_parts(), parts);
+    }
+
+    #[test]
+    fn the_written_json_is_what_serializing_writes_and_clones_share_it(parts in valid_parts()) {
+        let event = TrackingEvent::new(parts).unwrap();
+        let expected = serde_json::to_string(&event).unwrap();
+        let written = event.json().unwrap();
+        prop_assert_eq!(written, expected.as_str());
+        let clone = event.clone();
+        prop_assert!(std::ptr::eq(clone.json().unwrap(), written));
+        let body = serde_json::to_string(event.body()).unwrap();
+        prop_assert_eq!(event.body_json().unwrap(), &body[1..body.len() - 1]);
+        let anonymized = event.clone().anonymized();
+        let expected = serde_json::to_string(&anonymized).unwrap();
+        prop_assert_eq!(anonymized.json().unwrap(), expected.as_str());
+        prop_assert_eq!(&anonymized, &event.clone().anonymized());
+    }
+
+    #[test]
+    fn a_tracked_mutations_json_is_what_serializing_writes(
+        parts in valid_parts(),
+        name in "[a-zA-Z \"\\\\\n\u{2028}]{0,12}",
+        pending in any::<bool>(),
+    ) {
+        let event = TrackingEvent::new(parts).unwrap();
+        let child = Child {
+            id: event.child_id(),
+            user_id: UserId::generate(),
+            name,
+            points: event.points_after(),
+            created_at: event.created_at(),
+        };
+        let reward_request = pending.then(|| RewardRequest {
+            id: RewardRequestId::generate(),
+            child_id: event.child_id(),
+            reward_id: RewardId::generate(),
+            status: RewardRequestStatus::Pending,
+            requested_at: event.occurred_at(),
+            resolved_at: None,
+        });
+        let mutation = TrackedMutation { child, tracking_event: event, reward_request };
+        prop_assert_eq!(mutation.json().unwrap(), serde_json::to_string(&mutation).unwrap());
     }
 
     #[test]

@@ -34,7 +34,10 @@ impl MemoryHistory {
             .entry(event.event.child_id())
             .or_default()
             .insert(&event.event);
-        self.events.insert(id, event.clone());
+        let mut kept = event.clone();
+        // Kept as long as the store: its JSON is written again when asked for.
+        kept.event.forget_json();
+        self.events.insert(id, kept);
     }
 
     pub(crate) fn get(&self, id: EventId) -> Result<TrackingEvent, HistoryError> {

@@ -133,7 +133,7 @@ struct Lists {
     kinds: [Vec<u32>; KINDS.len()],
 }
 
-/// Hashes an id's low 64 bits, which are random, with one multiplication.
+/// Hashes an id by its low 64 bits, which are random in a ULID, with one multiplication.
 #[derive(Debug, Default)]
 struct IdHasher(u64);
 
@@ -149,9 +149,14 @@ impl Hasher for IdHasher {
     fn write_u64(&mut self, value: u64) {
         self.0 = value.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     }
+    fn write_u128(&mut self, value: u128) {
+        self.write_u64(value as u64);
+    }
 }
 
 type IdMap = HashMap<u64, u32, BuildHasherDefault<IdHasher>>;
+/// Child or user id → its number in the index.
+type Numbers<K> = HashMap<K, u32, BuildHasherDefault<IdHasher>>;
 
 /// Where to read a page of events, and the count of all matches.
 #[derive(Debug)]
@@ -168,10 +173,10 @@ pub(crate) struct Index {
     ids: IdMap,
     overflow: HashMap<u128, u32>,
     all: Lists,
-    children: HashMap<ChildId, u32>,
+    children: Numbers<ChildId>,
     child_lists: Vec<Lists>,
     child_sums: Vec<KindSums>,
-    users: HashMap<UserId, u32>,
+    users: Numbers<UserId>,
     user_lists: Vec<Lists>,
     /// Per user (by the same number as `user_lists`), its events sorted by family sequence.
     family_lists: Vec<Vec<u32>>,
@@ -297,16 +302,22 @@ impl Index {
     }
 
     fn push(&mut self, new: &NewEntry) -> Option<u32> {
-        if self.contains(new.id) {
-            return None;
-        }
+        use std::collections::hash_map::Entry as Slot;
         let position = u32::try_from(self.entries.len()).expect("fewer than 2^32 events");
         let (id_high, id_low) = split(new.id);
+        // One lookup finds the id stored or reserves its place (ids never leave `ids`, so an id
+        // whose low bits are free is not in `overflow` either).
         match self.ids.entry(id_low) {
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.overflow.insert(new.id.ulid().0, position);
+            Slot::Occupied(slot) => {
+                if self.entries[*slot.get() as usize].id_high == id_high {
+                    return None;
+                }
+                match self.overflow.entry(new.id.ulid().0) {
+                    Slot::Occupied(_) => return None,
+                    Slot::Vacant(slot) => slot.insert(position),
+                };
             }
-            std::collections::hash_map::Entry::Vacant(slot) => {
+            Slot::Vacant(slot) => {
                 slot.insert(position);
             }
         }
@@ -695,11 +706,7 @@ impl Index {
     }
 }
 
-fn intern<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, u32>,
-    lists: &mut Vec<Lists>,
-    key: K,
-) -> u32 {
+fn intern<K: std::hash::Hash + Eq>(map: &mut Numbers<K>, lists: &mut Vec<Lists>, key: K) -> u32 {
     *map.entry(key).or_insert_with(|| {
         lists.push(Lists::default());
         (lists.len() - 1) as u32
@@ -767,7 +774,49 @@ impl RunningTotals for ChildTotals<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::partition_point_from_end;
+    use tracking_model::test_support::EventBuilder;
+    use ulid::Ulid;
+
+    use super::*;
+
+    fn entry(id: u128, offset: u64) -> NewEntry {
+        let event = EventBuilder::new()
+            .id(EventId::from_ulid(Ulid(id)))
+            .user(UserId::generate())
+            .build();
+        NewEntry {
+            id: event.id(),
+            user: event.user_id(),
+            child: event.child_id(),
+            kind: 0,
+            occurred_at: event.occurred_at(),
+            created_at: event.created_at(),
+            amount: 1,
+            offset,
+            len: 10,
+            sequence: Some(offset + 1),
+            event: None,
+        }
+    }
+
+    #[test]
+    fn ids_whose_low_bits_collide_are_told_apart() {
+        let mut index = Index::default();
+        let first = 7_u128 << 64 | 42;
+        let second = 9_u128 << 64 | 42;
+        assert!(index.insert(entry(first, 0)));
+        assert!(index.insert(entry(second, 10)));
+        assert!(!index.insert(entry(first, 20)));
+        assert!(!index.insert(entry(second, 30)));
+        assert_eq!(index.len(), 2);
+        for (id, offset) in [(first, 0), (second, 10)] {
+            assert!(matches!(
+                index.line_of(EventId::from_ulid(Ulid(id))),
+                Some(StoredLine::File(at, 10)) if at == offset
+            ));
+        }
+        assert!(!index.contains(EventId::from_ulid(Ulid(11_u128 << 64 | 42))));
+    }
 
     #[test]
     fn the_search_from_the_end_finds_what_a_binary_search_finds() {

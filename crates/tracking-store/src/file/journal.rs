@@ -146,7 +146,7 @@ impl Journal {
                         seq: log.seq + 1,
                         change,
                     };
-                    let line = match json_line(&record) {
+                    let line = match record_line(&record) {
                         Ok(line) => line,
                         Err(err) => {
                             give_back();
@@ -162,6 +162,33 @@ impl Journal {
         let taken = *taken.lock();
         Ok(taken.map(|(_, number)| number))
     }
+}
+
+/// The record's line: what serializing it writes, a tracked mutation's around its event's text
+/// written once ([`tracking_model::TrackingEvent::json`]).
+fn record_line(record: &Record) -> serde_json::Result<Vec<u8>> {
+    let Change::Applied {
+        event,
+        reward_request,
+        family_sequence,
+    } = &record.change
+    else {
+        return json_line(record);
+    };
+    let event = event.json()?;
+    let mut line = Vec::with_capacity(event.len() + 128);
+    line.extend_from_slice(br#"{"seq":"#);
+    serde_json::to_writer(&mut line, &record.seq)?;
+    line.extend_from_slice(br#","op":"applied","event":"#);
+    line.extend_from_slice(event.as_bytes());
+    line.extend_from_slice(br#","reward_request":"#);
+    serde_json::to_writer(&mut line, reward_request)?;
+    if let Some(number) = family_sequence {
+        line.extend_from_slice(br#","family_sequence":"#);
+        serde_json::to_writer(&mut line, number)?;
+    }
+    line.extend_from_slice(b"}\n");
+    Ok(line)
 }
 
 fn note_erasure(compact_soon: &AtomicBool, change: &Change) {
@@ -210,6 +237,44 @@ impl Compactor {
                 *last_snapshot = written;
             }
             Err(err) => log.fail(Broken::Compaction(Arc::new(err))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracking_model::test_support::EventBuilder;
+    use tracking_model::{
+        RewardId, RewardRequest, RewardRequestId, RewardRequestStatus, Timestamp, UserId,
+    };
+
+    use super::*;
+
+    #[test]
+    fn a_tracked_mutations_line_is_what_serializing_its_record_writes() {
+        for kind in 0..5 {
+            let event = EventBuilder::new()
+                .kind(kind)
+                .user(UserId::generate())
+                .build();
+            let reward_request = (kind % 2 == 0).then(|| RewardRequest {
+                id: RewardRequestId::generate(),
+                child_id: event.child_id(),
+                reward_id: RewardId::generate(),
+                status: RewardRequestStatus::Pending,
+                requested_at: Timestamp::now(),
+                resolved_at: None,
+            });
+            let family_sequence = (kind != 3).then_some(kind as u64 * 1000);
+            let record = Record {
+                seq: 1 << (kind * 12),
+                change: Change::Applied {
+                    event,
+                    reward_request,
+                    family_sequence,
+                },
+            };
+            assert_eq!(record_line(&record).unwrap(), json_line(&record).unwrap());
         }
     }
 }

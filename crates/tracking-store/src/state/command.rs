@@ -253,6 +253,9 @@ impl Command for TrackedRequest {
         let last: Option<Moments> = state.last_events.get(&child).copied();
         let moments = after_last(last, occurred_at, Timestamp::now());
         let effect = decide(&current, &action, pending, moments, actor)?;
+        // Written once, before the clones share it: the journal line, the history line, the
+        // answer and the audit line copy this text. A failure shows where each is written.
+        let _ = effect.event.json();
         let change = Change::Applied {
             event: effect.event.clone(),
             reward_request: effect.reward_request.clone(),
