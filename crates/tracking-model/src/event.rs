@@ -227,20 +227,11 @@ impl TrackingEvent {
     /// The fields after the id and owner in [`TrackingEvent::json`], without braces: the
     /// text [`TrackingEvent::body`] serializes to inside an object beside other fields.
     pub fn body_json(&self) -> serde_json::Result<&str> {
-        const BODY_KEY: &str = r#""child_id":"#;
         let text = self.json()?;
-        // `{"id":"<26>","user_id":` then `"<26>",` or `null,`: ULIDs are 26 characters.
-        let after_ids = if self.user_id.is_some() { 74 } else { 50 };
-        let start = if text
-            .get(after_ids..)
-            .is_some_and(|rest| rest.starts_with(BODY_KEY))
-        {
-            after_ids
-        } else {
-            // The ids hold no quote, so this is the body's first key.
-            text.find(BODY_KEY)
-                .ok_or_else(|| serde::ser::Error::custom("an event's JSON without child_id"))?
-        };
+        // The ids before it are ULIDs, which hold no quote, so this is the body's first key.
+        let start = text
+            .find(r#""child_id":"#)
+            .ok_or_else(|| serde::ser::Error::custom("an event's JSON without child_id"))?;
         Ok(&text[start..text.len() - 1])
     }
 

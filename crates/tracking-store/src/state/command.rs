@@ -254,7 +254,9 @@ impl Command for TrackedRequest {
         let moments = after_last(last, occurred_at, Timestamp::now());
         let effect = decide(&current, &action, pending, moments, actor)?;
         // Written once, before the clones share it: the journal line, the history line, the
-        // answer and the audit line copy this text. A failure shows where each is written.
+        // answer and the audit line copy this text. A failure shows where each is written. It is
+        // written under the state's lock, as the check holds it; rendering later would give each
+        // clone a text of its own.
         let _ = effect.event.json();
         let change = Change::Applied {
             event: effect.event.clone(),
