@@ -53,8 +53,6 @@ pub(crate) enum Broken {
     /// A write failed, and cutting its partial line off failed too.
     #[error("cutting off a failed write failed: {0}")]
     CutOff(Arc<io::Error>),
-    #[error("emptying the journal after a snapshot failed: {0}")]
-    Compaction(Arc<io::Error>),
     #[error("syncing the directory after a rewrite failed: {0}")]
     Rename(Arc<io::Error>),
     /// Writing a round's lines failed ([`LogConfig::write_behind`]).
@@ -143,21 +141,14 @@ impl<T> LogState<T> {
         &self.file
     }
 
-    /// Puts another file in place of the current one; `len` bytes of it are durable already.
-    pub(crate) fn replace_file(&mut self, file: File, len: u64) {
-        self.file = Arc::new(file);
+    /// Puts another file in place of the current one, whose `len` bytes are durable already;
+    /// returns the replaced one.
+    pub(crate) fn replace_file(&mut self, file: File, len: u64) -> Arc<File> {
         self.len = len;
         self.synced_len = len;
         self.allocated = len;
         self.unsynced_lines = 0;
-    }
-
-    /// Records that the file was cut to `len` bytes and synced.
-    pub(crate) fn truncated(&mut self, len: u64) {
-        self.len = len;
-        self.synced_len = len;
-        self.allocated = len;
-        self.unsynced_lines = 0;
+        std::mem::replace(&mut self.file, Arc::new(file))
     }
 
     /// Zero-fills the next [`PREALLOCATE`] bytes of the file once fewer than half of them are
@@ -219,6 +210,11 @@ impl<T> LogState<T> {
     /// Whether lines were written since the last `fdatasync`, or wait for it to be published.
     fn unsynced(&self) -> bool {
         self.len > self.synced_len || !self.staged.is_empty()
+    }
+
+    /// Whether the log refuses writes after a failure (closing does not count).
+    pub(crate) fn is_broken(&self) -> bool {
+        self.failed.is_some()
     }
 
     /// Refuses every later write with `reason`.

@@ -1,9 +1,9 @@
 //! `family.journal.jsonl`: one change of the family data per line, numbered by `seq`, replayed
-//! over the snapshot on open and compacted into a new snapshot on the syncer thread.
+//! over the snapshot on open and compacted into a new snapshot as it grows ([`super::compaction`]).
 
 use std::collections::HashMap;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,9 +11,9 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tracking_model::UserId;
 
-use super::group_commit::{AppendError, Broken, Log, LogConfig, LogState, Maintain, Wait};
+use super::compaction::Compactor;
+use super::group_commit::{AppendError, Log, LogConfig, Wait};
 use super::lines::{ReadOutcome, json_line, open_lines, read_lines};
-use super::snapshot::{self, Snapshot};
 use super::{Durability, OpenError};
 use crate::state::{Change, FamilyState};
 
@@ -32,6 +32,7 @@ struct Record {
 #[derive(Debug)]
 pub(crate) struct Journal {
     log: Log<(u64, Change)>,
+    compactor: Arc<Compactor>,
     /// The last family sequence number each family took, by lines written (durable or not):
     /// ahead of the state's while lines wait for their sync.
     numbers: Mutex<HashMap<UserId, u64>>,
@@ -76,13 +77,12 @@ impl Journal {
                 }
             })
         };
-        let compactor = Compactor {
-            dir: dir.to_owned(),
-            state: Arc::clone(state),
+        let compactor = Arc::new(Compactor::new(
+            dir.to_owned(),
+            Arc::clone(state),
             compact_after,
             compact_soon,
-            last_snapshot: Mutex::new(snapshot::size(dir)),
-        };
+        ));
         let log = Log::start(LogConfig {
             name: "journal",
             file,
@@ -93,12 +93,13 @@ impl Journal {
             write_behind: true,
             durability,
             publish,
-            maintain: Some(compactor.into_maintain()),
+            maintain: Some(compactor.maintain()),
         })
         .map_err(OpenError::io(&path))?;
         Ok((
             Self {
                 log,
+                compactor,
                 numbers: Mutex::default(),
             },
             outcome,
@@ -110,9 +111,11 @@ impl Journal {
         *self.numbers.lock() = numbers;
     }
 
-    /// Syncs the journal and refuses every later change.
+    /// Syncs the journal, refuses every later change, and completes a compaction under way.
     pub(crate) fn close(&self) -> io::Result<()> {
-        self.log.close()
+        let closed = self.log.close();
+        self.compactor.finish_at_close(&mut self.log.state());
+        closed
     }
 
     /// Writes `change` as the next line; returns once it is durable and applied, or at once when
@@ -164,6 +167,13 @@ impl Journal {
     }
 }
 
+impl Drop for Journal {
+    /// Leaves no snapshot's thread running past the store, which may be opened again at once.
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
 /// The record's line: what serializing it writes, a tracked mutation's around its event's text
 /// written once ([`tracking_model::TrackingEvent::json`]).
 fn record_line(record: &Record) -> serde_json::Result<Vec<u8>> {
@@ -194,50 +204,6 @@ fn record_line(record: &Record) -> serde_json::Result<Vec<u8>> {
 fn note_erasure(compact_soon: &AtomicBool, change: &Change) {
     if matches!(change, Change::UserAnonymized { .. }) {
         compact_soon.store(true, Ordering::Relaxed);
-    }
-}
-
-/// Writes a snapshot once the journal outgrows both `compact_after` bytes and the last snapshot,
-/// so that compaction costs a constant share of the bytes written, then empties the journal; also
-/// right after a deleted user's erasure, so that no journal line keeps the user's data.
-struct Compactor {
-    dir: PathBuf,
-    state: Arc<Mutex<FamilyState>>,
-    compact_after: u64,
-    compact_soon: Arc<AtomicBool>,
-    last_snapshot: Mutex<u64>,
-}
-
-impl Compactor {
-    fn into_maintain(self) -> Maintain<(u64, Change)> {
-        Box::new(move |log| self.run(log))
-    }
-
-    /// Runs on the syncer thread with nothing staged, so the state holds every line.
-    fn run(&self, log: &mut LogState<(u64, Change)>) {
-        let mut last_snapshot = self.last_snapshot.lock();
-        let forced = self.compact_soon.swap(false, Ordering::Relaxed);
-        if !forced && log.len < self.compact_after.max(*last_snapshot) {
-            return;
-        }
-        let snapshot = Snapshot::of(&self.state.lock(), log.seq);
-        let written = match snapshot::write(&self.dir, &snapshot) {
-            Ok(written) => written,
-            Err(err) => {
-                // The journal is whole: the next round tries again.
-                log::error!("{}: writing a snapshot failed: {err}", self.dir.display());
-                self.compact_soon.fetch_or(forced, Ordering::Relaxed);
-                return;
-            }
-        };
-        // The snapshot covers every line, so a crash before the cut only replays nothing.
-        match log.file().set_len(0).and_then(|()| log.file().sync_all()) {
-            Ok(()) => {
-                log.truncated(0);
-                *last_snapshot = written;
-            }
-            Err(err) => log.fail(Broken::Compaction(Arc::new(err))),
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! Files: `tracking_events.jsonl` (the history), `family.journal.jsonl` and
 //! `family.snapshot.json` (the family data), and `store.lock`. `docs/storage.md` describes them.
 
+mod compaction;
 mod family;
 mod group_commit;
 mod history;
