@@ -86,6 +86,7 @@ pub fn server_errors(server: &Server) -> String {
 pub struct Evidence {
     anonymizing_tmp: Option<(u64, SystemTime)>,
     snapshot_tmp: Option<(u64, SystemTime)>,
+    journal_tmp: Option<(u64, SystemTime)>,
     rollovers: Vec<(String, Vec<(u32, u64)>)>,
 }
 
@@ -102,6 +103,11 @@ impl Evidence {
             stats.kills_mid_snapshot += 1;
         }
         self.snapshot_tmp = tmp;
+        let tmp = signature(&dirs.data().join("family.journal.jsonl.tmp"));
+        if tmp.is_some() && tmp != self.journal_tmp {
+            stats.kills_mid_snapshot += 1;
+        }
+        self.journal_tmp = tmp;
         let interrupted = interrupted_rollovers(dirs.logs());
         if interrupted
             .iter()

@@ -13,6 +13,7 @@ pub struct Stats {
     pub deletions_cut_found_done: usize,
     pub deletions_cut_not_done: usize,
     pub kills_mid_anonymization: usize,
+    /// Kills in a compaction: while its snapshot was written, or its journal cut.
     pub kills_mid_snapshot: usize,
     pub kills_mid_rollover: usize,
     pub store_torn_tails: usize,
