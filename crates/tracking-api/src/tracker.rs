@@ -244,13 +244,29 @@ impl Tracker {
     /// Events written into the history whose confirmation waits for its next sync are the
     /// confirmer's, and left to it.
     pub async fn catch_up(&self) -> Result<CatchUp, TrackerError> {
-        let waiting: Vec<SequencedEvent> = self
+        self.catch_up_settled(None).await
+    }
+
+    /// [`Tracker::catch_up`], delivering only the events `earlier` holds, when given: an event
+    /// seen for the first time may have just committed, and its request delivers it itself.
+    /// `earlier` then holds the events waiting now.
+    async fn catch_up_settled(
+        &self,
+        earlier: Option<&mut HashSet<EventId>>,
+    ) -> Result<CatchUp, TrackerError> {
+        let mut waiting: Vec<SequencedEvent> = self
             .family
             .outbox()
             .await?
             .into_iter()
             .filter(|recorded| !self.confirmer.is_pending(recorded.event.id()))
             .collect();
+        if let Some(earlier) = earlier {
+            let now: HashSet<EventId> =
+                waiting.iter().map(|recorded| recorded.event.id()).collect();
+            waiting.retain(|recorded| earlier.contains(&recorded.event.id()));
+            *earlier = now;
+        }
         let mut delivered: Vec<EventId> = Vec::with_capacity(waiting.len());
         let mut failure = None;
         for recorded in &waiting {
@@ -309,11 +325,14 @@ impl Tracker {
         Ok(())
     }
 
-    /// Runs [`Tracker::catch_up`] every `period` while there is work, for as long as the tracker lives.
+    /// Runs [`Tracker::catch_up`] every `period` while there is work, for as long as the tracker
+    /// lives; an event is delivered there only once it has waited a whole period, as one that
+    /// has just committed is on its way to the history with its request.
     pub fn spawn_catch_up(self: &Arc<Self>, period: Duration) -> tokio::task::JoinHandle<()> {
         let tracker = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(period);
+            let mut earlier = HashSet::new();
             loop {
                 ticks.tick().await;
                 let Some(tracker) = tracker.upgrade() else {
@@ -321,7 +340,7 @@ impl Tracker {
                 };
                 tracker.audit.retry();
                 if tracker.has_work().await {
-                    match tracker.catch_up().await {
+                    match tracker.catch_up_settled(Some(&mut earlier)).await {
                         Ok(done) if done != CatchUp::default() => log::info!("caught up: {done:?}"),
                         Ok(_) => {}
                         Err(error) => log::warn!("catch-up failed, will retry: {error}"),

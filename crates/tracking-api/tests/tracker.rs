@@ -1,6 +1,7 @@
 //! The recording pipeline without HTTP: a failing history write still succeeds, and the event is
 //! delivered later exactly once; the answer does not wait for the history's sync, yet every read
-//! sees the event and the outbox keeps it until that sync; audit failures never fail a mutation.
+//! sees the event and the outbox keeps it until that sync; the periodic catch-up leaves a new
+//! event to its request for one period; audit failures never fail a mutation.
 
 mod common;
 
@@ -141,6 +142,42 @@ async fn an_answered_event_is_read_at_once_and_confirmed_only_after_the_history_
     )
     .await;
     assert_eq!(s.history.appends.load(Ordering::SeqCst), 1);
+    tracker.close();
+}
+
+/// The periodic catch-up (paused time: its ticks come when the test sleeps) first only notes an
+/// event it finds waiting, which may be one whose request is still on its way to the history, and
+/// delivers it at the next tick.
+#[tokio::test(start_paused = true)]
+async fn the_periodic_catch_up_delivers_an_event_once_it_has_waited_a_whole_period() {
+    let s = setup().await;
+    let tracker = Arc::new(Tracker::new(
+        s.family.clone(),
+        s.history.clone(),
+        Arc::new(NoAudit),
+    ));
+    s.history.broken.store(true, Ordering::SeqCst);
+    tracker
+        .record(s.user, s.child, ActionTarget::Activate(s.task))
+        .await
+        .unwrap();
+    s.history.broken.store(false, Ordering::SeqCst);
+    assert_eq!(tracker.backlog().await.unwrap(), 1);
+
+    let period = Duration::from_secs(10);
+    let catch_up = tracker.spawn_catch_up(period);
+    tokio::time::sleep(period / 2).await;
+    assert_eq!(
+        tracker.backlog().await.unwrap(),
+        1,
+        "delivered at the first tick that saw it"
+    );
+    assert_eq!(s.history.appends.load(Ordering::SeqCst), 0);
+
+    tokio::time::sleep(period).await;
+    assert_eq!(tracker.backlog().await.unwrap(), 0);
+    assert_eq!(s.history.appends.load(Ordering::SeqCst), 1);
+    catch_up.abort();
     tracker.close();
 }
 
