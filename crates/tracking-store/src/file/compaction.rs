@@ -50,7 +50,7 @@ struct Progress {
 
 /// A snapshot being written on its own thread.
 struct Writing {
-    /// Where the journal's lines after the snapshot's start.
+    /// The journal's length when the snapshot's state was taken: the cut keeps the bytes after.
     cut_from: u64,
     /// Returns the snapshot's size once it is durable.
     thread: JoinHandle<io::Result<u64>>,
@@ -140,20 +140,11 @@ impl Compactor {
         let Some(writing) = progress.writing.take() else {
             return;
         };
-        let written = match writing.thread.join() {
-            Ok(Ok(written)) => written,
-            Ok(Err(err)) => {
-                // The journal is whole: a later round tries again.
-                log::error!("{}: writing a snapshot failed: {err}", self.dir.display());
-                return;
-            }
-            Err(_) => {
-                log::error!("{}: the snapshot's thread panicked", self.dir.display());
-                return;
-            }
-        };
-        progress.last_snapshot = written;
-        progress.replaced = self.cut(log, writing.cut_from);
+        let written = writing
+            .thread
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the snapshot's thread panicked")));
+        self.cut_after(progress, log, written, writing.cut_from);
     }
 
     /// Writes the snapshot and cuts the whole journal before the round's writers are answered.
@@ -163,15 +154,31 @@ impl Compactor {
             let _ = writing.thread.join();
         }
         let snapshot = Snapshot::of(&self.state.lock(), log.seq);
-        match snapshot::write(&self.dir, &snapshot) {
-            Ok(written) => {
-                progress.last_snapshot = written;
-                let end = log.len;
-                progress.replaced = self.cut(log, end);
+        let written = snapshot::write(&self.dir, &snapshot);
+        let end = log.len;
+        if !self.cut_after(progress, log, written, end) {
+            self.compact_soon.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Cuts the journal to its lines from byte `from` on once the snapshot before them is
+    /// `written`; false when it was not (the journal is whole: a later round tries again).
+    fn cut_after(
+        &self,
+        progress: &mut Progress,
+        log: &mut LogState<Line>,
+        written: io::Result<u64>,
+        from: u64,
+    ) -> bool {
+        match written {
+            Ok(size) => {
+                progress.last_snapshot = size;
+                progress.replaced = self.cut(log, from);
+                true
             }
             Err(err) => {
                 log::error!("{}: writing a snapshot failed: {err}", self.dir.display());
-                self.compact_soon.store(true, Ordering::Relaxed);
+                false
             }
         }
     }
@@ -204,7 +211,13 @@ impl std::fmt::Debug for Compactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Compactor")
             .field("compact_after", &self.compact_after)
-            .field("writing", &self.progress.lock().writing.is_some())
+            .field(
+                "writing",
+                &self
+                    .progress
+                    .try_lock()
+                    .map(|progress| progress.writing.is_some()),
+            )
             .finish_non_exhaustive()
     }
 }
