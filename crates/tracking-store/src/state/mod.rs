@@ -4,6 +4,7 @@
 
 mod change;
 mod command;
+mod commit_order;
 mod keys;
 mod outbox;
 mod repository;

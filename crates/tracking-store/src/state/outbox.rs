@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use tracking_model::{EventId, SequencedEvent, TrackingEvent, UserId};
 
+use super::commit_order::CommitOrder;
 use crate::SequenceRead;
 
 /// The undelivered events and each family's last number.
@@ -13,7 +14,7 @@ pub struct Outbox {
     /// By the store's sequence number of the change that committed the event: commit order.
     /// An event of a change stored before the family sequence existed has number 0 until
     /// [`Outbox::number_the_unnumbered`].
-    events: BTreeMap<u64, SequencedEvent>,
+    events: CommitOrder<SequencedEvent>,
     ids: HashMap<EventId, u64>,
     /// (family, family sequence number) → the change's sequence number.
     families: BTreeMap<(UserId, u64), u64>,
@@ -43,7 +44,7 @@ impl Outbox {
     /// Takes the event with this id out, if it waits here.
     pub(crate) fn remove(&mut self, id: EventId) {
         if let Some(seq) = self.ids.remove(&id)
-            && let Some(gone) = self.events.remove(&seq)
+            && let Some(gone) = self.events.remove(seq)
             && let Some(family) = gone.event.user_id()
         {
             self.families.remove(&(family, gone.sequence));
@@ -60,7 +61,7 @@ impl Outbox {
 
     /// The waiting events, in commit order, each with the sequence number of its change.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &SequencedEvent)> {
-        self.events.iter().map(|(&seq, event)| (seq, event))
+        self.events.iter()
     }
 
     /// The waiting events `read` asks for.
@@ -68,7 +69,7 @@ impl Outbox {
         self.families
             .range(read.keys())
             .take(read.limit)
-            .filter_map(|(_, seq)| self.events.get(seq).cloned())
+            .filter_map(|(_, &seq)| self.events.get(seq).cloned())
             .collect()
     }
 
@@ -100,13 +101,13 @@ impl Outbox {
             .events
             .iter()
             .filter(|(_, waiting)| waiting.sequence == 0)
-            .filter_map(|(&seq, waiting)| Some((seq, waiting.event.user_id()?)))
+            .filter_map(|(seq, waiting)| Some((seq, waiting.event.user_id()?)))
             .collect();
         for (seq, family) in unnumbered {
             let number = self.head(family) + 1;
             self.note(family, number);
             self.families.insert((family, number), seq);
-            if let Some(waiting) = self.events.get_mut(&seq) {
+            if let Some(waiting) = self.events.get_mut(seq) {
                 waiting.sequence = number;
             }
         }
