@@ -14,8 +14,8 @@ use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, LazyLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -29,10 +29,6 @@ use crate::{FamilyError, HistoryError};
 /// How far ahead of its lines a log's file is zero-filled, in bytes: a step costs one larger
 /// `fdatasync` (these zeros and the new size) per this many bytes of lines, about 2,600 events.
 pub(crate) const PREALLOCATE: u64 = 1 << 20;
-
-/// One step of zeros, allocated once: fresh zeroed memory that is only read is the kernel's one
-/// zero page, so a step neither fills a buffer of its own nor reads past the cache.
-static ZEROS: LazyLock<Box<[u8]>> = LazyLock::new(|| vec![0; PREALLOCATE as usize].into());
 
 /// How long a round waits at most for more writers before its `fdatasync` when the round before
 /// carried at least [`COMMIT_SIBLINGS`] of them (PostgreSQL's `commit_delay` and
@@ -164,7 +160,8 @@ impl<T> LogState<T> {
             return Ok(());
         }
         let from = self.allocated.max(self.len);
-        self.file.write_all_at(&ZEROS, from)?;
+        self.file
+            .write_all_at(&vec![0; PREALLOCATE as usize], from)?;
         self.allocated = from + PREALLOCATE;
         Ok(())
     }

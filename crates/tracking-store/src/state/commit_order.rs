@@ -121,13 +121,11 @@ mod tests {
 
     #[test]
     fn in_order_inserts_and_removals_leave_no_slot_behind() {
-        let inserts = (1..=1000).map(|seq| (true, seq));
-        let removals = (1..=1000).map(|seq| (false, seq));
         let mut queue = CommitOrder::default();
-        for (_, seq) in inserts {
+        for seq in 1..=1000 {
             queue.insert(seq, seq);
         }
-        for (_, seq) in removals {
+        for seq in 1..=1000 {
             assert_eq!(queue.remove(seq), Some(seq));
         }
         assert_eq!(queue.len(), 0);
