@@ -105,6 +105,8 @@ impl From<AppendError> for HistoryError {
 pub(crate) type Publish<T> = Box<dyn Fn(Vec<T>) + Send + Sync>;
 /// Runs on the syncer thread after a round, with nothing staged; may rewrite the file.
 pub(crate) type Maintain<T> = Box<dyn Fn(&mut LogState<T>) + Send + Sync>;
+/// Runs on the syncer thread after each round, its waiters answered, holding no lock of the log.
+pub(crate) type AfterRound = Box<dyn Fn() + Send + Sync>;
 
 /// The mutable side of a log, behind its lock.
 #[derive(Debug)]
@@ -246,6 +248,7 @@ struct Shared<T> {
     round: Mutex<()>,
     publish: Publish<T>,
     maintain: Option<Maintain<T>>,
+    after_round: Option<AfterRound>,
     durability: Durability,
     metrics: LogMetrics,
 }
@@ -302,6 +305,8 @@ pub(crate) struct LogConfig<T> {
     pub(crate) durability: Durability,
     pub(crate) publish: Publish<T>,
     pub(crate) maintain: Option<Maintain<T>>,
+    /// Work the owner leaves to the syncer thread between rounds, off its writers' path.
+    pub(crate) after_round: Option<AfterRound>,
 }
 
 impl<T: Send + 'static> Log<T> {
@@ -317,6 +322,7 @@ impl<T: Send + 'static> Log<T> {
             durability,
             publish,
             maintain,
+            after_round,
         } = config;
         let shared = Arc::new(Shared {
             state: Mutex::new(LogState {
@@ -337,6 +343,7 @@ impl<T: Send + 'static> Log<T> {
             round: Mutex::new(()),
             publish,
             maintain,
+            after_round,
             durability,
             metrics: LogMetrics::new(name),
         });
@@ -537,6 +544,9 @@ fn run_syncer<T>(shared: &Shared<T>, receiver: &mpsc::Receiver<Waiter>) {
         }
         // After the waiters are answered: they do not wait for the zeros.
         preallocate(shared);
+        if let Some(after_round) = &shared.after_round {
+            after_round();
+        }
     }
 }
 

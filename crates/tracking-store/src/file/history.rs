@@ -9,14 +9,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use parking_lot::{Mutex, RwLock};
+use parking_lot::{Mutex, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard};
 use serde::Deserialize;
 use tracking_model::{
     Action, ChildId, ChildSummary, EntityType, EventId, Page, SequencedEvent, SummaryParams,
     Timestamp, TrackingEvent, TrackingQuery, UserId, summarize_running,
 };
 
-use super::group_commit::{BEHIND_LINES, Broken, Log, LogConfig, Wait};
+use super::group_commit::{AfterRound, BEHIND_LINES, Broken, Log, LogConfig, Wait};
 use super::index::{Index, NewEntry, RECENT, StoredLine, key_of, kind_of};
 use super::lines::{ReadOutcome, open_lines, read_lines};
 use super::{Durability, FileStore, OpenError, sync_dir};
@@ -61,6 +61,25 @@ struct LineIn {
     event: TrackingEvent,
     #[serde(default)]
     family_sequence: Option<u64>,
+}
+
+/// How many events the history's syncer files in the index's lists under one hold of its lock.
+const FILING_STEP: usize = 64;
+
+/// Files the events appended since in the index's lists, a step at a time, on the history's
+/// syncer thread: an append only adds its event to the index, and leaves sorting it into the
+/// lists to this (or to the first read of a list, which files whatever is left).
+fn file_between_rounds(index: Arc<RwLock<Index>>) -> AfterRound {
+    Box::new(move || {
+        loop {
+            let mut guard = index.write();
+            let done = guard.file(FILING_STEP);
+            RwLockWriteGuard::unlock_fair(guard);
+            if done {
+                return;
+            }
+        }
+    })
 }
 
 /// The event's line, its newline included.
@@ -143,6 +162,7 @@ impl History {
             durability,
             publish,
             maintain: None,
+            after_round: Some(file_between_rounds(Arc::clone(&index))),
         })
         .map_err(OpenError::io(&path))?;
         Ok((
@@ -157,6 +177,18 @@ impl History {
             },
             outcome,
         ))
+    }
+
+    /// The index with every event filed in its lists, for a read of the lists: the events the
+    /// syncer has not filed yet are filed first.
+    fn filed(&self) -> RwLockReadGuard<'_, Index> {
+        let index = self.index.upgradable_read();
+        if index.is_filed() {
+            return RwLockUpgradableReadGuard::downgrade(index);
+        }
+        let mut index = RwLockUpgradableReadGuard::upgrade(index);
+        index.file(usize::MAX);
+        RwLockWriteGuard::downgrade(index)
     }
 
     /// The number of stored events.
@@ -187,7 +219,7 @@ impl History {
 
     /// The last family sequence number stored for each family.
     pub(crate) fn family_heads(&self) -> std::collections::HashMap<UserId, u64> {
-        self.index.read().family_heads()
+        self.filed().family_heads()
     }
 
     /// Appends the event's line, idempotent by id; returns once it is durable, or at once
@@ -254,7 +286,7 @@ impl History {
         child: ChildId,
         params: &SummaryParams,
     ) -> Result<ChildSummary, HistoryError> {
-        let index = self.index.read();
+        let index = self.filed();
         Ok(summarize_running(
             child,
             0,
@@ -272,7 +304,7 @@ impl History {
             offset: None,
             ..query.clone()
         };
-        let index = self.index.read();
+        let index = self.filed();
         let plan = index.plan_after(&query, after.map(key_of));
         let file = Arc::clone(&self.reader.read());
         drop(index);
@@ -283,7 +315,7 @@ impl History {
     }
 
     pub(crate) fn query(&self, query: &TrackingQuery) -> Result<Page<TrackingEvent>, HistoryError> {
-        let index = self.index.read();
+        let index = self.filed();
         let plan = index.plan(query);
         let file = Arc::clone(&self.reader.read());
         let items = plan
@@ -300,7 +332,7 @@ impl History {
         &self,
         read: SequenceRead,
     ) -> Result<Vec<SequencedEvent>, HistoryError> {
-        let index = self.index.read();
+        let index = self.filed();
         let lines = index.family_after(read);
         let file = Arc::clone(&self.reader.read());
         let events = lines
@@ -375,6 +407,7 @@ impl History {
         let mut state = self.log.state();
         state.write_behind()?;
         let mut index = self.index.write();
+        index.file(usize::MAX);
         // Events published or staged while the copy ran: their lines follow the copied ones.
         let published = index.lines_with_user(user);
         for &(offset, len, mine) in &published[lines.len()..] {
@@ -563,8 +596,33 @@ mod tests {
     use tracking_model::test_support::EventBuilder;
     use tracking_model::{Actor, EventMetadata, UserId};
 
+    use super::super::Durability;
     use super::super::lines::json_line;
     use super::*;
+
+    #[tokio::test]
+    async fn the_syncer_files_what_was_appended_once_a_round_ran() {
+        let dir = tempfile::tempdir().unwrap();
+        let (history, _) = History::open(dir.path(), Durability::Durable).unwrap();
+        let family = UserId::generate();
+        for sequence in 1..=200 {
+            let event = EventBuilder::new().user(family).build();
+            history
+                .append(&SequencedEvent { sequence, event }, Wait::Lazy)
+                .await
+                .unwrap();
+        }
+        assert!(!history.index.read().is_filed());
+        history.sync().await.unwrap();
+        // The syncer files after answering the round's waiters: wait for it, reading no list.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !history.index.read().is_filed() {
+            assert!(std::time::Instant::now() < deadline, "never filed");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        assert_eq!(history.family_heads().get(&family), Some(&200));
+        history.close().unwrap();
+    }
 
     #[test]
     fn a_line_is_what_serializing_the_event_and_its_number_writes() {

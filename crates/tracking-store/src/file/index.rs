@@ -127,7 +127,7 @@ impl Entry {
 }
 
 /// Positions into the entries, sorted by the order key: all of them, and split by kind.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct Lists {
     all: Vec<u32>,
     kinds: [Vec<u32>; KINDS.len()],
@@ -181,6 +181,8 @@ pub(crate) struct Index {
     /// Per user (by the same number as `user_lists`), its events sorted by family sequence.
     family_lists: Vec<Vec<u32>>,
     recent: Recent,
+    /// Positions inserted but not filed in the sorted lists yet, oldest first ([`Self::file`]).
+    unfiled: Vec<u32>,
 }
 
 /// `list.partition_point(before)`, searched from the end with doubling steps before a binary
@@ -244,8 +246,9 @@ impl Index {
         }
     }
 
-    /// Adds an event at the end of the file order and files it in every list; an id already
-    /// stored is ignored.
+    /// Adds an event at the end of the file order, to be filed in the lists by [`Self::file`];
+    /// an id already stored is ignored. Until then its id, line and event are found, but no
+    /// list holds it: the history files every event before it reads a list.
     pub(crate) fn insert(&mut self, mut new: NewEntry) -> bool {
         let Some(position) = self.push(&new) else {
             return false;
@@ -253,6 +256,29 @@ impl Index {
         if let Some(event) = new.event.take() {
             self.recent.keep(position, event);
         }
+        self.unfiled.push(position);
+        true
+    }
+
+    /// Whether every inserted event is filed in the lists.
+    pub(crate) fn is_filed(&self) -> bool {
+        self.unfiled.is_empty()
+    }
+
+    /// Files up to `at_most` of the events inserted and not filed yet, oldest first; true once
+    /// none is left.
+    pub(crate) fn file(&mut self, at_most: usize) -> bool {
+        let count = at_most.min(self.unfiled.len());
+        let positions: Vec<u32> = self.unfiled.drain(..count).collect();
+        for position in positions {
+            self.file_one(position);
+        }
+        self.unfiled.is_empty()
+    }
+
+    /// Files the event at `position` in every list it belongs to, and adds its amount to its
+    /// child's sums.
+    fn file_one(&mut self, position: u32) {
         let key = self.entries[position as usize].key();
         let entry = self.entries[position as usize];
         let entries = &self.entries;
@@ -293,7 +319,6 @@ impl Index {
         for later in &mut sums[child_at + 1..] {
             *later = later.wrapping_add(entry.amount);
         }
-        true
     }
 
     /// Adds an event without filing it in the lists; call [`Self::rebuild_lists`] after a batch.
@@ -353,6 +378,7 @@ impl Index {
     /// order (`occurred_at`, `created_at`, `id`), from 1 — they are older than every numbered
     /// event, whose numbers were taken after these were, so every open derives the same numbers.
     pub(crate) fn rebuild_lists(&mut self) {
+        self.unfiled.clear();
         self.number_the_unnumbered();
         let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
         let entries = &self.entries;
@@ -441,6 +467,7 @@ impl Index {
 
     /// The last family sequence number stored for each family.
     pub(crate) fn family_heads(&self) -> HashMap<UserId, u64> {
+        debug_assert!(self.is_filed(), "a list read before filing");
         self.users
             .iter()
             .filter_map(|(&user, &index)| {
@@ -453,6 +480,7 @@ impl Index {
     /// The family sequence number and line of `family`'s events numbered after `after`, in
     /// number order, at most `limit`: a binary search, then the answer.
     pub(crate) fn family_after(&self, read: SequenceRead) -> Vec<(u64, StoredLine)> {
+        debug_assert!(self.is_filed(), "a list read before filing");
         let SequenceRead {
             family,
             after,
@@ -478,6 +506,7 @@ impl Index {
 
     /// The running totals of one child's events (none for a child without events).
     pub(crate) fn child_totals(&self, child: ChildId) -> ChildTotals<'_> {
+        debug_assert!(self.is_filed(), "a list read before filing");
         ChildTotals {
             index: self,
             child: self.children.get(&child).map(|&child| child as usize),
@@ -495,6 +524,7 @@ impl Index {
 
     /// After the file was rewritten: every event's new line, in file order, and `user` gone.
     pub(crate) fn rewritten(&mut self, lines: &[(u64, u32)], user: UserId) {
+        debug_assert!(self.is_filed(), "a rewrite before filing");
         self.recent = Recent::default();
         for (entry, &(offset, len)) in self.entries.iter_mut().zip(lines) {
             entry.offset = offset;
@@ -519,6 +549,7 @@ impl Index {
     /// Plans the page `query` asks for among the matches that follow `after` in its order
     /// (a keyset: what a reader that has seen everything up to `after` reads next).
     pub(crate) fn plan_after(&self, query: &TrackingQuery, after: Option<Key>) -> PagePlan {
+        debug_assert!(self.is_filed(), "a list read before filing");
         let empty = PagePlan {
             lines: Vec::new(),
             total: 0,
@@ -703,6 +734,7 @@ impl Index {
                 .sum::<usize>()
                 * 8
             + (self.children.capacity() + self.users.capacity()) * 21
+            + self.unfiled.capacity() * 4
     }
 }
 
@@ -816,6 +848,69 @@ mod tests {
             ));
         }
         assert!(!index.contains(EventId::from_ulid(Ulid(11_u128 << 64 | 42))));
+    }
+
+    /// Events of 3 children of 2 users (and anonymized ones), every kind, times out of order
+    /// and with ties, each user's numbers in order.
+    fn mixed_entries() -> Vec<NewEntry> {
+        let users = [Some(UserId::generate()), Some(UserId::generate()), None];
+        let children = [
+            ChildId::generate(),
+            ChildId::generate(),
+            ChildId::generate(),
+        ];
+        let mut numbers = [0_u64; 3];
+        (0..300_u64)
+            .map(|at| {
+                let owner = (at % 3) as usize;
+                let at_millis = tracking_model::test_support::BASE_MILLIS + (at * 37 % 50) as i64;
+                let event = EventBuilder::new()
+                    .user(users[owner])
+                    .child(children[(at / 2 % 3) as usize])
+                    .kind((at % 5) as usize)
+                    .occurred_at(Timestamp::from_unix_millis(at_millis).unwrap())
+                    .build();
+                numbers[owner] += 1;
+                NewEntry {
+                    id: event.id(),
+                    user: event.user_id(),
+                    child: event.child_id(),
+                    kind: kind_of(event.entity_type(), event.action()).unwrap(),
+                    occurred_at: event.occurred_at(),
+                    created_at: event.created_at(),
+                    amount: event.delta().unsigned_abs(),
+                    offset: at * 100,
+                    len: 99,
+                    sequence: users[owner].map(|_| numbers[owner]),
+                    event: None,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn events_filed_a_few_at_a_time_are_filed_as_a_rebuild_files_them() {
+        let entries = mixed_entries();
+        let mut rebuilt = Index::default();
+        for entry in &entries {
+            assert!(rebuilt.push_unsorted(entry));
+        }
+        rebuilt.rebuild_lists();
+        let mut filed = Index::default();
+        for (at, entry) in entries.into_iter().enumerate() {
+            assert!(filed.insert(entry));
+            assert!(!filed.is_filed());
+            if at % 40 == 39 {
+                while !filed.file(7) {}
+                assert!(filed.is_filed());
+            }
+        }
+        assert!(filed.file(usize::MAX));
+        assert_eq!(filed.all, rebuilt.all);
+        assert_eq!(filed.child_lists, rebuilt.child_lists);
+        assert_eq!(filed.user_lists, rebuilt.user_lists);
+        assert_eq!(filed.family_lists, rebuilt.family_lists);
+        assert_eq!(filed.child_sums, rebuilt.child_sums);
     }
 
     #[test]

@@ -94,6 +94,7 @@ impl Journal {
             durability,
             publish,
             maintain: Some(compactor.maintain()),
+            after_round: None,
         })
         .map_err(OpenError::io(&path))?;
         Ok((
