@@ -182,7 +182,7 @@ pub(crate) struct Index {
     family_lists: Vec<Vec<u32>>,
     recent: Recent,
     /// Positions inserted but not filed in the sorted lists yet, oldest first ([`Self::file`]).
-    unfiled: Vec<u32>,
+    unfiled: VecDeque<u32>,
 }
 
 /// `list.partition_point(before)`, searched from the end with doubling steps before a binary
@@ -256,7 +256,7 @@ impl Index {
         if let Some(event) = new.event.take() {
             self.recent.keep(position, event);
         }
-        self.unfiled.push(position);
+        self.unfiled.push_back(position);
         true
     }
 
