@@ -268,9 +268,10 @@ impl Index {
     /// Files up to `at_most` of the events inserted and not filed yet, oldest first; true once
     /// none is left.
     pub(crate) fn file(&mut self, at_most: usize) -> bool {
-        let count = at_most.min(self.unfiled.len());
-        let positions: Vec<u32> = self.unfiled.drain(..count).collect();
-        for position in positions {
+        for _ in 0..at_most {
+            let Some(position) = self.unfiled.pop_front() else {
+                break;
+            };
             self.file_one(position);
         }
         self.unfiled.is_empty()
